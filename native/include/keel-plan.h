@@ -1,0 +1,89 @@
+/*
+ * The contract between keel's TypeScript plan compiler (src/plan/) and keel-init.
+ *
+ * A plan is a flat, ordered list of primitive operations. TypeScript decides *what* happens and
+ * in which order; keel-init only carries each op out and, when one fails, reports the op's index
+ * and errno so that keel can say what the op was for. Keep this file and src/plan/ops.ts in step.
+ *
+ * Encoding (little endian):
+ *   header: "KEELPLAN", u32 version, u32 op_count
+ *   op:     u32 code, u32 n_ints, u32 n_strs, i64 ints[n_ints], n_strs x (u32 len, bytes, '\0')
+ */
+#ifndef KEEL_PLAN_H
+#define KEEL_PLAN_H
+
+#include <stdint.h>
+
+#define KEEL_PLAN_MAGIC "KEELPLAN"
+#define KEEL_PLAN_VERSION 1
+
+enum keel_op_code {
+	/* Namespace phase: run by the first keel-init process, a direct child of keel. */
+	OP_SETNS = 1,        /* ints: nstype            strs: path */
+	OP_UNSHARE = 2,      /* ints: clone flags */
+	OP_SYNC = 3,         /* ints: tag; waits until keel answers (cgroup join, id maps, hooks) */
+	OP_FORK_INIT = 4,    /* the rest runs in a child (PID 1 of a new PID namespace) */
+	OP_SET_IDS = 5,      /* ints: uid, gid (setresgid/setresuid, e.g. root of a new userns) */
+
+	/* Container phase: run by the container's init process. */
+	OP_PREPARE_ROOTFS = 10, /* ints: propagation flags for "/"   strs: rootfs host path */
+	OP_MOUNT = 11,       /* ints: flags, propagation, bind-remount flags, create-as
+	                      * strs: source, destination (in root), fstype, data */
+	OP_MKNOD = 12,       /* ints: mode (type|perm), major, minor, uid, gid   strs: path */
+	OP_SYMLINK = 13,     /* strs: target, link path (in root) */
+	OP_MKDIR = 14,       /* strs: path (in root), made with its parents, mode 0755 */
+	OP_PIVOT_ROOT = 15,
+	OP_CHROOT = 16,      /* for a ramfs root, where pivot_root cannot work */
+	OP_REMOUNT = 17,     /* ints: flags to add (keeps the existing ones)   strs: path (in root) */
+	OP_SET_PROPAGATION = 18, /* ints: flags   strs: path (in root) */
+	OP_MASK_PATH = 19,   /* strs: path (in root); /dev/null over a file, ro tmpfs over a dir */
+	OP_READONLY_PATH = 20, /* strs: path (in root) */
+	OP_SETHOSTNAME = 21, /* strs: name */
+	OP_SETDOMAINNAME = 22, /* strs: name */
+	OP_WRITE_FILE = 23,  /* strs: absolute path, content */
+	OP_SETRLIMIT = 24,   /* ints: resource, soft, hard (-1 = unlimited) */
+	OP_UMASK = 25,       /* ints: mask */
+	OP_CHDIR = 26,       /* strs: path */
+	OP_SET_USER = 27,    /* ints: uid, gid, set_groups (0/1), groups...  */
+	OP_CAPS = 28,        /* ints: effective, permitted, inheritable, ambient (bit masks) */
+	OP_NO_NEW_PRIVS = 29,
+	OP_SECCOMP = 30,     /* ints: flags   strs: sock_filter program bytes */
+	OP_RESOLVE_EXEC = 31, /* strs: argv[0], PATH */
+	OP_WAIT_START = 32,  /* ints: fd of the exec fifo; reports READY first */
+	OP_EXEC = 33,        /* ints: argc, envc, first fd to close   strs: argv..., env... */
+	OP_SETSID = 34,
+	OP_BOUNDING_SET = 35, /* ints: capabilities to keep; needs CAP_SETPCAP, so before OP_SET_USER */
+	OP_MAX
+};
+
+/* Tags of OP_SYNC: what keel does while the container waits. */
+enum keel_sync_tag {
+	SYNC_CGROUP = 1,     /* keel moves the process into its cgroups */
+	SYNC_ID_MAPS = 2,    /* keel writes uid_map/gid_map (and setgroups) */
+	SYNC_CREATE_RUNTIME_HOOKS = 3,
+	SYNC_CREATE_CONTAINER_HOOKS = 4,
+};
+
+/* Messages on the SOCK_SEQPACKET pair between keel and keel-init. */
+enum keel_msg_type {
+	MSG_PLAN_OK = 1,     /* init -> keel: plan decoded, value = pid of the first init */
+	MSG_SYNC = 2,        /* init -> keel: value = tag; keel answers MSG_CONTINUE or MSG_ABORT */
+	MSG_INIT_PID = 3,    /* init -> keel: value = pid of the container init (keel's pid namespace) */
+	MSG_READY = 4,       /* init -> keel: set up, waiting on the exec fifo */
+	MSG_ERROR = 5,       /* init -> keel: op_index failed with err (errno), detail says more */
+	MSG_CONTINUE = 6,    /* keel -> init */
+	MSG_ABORT = 7,       /* keel -> init */
+};
+
+struct keel_msg {
+	int32_t type;
+	int32_t op_index;
+	int32_t err;
+	int32_t value;
+	char detail[240];
+};
+
+/* How OP_MOUNT creates a missing destination. */
+enum keel_create_as { CREATE_DIR = 0, CREATE_FILE = 1 };
+
+#endif

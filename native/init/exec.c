@@ -1,0 +1,76 @@
+/* Finding the user's program, waiting for `keel start`, and becoming the program. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "init.h"
+
+static int executable(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -1;
+	if (S_ISDIR(st.st_mode))
+		return errno = EISDIR, -1;
+	return access(path, X_OK);
+}
+
+/* Done before waiting for start, so that `create` fails when the program is missing. */
+int op_resolve_exec(struct init_ctx *ctx, const struct op *op)
+{
+	const char *name = op->strs[0], *search = op->strs[1];
+	if (strchr(name, '/')) {
+		snprintf(ctx->exec_path, sizeof(ctx->exec_path), "%s", name);
+		return executable(name);
+	}
+	int first_error = ENOENT;
+	while (*search) {
+		const char *end = strchrnul(search, ':');
+		int dir_len = (int)(end - search);
+		snprintf(ctx->exec_path, sizeof(ctx->exec_path), "%.*s/%s", dir_len, dir_len ? search : ".",
+			 name);
+		if (executable(ctx->exec_path) == 0)
+			return 0;
+		if (errno != ENOENT && errno != ENOTDIR && first_error == ENOENT)
+			first_error = errno;
+		search = *end ? end + 1 : end;
+	}
+	snprintf(ctx->detail, sizeof(ctx->detail), "\"%s\" not found in $PATH (%s)", name, op->strs[1]);
+	return errno = first_error, -1;
+}
+
+int op_wait_start(struct init_ctx *ctx, const struct op *op)
+{
+	int fd = (int)op_int(op, 0);
+	char byte;
+	ssize_t n;
+	if (sync_send(ctx, MSG_READY, -1, 0, 0, NULL) < 0)
+		return -1;
+	do
+		n = read(fd, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	return n == 1 ? 0 : (errno = n == 0 ? EPIPE : errno, -1);
+}
+
+int op_exec(struct init_ctx *ctx, const struct op *op)
+{
+	uint32_t argc = (uint32_t)op_int(op, 0), envc = (uint32_t)op_int(op, 1);
+	unsigned first_fd = (unsigned)op_int(op, 2);
+	if (argc + envc > op->n_strs)
+		return errno = EINVAL, -1;
+	char *argv[argc + 1], *envp[envc + 1];
+	for (uint32_t i = 0; i < argc; i++)
+		argv[i] = (char *)op->strs[i];
+	for (uint32_t i = 0; i < envc; i++)
+		envp[i] = (char *)op->strs[argc + i];
+	argv[argc] = envp[envc] = NULL;
+	/* Every fd keel did not hand to the container closes at exec (a leaked host fd is an escape). */
+	if (syscall(436 /* close_range */, first_fd, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0)
+		return -1;
+	execve(ctx->exec_path, argv, envp);
+	return -1;
+}

@@ -1,0 +1,78 @@
+/* Shared state and helpers of keel-init, the process that becomes the container. */
+#ifndef KEEL_INIT_H
+#define KEEL_INIT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../include/keel-plan.h"
+
+#define MAX_OP_STRS 4096
+
+struct op {
+	uint32_t code;
+	uint32_t n_ints;
+	uint32_t n_strs;
+	const unsigned char *ints; /* unaligned i64s inside the plan buffer */
+	const char **strs;
+	const uint32_t *str_lens;
+};
+
+struct init_ctx {
+	int sync_fd;
+	int root_fd;            /* the container's root: the rootfs before pivot_root, "/" after */
+	char exec_path[PATH_MAX];
+	char detail[240];       /* what went wrong, beyond errno, for the error report */
+};
+
+int64_t op_int(const struct op *op, uint32_t i);
+
+/* plan.c */
+int plan_decode(const unsigned char *buf, size_t len, struct op **ops, uint32_t *count);
+
+/* sync.c */
+int sync_send(struct init_ctx *ctx, int type, int op_index, int err, int value, const char *detail);
+int sync_wait_continue(struct init_ctx *ctx);
+
+/* resolve.c: paths inside the container root, never followed out of it */
+int open_in_root(struct init_ctx *ctx, const char *path, int create_as, bool create);
+int open_parent_in_root(struct init_ctx *ctx, const char *path, const char **name);
+void fd_path(int fd, char *buf, size_t len);
+
+/* Op handlers: return 0, or -1 with errno set (and ctx->detail filled when errno is not enough). */
+typedef int (*op_handler)(struct init_ctx *ctx, const struct op *op);
+int op_setns(struct init_ctx *, const struct op *);
+int op_unshare(struct init_ctx *, const struct op *);
+int op_sync(struct init_ctx *, const struct op *);
+int op_fork_init(struct init_ctx *, const struct op *);
+int op_set_ids(struct init_ctx *, const struct op *);
+int op_prepare_rootfs(struct init_ctx *, const struct op *);
+int op_mount(struct init_ctx *, const struct op *);
+int op_pivot_root(struct init_ctx *, const struct op *);
+int op_chroot(struct init_ctx *, const struct op *);
+int op_remount(struct init_ctx *, const struct op *);
+int op_set_propagation(struct init_ctx *, const struct op *);
+int op_mask_path(struct init_ctx *, const struct op *);
+int op_readonly_path(struct init_ctx *, const struct op *);
+int op_mknod(struct init_ctx *, const struct op *);
+int op_symlink(struct init_ctx *, const struct op *);
+int op_mkdir(struct init_ctx *, const struct op *);
+int op_sethostname(struct init_ctx *, const struct op *);
+int op_setdomainname(struct init_ctx *, const struct op *);
+int op_write_file(struct init_ctx *, const struct op *);
+int op_setrlimit(struct init_ctx *, const struct op *);
+int op_umask(struct init_ctx *, const struct op *);
+int op_chdir(struct init_ctx *, const struct op *);
+int op_setsid(struct init_ctx *, const struct op *);
+int op_set_user(struct init_ctx *, const struct op *);
+int op_caps(struct init_ctx *, const struct op *);
+int op_bounding_set(struct init_ctx *, const struct op *);
+int op_no_new_privs(struct init_ctx *, const struct op *);
+int op_seccomp(struct init_ctx *, const struct op *);
+int op_resolve_exec(struct init_ctx *, const struct op *);
+int op_wait_start(struct init_ctx *, const struct op *);
+int op_exec(struct init_ctx *, const struct op *);
+
+#endif

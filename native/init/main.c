@@ -1,0 +1,97 @@
+/*
+ * keel-init: runs a container plan. keel starts it (from a sealed memfd copy) with the plan on
+ * the sync socket whose number is argv[1]. It is a fresh, single-threaded process, unlike Node,
+ * so it may join namespaces and use libc freely. Ops run in order; the first failure is reported
+ * to keel as (op index, errno, detail) and ends the process.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "init.h"
+
+static const op_handler handlers[OP_MAX] = {
+	[OP_SETNS] = op_setns,
+	[OP_UNSHARE] = op_unshare,
+	[OP_SYNC] = op_sync,
+	[OP_FORK_INIT] = op_fork_init,
+	[OP_SET_IDS] = op_set_ids,
+	[OP_PREPARE_ROOTFS] = op_prepare_rootfs,
+	[OP_MOUNT] = op_mount,
+	[OP_MKNOD] = op_mknod,
+	[OP_SYMLINK] = op_symlink,
+	[OP_MKDIR] = op_mkdir,
+	[OP_PIVOT_ROOT] = op_pivot_root,
+	[OP_CHROOT] = op_chroot,
+	[OP_REMOUNT] = op_remount,
+	[OP_SET_PROPAGATION] = op_set_propagation,
+	[OP_MASK_PATH] = op_mask_path,
+	[OP_READONLY_PATH] = op_readonly_path,
+	[OP_SETHOSTNAME] = op_sethostname,
+	[OP_SETDOMAINNAME] = op_setdomainname,
+	[OP_WRITE_FILE] = op_write_file,
+	[OP_SETRLIMIT] = op_setrlimit,
+	[OP_UMASK] = op_umask,
+	[OP_CHDIR] = op_chdir,
+	[OP_SET_USER] = op_set_user,
+	[OP_CAPS] = op_caps,
+	[OP_NO_NEW_PRIVS] = op_no_new_privs,
+	[OP_SECCOMP] = op_seccomp,
+	[OP_RESOLVE_EXEC] = op_resolve_exec,
+	[OP_WAIT_START] = op_wait_start,
+	[OP_EXEC] = op_exec,
+	[OP_SETSID] = op_setsid,
+	[OP_BOUNDING_SET] = op_bounding_set,
+};
+
+static unsigned char *receive_plan(int fd, size_t *len)
+{
+	char peek;
+	ssize_t n = recv(fd, &peek, 1, MSG_PEEK | MSG_TRUNC);
+	if (n <= 0)
+		return NULL;
+	unsigned char *buf = malloc((size_t)n);
+	if (!buf || recv(fd, buf, (size_t)n, 0) != n)
+		return NULL;
+	*len = (size_t)n;
+	return buf;
+}
+
+static void fail(struct init_ctx *ctx, int index, int err, const char *detail)
+{
+	sync_send(ctx, MSG_ERROR, index, err, 0, detail);
+	_exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	struct init_ctx ctx = { .sync_fd = -1, .root_fd = -1 };
+	struct op *ops;
+	uint32_t count;
+	size_t len;
+
+	if (argc < 2)
+		return 2;
+	ctx.sync_fd = atoi(argv[1]);
+	unsigned char *plan = receive_plan(ctx.sync_fd, &len);
+	if (!plan)
+		fail(&ctx, -1, errno ? errno : EPROTO, "cannot read the plan");
+	if (plan_decode(plan, len, &ops, &count) < 0)
+		fail(&ctx, -1, errno, "malformed plan");
+	sync_send(&ctx, MSG_PLAN_OK, -1, 0, getpid(), NULL);
+
+	for (uint32_t i = 0; i < count; i++) {
+		const struct op *op = &ops[i];
+		if (op->code >= OP_MAX || !handlers[op->code])
+			fail(&ctx, (int)i, ENOSYS, "unknown op");
+		ctx.detail[0] = '\0';
+		errno = 0;
+		if (handlers[op->code](&ctx, op) < 0)
+			fail(&ctx, (int)i, errno ? errno : EIO, ctx.detail[0] ? ctx.detail : NULL);
+	}
+	/* A plan always ends in OP_EXEC; reaching here means it did not. */
+	fail(&ctx, (int)count, EINVAL, "plan ended without exec");
+}

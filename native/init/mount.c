@@ -1,0 +1,177 @@
+/* Mount operations: the container's root, its mounts, pivot_root, masked and read-only paths. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "init.h"
+
+/* The flags a bind remount must repeat, or the kernel refuses it (locked in a user namespace). */
+static unsigned long mounted_flags(const char *target)
+{
+	struct statvfs sv;
+	unsigned long flags = 0;
+	if (statvfs(target, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_RDONLY) flags |= MS_RDONLY;
+	if (sv.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV) flags |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+	return flags;
+}
+
+static int remount_in_root(struct init_ctx *ctx, const char *path, unsigned long add)
+{
+	char target[64];
+	int fd = open_in_root(ctx, path, CREATE_DIR, false);
+	if (fd < 0)
+		return -1;
+	fd_path(fd, target, sizeof(target));
+	int rc = mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | mounted_flags(target) | add, NULL);
+	int saved = errno;
+	close(fd);
+	return errno = saved, rc;
+}
+
+int op_prepare_rootfs(struct init_ctx *ctx, const struct op *op)
+{
+	const char *rootfs = op->strs[0];
+	if (mount(NULL, "/", NULL, MS_REC | (unsigned long)op_int(op, 0), NULL) < 0) {
+		snprintf(ctx->detail, sizeof(ctx->detail), "cannot change the propagation of /");
+		return -1;
+	}
+	/* pivot_root needs the new root to be a mount point of its own. */
+	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return -1;
+	ctx->root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return ctx->root_fd < 0 ? -1 : 0;
+}
+
+int op_mount(struct init_ctx *ctx, const struct op *op)
+{
+	unsigned long flags = (unsigned long)op_int(op, 0);
+	unsigned long propagation = (unsigned long)op_int(op, 1);
+	unsigned long remount = (unsigned long)op_int(op, 2);
+	const char *source = op->strs[0], *dest = op->strs[1];
+	const char *fstype = op->strs[2][0] ? op->strs[2] : NULL;
+	const char *data = op->strs[3][0] ? op->strs[3] : NULL;
+	char target[64];
+
+	int fd = open_in_root(ctx, dest, (int)op_int(op, 3), true);
+	if (fd < 0)
+		return -1;
+	fd_path(fd, target, sizeof(target));
+	int rc = (flags & MS_BIND) ? mount(source, target, NULL, flags & (MS_BIND | MS_REC), NULL)
+				   : mount(source, target, fstype, flags, data);
+	int saved = errno;
+	close(fd);
+	if (rc < 0)
+		return errno = saved, -1;
+	/* Bind mounts take their flags only from a remount of the new mount. */
+	if (remount && remount_in_root(ctx, dest, remount) < 0)
+		return -1;
+	if (propagation) {
+		fd = open_in_root(ctx, dest, CREATE_DIR, false);
+		if (fd < 0)
+			return -1;
+		fd_path(fd, target, sizeof(target));
+		rc = mount(NULL, target, NULL, propagation, NULL);
+		saved = errno;
+		close(fd);
+		if (rc < 0)
+			return errno = saved, -1;
+	}
+	return 0;
+}
+
+static int reopen_root(struct init_ctx *ctx)
+{
+	close(ctx->root_fd);
+	ctx->root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return ctx->root_fd < 0 ? -1 : 0;
+}
+
+int op_pivot_root(struct init_ctx *ctx, const struct op *op)
+{
+	(void)op;
+	int old_root = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (old_root < 0 || fchdir(ctx->root_fd) < 0)
+		return -1;
+	/* pivot_root(".", ".") stacks the old root under the new one; no directory is needed for it. */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return -1;
+	/* Make the old root a slave first, so that unmounting it cannot propagate to the host. */
+	if (fchdir(old_root) < 0 || mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		return -1;
+	close(old_root);
+	return reopen_root(ctx);
+}
+
+int op_chroot(struct init_ctx *ctx, const struct op *op)
+{
+	(void)op;
+	if (fchdir(ctx->root_fd) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
+	    chdir("/") < 0)
+		return -1;
+	return reopen_root(ctx);
+}
+
+int op_remount(struct init_ctx *ctx, const struct op *op)
+{
+	return remount_in_root(ctx, op->strs[0], (unsigned long)op_int(op, 0));
+}
+
+int op_set_propagation(struct init_ctx *ctx, const struct op *op)
+{
+	char target[64];
+	int fd = open_in_root(ctx, op->strs[0], CREATE_DIR, false);
+	if (fd < 0)
+		return -1;
+	fd_path(fd, target, sizeof(target));
+	int rc = mount(NULL, target, NULL, (unsigned long)op_int(op, 0), NULL);
+	int saved = errno;
+	close(fd);
+	return errno = saved, rc;
+}
+
+int op_mask_path(struct init_ctx *ctx, const struct op *op)
+{
+	char target[64];
+	struct stat st;
+	int fd = open_in_root(ctx, op->strs[0], CREATE_DIR, false);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	fd_path(fd, target, sizeof(target));
+	int rc = fstat(fd, &st);
+	if (rc == 0)
+		rc = S_ISDIR(st.st_mode) ? mount("tmpfs", target, "tmpfs", MS_RDONLY, NULL)
+					 : mount("/dev/null", target, NULL, MS_BIND, NULL);
+	int saved = errno;
+	close(fd);
+	return errno = saved, rc;
+}
+
+int op_readonly_path(struct init_ctx *ctx, const struct op *op)
+{
+	char target[64];
+	int fd = open_in_root(ctx, op->strs[0], CREATE_DIR, false);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	fd_path(fd, target, sizeof(target));
+	int rc = mount(target, target, NULL, MS_BIND | MS_REC, NULL);
+	int saved = errno;
+	close(fd);
+	if (rc < 0)
+		return errno = saved, -1;
+	return remount_in_root(ctx, op->strs[0], MS_RDONLY);
+}

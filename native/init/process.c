@@ -1,0 +1,147 @@
+/* Process attributes: names, files, limits, identity, privileges. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "init.h"
+
+int op_sethostname(struct init_ctx *ctx, const struct op *op)
+{
+	(void)ctx;
+	return sethostname(op->strs[0], op->str_lens[0]);
+}
+
+int op_setdomainname(struct init_ctx *ctx, const struct op *op)
+{
+	(void)ctx;
+	return setdomainname(op->strs[0], op->str_lens[0]);
+}
+
+int op_write_file(struct init_ctx *ctx, const struct op *op)
+{
+	(void)ctx;
+	int fd = open(op->strs[0], O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, op->strs[1], op->str_lens[1]);
+	int saved = errno;
+	close(fd);
+	if (n < 0)
+		return errno = saved, -1;
+	return n == (ssize_t)op->str_lens[1] ? 0 : (errno = EIO, -1);
+}
+
+int op_setrlimit(struct init_ctx *ctx, const struct op *op)
+{
+	(void)ctx;
+	struct rlimit rl = { .rlim_cur = (rlim_t)op_int(op, 1), .rlim_max = (rlim_t)op_int(op, 2) };
+	return setrlimit((int)op_int(op, 0), &rl);
+}
+
+int op_umask(struct init_ctx *ctx, const struct op *op)
+{
+	(void)ctx;
+	umask((mode_t)op_int(op, 0));
+	return 0;
+}
+
+int op_chdir(struct init_ctx *ctx, const struct op *op)
+{
+	(void)ctx;
+	return chdir(op->strs[0]);
+}
+
+int op_setsid(struct init_ctx *ctx, const struct op *op)
+{
+	(void)ctx;
+	(void)op;
+	return setsid() < 0 ? -1 : 0;
+}
+
+/* Capabilities survive the uid change (PR_SET_KEEPCAPS); OP_CAPS then sets them exactly. */
+int op_set_user(struct init_ctx *ctx, const struct op *op)
+{
+	(void)ctx;
+	uid_t uid = (uid_t)op_int(op, 0);
+	gid_t gid = (gid_t)op_int(op, 1);
+	if (op_int(op, 2)) {
+		size_t n = op->n_ints - 3;
+		gid_t groups[n ? n : 1];
+		for (size_t i = 0; i < n; i++)
+			groups[i] = (gid_t)op_int(op, (uint32_t)(3 + i));
+		if (setgroups(n, groups) < 0)
+			return -1;
+	}
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresgid(gid, gid, gid) < 0 ||
+	    setresuid(uid, uid, uid) < 0)
+		return -1;
+	return prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+}
+
+int op_bounding_set(struct init_ctx *ctx, const struct op *op)
+{
+	uint64_t keep = (uint64_t)op_int(op, 0);
+	for (int cap = 0; cap < 64; cap++) {
+		if (keep & (1ULL << cap))
+			continue;
+		/* EINVAL: the kernel has no such capability, which leaves nothing to drop. */
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
+			snprintf(ctx->detail, sizeof(ctx->detail), "cannot drop capability %d from the bounding set", cap);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int op_caps(struct init_ctx *ctx, const struct op *op)
+{
+	uint64_t effective = (uint64_t)op_int(op, 0), permitted = (uint64_t)op_int(op, 1);
+	uint64_t inheritable = (uint64_t)op_int(op, 2), ambient = (uint64_t)op_int(op, 3);
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {
+		{ (uint32_t)effective, (uint32_t)permitted, (uint32_t)inheritable },
+		{ (uint32_t)(effective >> 32), (uint32_t)(permitted >> 32), (uint32_t)(inheritable >> 32) },
+	};
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -1;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return -1;
+	for (int cap = 0; cap < 64; cap++) {
+		if (!(ambient & (1ULL << cap)))
+			continue;
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) {
+			snprintf(ctx->detail, sizeof(ctx->detail), "cannot raise ambient capability %d", cap);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int op_no_new_privs(struct init_ctx *ctx, const struct op *op)
+{
+	(void)ctx;
+	(void)op;
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+int op_seccomp(struct init_ctx *ctx, const struct op *op)
+{
+	(void)ctx;
+	struct sock_fprog prog = {
+		.len = (unsigned short)(op->str_lens[0] / sizeof(struct sock_filter)),
+		.filter = (struct sock_filter *)op->strs[0],
+	};
+	long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)op_int(op, 0), &prog);
+	return rc < 0 ? -1 : 0;
+}

@@ -1,0 +1,170 @@
+/*
+ * libkeel: the few system calls Node.js does not offer, loaded through ffi-rs.
+ * Every function returns a value >= 0 on success and -errno on failure.
+ *
+ * keel_spawn() is the only delicate one. Node is multi-threaded, so the child it creates must not
+ * run anything but raw system calls before execve (no malloc, no stdio: another thread may have
+ * held their locks). The child shares Node's memory (CLONE_VM | CLONE_VFORK, as posix_spawn does,
+ * so nothing is copied) and runs on a stack of its own until it execs keel-init.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SPAWN_STACK_SIZE (64 * 1024)
+#define SPAWN_SCRATCH_FD 1000
+#define MAX_SPAWN_FDS 16
+
+/* A sealed, in-memory copy of the file at path (keel-init): what the container runs can never
+ * be written back to the host's binary through /proc/<pid>/exe. */
+int keel_sealed_copy(const char *path)
+{
+	struct stat st;
+	int src = open(path, O_RDONLY | O_CLOEXEC);
+	if (src < 0)
+		return -errno;
+	int mfd = memfd_create("keel-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0 || fstat(src, &st) < 0)
+		goto fail;
+	for (off_t off = 0; off < st.st_size;) {
+		ssize_t n = sendfile(mfd, src, &off, (size_t)(st.st_size - off));
+		if (n <= 0)
+			goto fail;
+	}
+	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+		goto fail;
+	close(src);
+	return mfd;
+fail:;
+	int err = errno;
+	close(src);
+	if (mfd >= 0)
+		close(mfd);
+	return -err;
+}
+
+struct spawn_args {
+	int exe_fd;
+	const int32_t *fds;
+	int nfds;
+	int base;
+	char *const *argv;
+	sigset_t *old_mask;
+	volatile int err;
+};
+
+static int spawn_child(void *arg)
+{
+	struct spawn_args *a = arg;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	int exe = SPAWN_SCRATCH_FD + MAX_SPAWN_FDS;
+
+	/* Node's handlers must never run here: reset them before unblocking signals. */
+	for (int sig = 1; sig < 65; sig++)
+		syscall(SYS_rt_sigaction, sig, &dfl, NULL, 8);
+	/* Park every fd out of the way first, so that placing them cannot clobber one another. */
+	if (syscall(SYS_dup3, a->exe_fd, exe, O_CLOEXEC) < 0)
+		goto fail;
+	for (int i = 0; i < a->nfds; i++)
+		if (syscall(SYS_dup3, a->fds[i], SPAWN_SCRATCH_FD + i, O_CLOEXEC) < 0)
+			goto fail;
+	for (int i = 0; i < a->nfds; i++)
+		if (syscall(SYS_dup3, SPAWN_SCRATCH_FD + i, a->base + i, 0) < 0)
+			goto fail;
+	/* Node marks its stdio close-on-exec; the container must inherit it. */
+	for (int fd = 0; fd < 3; fd++)
+		syscall(SYS_fcntl, fd, F_SETFD, 0);
+	sigset_t none;
+	sigemptyset(&none);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, 8);
+	static char *const envp[] = { NULL };
+	syscall(SYS_execveat, exe, "", a->argv, envp, AT_EMPTY_PATH);
+fail:
+	a->err = errno;
+	syscall(SYS_exit, 127);
+	return 0;
+}
+
+/*
+ * Starts keel-init from exe_fd. fds[i] becomes fd base+i in the child, stdio is inherited, and
+ * every other fd of Node's is close-on-exec already (Node opens everything O_CLOEXEC).
+ * argv1 is keel-init's argument: the number of the sync socket.
+ */
+int keel_spawn(int exe_fd, const char *argv1, const int32_t *fds, int nfds, int base)
+{
+	if (nfds > MAX_SPAWN_FDS)
+		return -E2BIG;
+	char *const argv[] = { "keel-init", (char *)argv1, NULL };
+	struct spawn_args a = { .exe_fd = exe_fd, .fds = fds, .nfds = nfds, .base = base, .argv = argv };
+	void *stack = mmap(NULL, SPAWN_STACK_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return -errno;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int pid = clone(spawn_child, (char *)stack + SPAWN_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+	int err = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	munmap(stack, SPAWN_STACK_SIZE);
+	if (pid < 0)
+		return -err;
+	if (a.err) {
+		waitpid(pid, NULL, 0);
+		return -a.err;
+	}
+	return pid;
+}
+
+/* A connected SOCK_SEQPACKET pair, both ends close-on-exec, packed as (fd0 << 32) | fd1. */
+int64_t keel_seqpacket_pair(void)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	return ((int64_t)sv[0] << 32) | (uint32_t)sv[1];
+}
+
+int keel_flock(int fd, int op)
+{
+	return flock(fd, op) < 0 ? -errno : 0;
+}
+
+int keel_mkfifo(const char *path, int mode)
+{
+	return mkfifo(path, (mode_t)mode) < 0 ? -errno : 0;
+}
+
+/* Waits for a child; returns its raw wait status. Blocking: call it off the main thread. */
+int keel_wait(int pid)
+{
+	int status;
+	pid_t r;
+	do
+		r = waitpid(pid, &status, __WALL);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : status;
+}
+
+/* Like keel_wait, but returns -EAGAIN at once when the child is still running. */
+int keel_try_wait(int pid)
+{
+	int status;
+	pid_t r = waitpid(pid, &status, WNOHANG | __WALL);
+	if (r == 0)
+		return -EAGAIN;
+	return r < 0 ? -errno : status;
+}
