@@ -44,7 +44,9 @@ dist/keel.mjs: $(TS_SRCS) build/generated/validators.mjs | deps
 # installed keel does not depend on this checkout.
 dist/node_modules/ffi-rs/package.json: | deps
 	@mkdir -p dist/node_modules
-	cp -r node_modules/ffi-rs node_modules/ffi-rs-linux-x64-gnu dist/node_modules/
+	mkdir -p dist/node_modules/@yuuang
+	cp -r node_modules/ffi-rs dist/node_modules/
+	cp -r node_modules/@yuuang/ffi-rs-linux-x64-gnu dist/node_modules/@yuuang/
 
 dist/keel: dist/keel.mjs dist/keel-init dist/libkeel.so dist/node_modules/ffi-rs/package.json
 	ln -sf keel.mjs $@

@@ -1,0 +1,39 @@
+import type { Argv, CommandModule } from 'yargs';
+
+import { type GlobalArgs, storeOf } from '../globals.js';
+
+export interface CreateArgs extends GlobalArgs {
+  'container-id': string;
+  bundle: string;
+  'pid-file'?: string;
+  'console-socket'?: string;
+  'preserve-fds': number;
+}
+
+/** The flags `create` and `run` share, including the ones runc accepts that keel has no use for. */
+export function createOptions(y: Argv<GlobalArgs>): Argv<CreateArgs> {
+  return y
+    .positional('container-id', { type: 'string', demandOption: true, describe: 'unique name of the container' })
+    .option('bundle', { alias: 'b', type: 'string', default: '.', describe: 'bundle directory (holds config.json)' })
+    .option('pid-file', { type: 'string', describe: 'write the container init PID to this file' })
+    .option('console-socket', { type: 'string', describe: 'AF_UNIX socket that receives the terminal master' })
+    .option('preserve-fds', { type: 'number', default: 0, describe: 'pass this many extra fds (from 3 on) to the container' })
+    .option('no-pivot', { type: 'boolean', hidden: true, describe: 'accepted for runc compatibility; keel always uses pivot_root' })
+    .option('no-new-keyring', { type: 'boolean', hidden: true, describe: 'accepted for runc compatibility' }) as unknown as Argv<CreateArgs>;
+}
+
+export const createCommand: CommandModule<GlobalArgs, CreateArgs> = {
+  command: 'create <container-id>',
+  describe: 'create a container; it waits for "keel start" to run its process',
+  builder: createOptions,
+  handler: async (argv) => {
+    const { createContainer } = await import('../../container/create.js');
+    await createContainer(storeOf(argv), {
+      id: argv['container-id'],
+      bundle: argv.bundle,
+      pidFile: argv['pid-file'],
+      consoleSocket: argv['console-socket'],
+      preserveFds: argv['preserve-fds'],
+    });
+  },
+};

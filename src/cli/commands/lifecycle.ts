@@ -1,0 +1,79 @@
+/** The small verbs that act on one existing container. */
+import type { CommandModule } from 'yargs';
+
+import { storeOf, type GlobalArgs } from '../globals.js';
+
+interface IdArgs extends GlobalArgs {
+  'container-id': string;
+}
+
+export const startCommand: CommandModule<GlobalArgs, IdArgs> = {
+  command: 'start <container-id>',
+  describe: 'run the process of a created container',
+  handler: async (argv) => {
+    const { startContainer } = await import('../../container/start.js');
+    await startContainer(storeOf(argv), argv['container-id']);
+  },
+};
+
+export const stateCommand: CommandModule<GlobalArgs, IdArgs> = {
+  command: 'state <container-id>',
+  describe: 'print the state of a container as JSON',
+  handler: async (argv) => {
+    const { containerState } = await import('../../container/state.js');
+    process.stdout.write(JSON.stringify(containerState(storeOf(argv), argv['container-id']), null, 2) + '\n');
+  },
+};
+
+interface KillArgs extends IdArgs {
+  signal: string;
+  all: boolean;
+}
+
+export const killCommand: CommandModule<GlobalArgs, KillArgs> = {
+  command: 'kill <container-id> [signal]',
+  describe: 'send a signal (default TERM) to the container init',
+  builder: (y) =>
+    y
+      .positional('signal', { type: 'string', default: 'SIGTERM' })
+      .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'send it to every process of the container' }) as never,
+  handler: async (argv) => {
+    const [{ killContainer }, { parseSignal }] = await Promise.all([import('../../container/kill.js'), import('../../container/signals.js')]);
+    killContainer(storeOf(argv), argv['container-id'], parseSignal(argv.signal), argv.all);
+  },
+};
+
+interface DeleteArgs extends IdArgs {
+  force: boolean;
+}
+
+export const deleteCommand: CommandModule<GlobalArgs, DeleteArgs> = {
+  command: 'delete <container-id>',
+  describe: 'delete a stopped container (--force: kill it first)',
+  builder: (y) => y.option('force', { alias: 'f', type: 'boolean', default: false, describe: 'kill a running container first' }) as never,
+  handler: async (argv) => {
+    const { deleteContainer } = await import('../../container/delete.js');
+    await deleteContainer(storeOf(argv), argv['container-id'], argv.force);
+  },
+};
+
+interface ListArgs extends GlobalArgs {
+  quiet: boolean;
+  format: 'table' | 'json';
+}
+
+export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
+  command: 'list',
+  describe: 'list the containers under --root',
+  builder: (y) =>
+    y
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print the ids only' })
+      .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const }) as never,
+  handler: async (argv) => {
+    const { formatTable, listContainers } = await import('../../container/list.js');
+    const rows = listContainers(storeOf(argv));
+    if (argv.quiet) process.stdout.write(rows.map((r) => r.id + '\n').join(''));
+    else if (argv.format === 'json') process.stdout.write(JSON.stringify(rows.length ? rows : null) + '\n');
+    else process.stdout.write(formatTable(rows));
+  },
+};

@@ -1,0 +1,31 @@
+import type { Argv, CommandModule } from 'yargs';
+
+import { storeOf, type GlobalArgs } from '../globals.js';
+import { createOptions, type CreateArgs } from './create.js';
+
+interface RunArgs extends CreateArgs {
+  detach: boolean;
+  keep: boolean;
+}
+
+export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
+  command: 'run <container-id>',
+  describe: 'create and start a container; in the foreground, exit with its status',
+  builder: (y) =>
+    createOptions(y)
+      .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'start it and return at once' })
+      .option('keep', { type: 'boolean', default: false, describe: 'do not delete the container after it exits' })
+      .option('no-subreaper', { type: 'boolean', hidden: true, describe: 'accepted for runc compatibility' }) as unknown as Argv<RunArgs>,
+  handler: async (argv) => {
+    const { runContainer } = await import('../../container/run.js');
+    process.exitCode = await runContainer(storeOf(argv), {
+      id: argv['container-id'],
+      bundle: argv.bundle,
+      pidFile: argv['pid-file'],
+      consoleSocket: argv['console-socket'],
+      preserveFds: argv['preserve-fds'],
+      detach: argv.detach,
+      keep: argv.keep,
+    });
+  },
+};

@@ -1,0 +1,52 @@
+/**
+ * keel's command line: runc's verbs and flags, so that engines can swap runc for keel unchanged.
+ * Each verb's code is imported only when that verb runs, to keep every invocation's start cheap.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+
+import { KeelError } from '../util/errors.js';
+import { log } from '../util/log.js';
+import { createCommand } from './commands/create.js';
+import { deleteCommand, killCommand, listCommand, startCommand, stateCommand } from './commands/lifecycle.js';
+import { runCommand } from './commands/run.js';
+import { specCommand } from './commands/spec.js';
+import { applyLogging, globalOptions } from './globals.js';
+
+export const KEEL_VERSION = '0.1.0';
+
+async function main(): Promise<void> {
+  const cli = globalOptions(yargs(hideBin(process.argv)))
+    .scriptName('keel')
+    .usage('keel: an OCI runtime\n\nUsage: keel [global options] <command> [options]')
+    .middleware(applyLogging)
+    .command(createCommand)
+    .command(startCommand)
+    .command(runCommand)
+    .command(stateCommand)
+    .command(killCommand)
+    .command(deleteCommand)
+    .command(listCommand)
+    .command(specCommand)
+    .demandCommand(1, 'no command given: run "keel --help" for the list')
+    .strict()
+    .version(`keel version ${KEEL_VERSION}\nspec: 1.3.0`)
+    .alias('version', 'v')
+    .help()
+    .alias('help', 'h')
+    .wrap(100)
+    .fail((msg, err) => {
+      throw err ?? new KeelError(msg);
+    });
+  await cli.parseAsync();
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof KeelError) {
+    log().error(err.message);
+  } else {
+    const e = err as Error;
+    log().error(`internal error: ${e?.message ?? String(err)}${log().debugEnabled ? `\n${e?.stack ?? ''}` : ' (run with --debug for the stack)'}`);
+  }
+  process.exitCode = 1;
+});

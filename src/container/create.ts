@@ -1,0 +1,123 @@
+/**
+ * `keel create`: from a bundle to a container init that waits for `keel start`.
+ *
+ * Order matters for cleanup: the id is claimed (state dir) and locked first, so that everything
+ * made afterwards can be undone by removing what the state dir records. Any failure kills the
+ * init, undoes the cgroups and removes the state dir, leaving the host as it was.
+ */
+import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
+
+import { readHostFacts } from '../host/facts.js';
+import { compilePlan } from '../plan/compile.js';
+import { SyncTag } from '../plan/ops.js';
+import { loadBundle } from '../spec/load.js';
+import type { Spec } from '../spec/types.js';
+import { readProcStat } from '../state/proc.js';
+import type { StateRecord } from '../state/record.js';
+import { ContainerLock, StateStore, validateId } from '../state/store.js';
+import { KeelError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { log } from '../util/log.js';
+import { InitSession } from './init-session.js';
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds: number;
+}
+
+export const OCI_VERSION = '1.3.0';
+
+export async function createContainer(store: StateStore, opts: CreateOptions): Promise<StateRecord> {
+  validateId(opts.id);
+  const { bundle, spec, rootfs } = loadBundle(opts.bundle);
+  log().debug(`loaded and validated ${bundle}/config.json`);
+  if (spec.process?.terminal && !opts.consoleSocket) {
+    throw new KeelError('process.terminal is true but no --console-socket was given: keel cannot create a terminal for a detached container without one (set "terminal": false, or pass --console-socket)');
+  }
+  if (spec.process?.terminal) {
+    throw new KeelError('process.terminal is not supported by this keel yet: set "terminal": false in config.json');
+  }
+
+  store.claim(opts.id);
+  const lock = await ContainerLock.acquire(store, opts.id);
+  const self = readProcStat(process.pid)!;
+  const record: StateRecord = {
+    ociVersion: OCI_VERSION,
+    id: opts.id,
+    creatorPid: process.pid,
+    creatorStartTime: self.startTime,
+    phase: 'creating',
+    bundle,
+    rootfs,
+    created: new Date().toISOString(),
+    owner: '',
+    annotations: spec.annotations,
+    config: spec,
+  };
+  let session: InitSession | undefined;
+  try {
+    store.write(record);
+    const { mkfifo } = await import('../native/libkeel.js');
+    mkfifo(store.fifoPath(opts.id), 0o622);
+    // Opened read-write so that neither side blocks in open(); keel-init reads from it in WAIT_START.
+    const fifo = openSync(store.fifoPath(opts.id), constants.O_RDWR | constants.O_CLOEXEC);
+    const plan = compilePlan({
+      spec,
+      bundle,
+      rootfs,
+      host: readHostFacts(rootfs),
+      fifoFd: 3 + opts.preserveFds + 1,
+      preserveFds: opts.preserveFds,
+    });
+    for (const warning of plan.warnings) log().warn(warning);
+    for (const note of plan.notes) log().debug(note);
+    log().debug(`compiled a plan of ${plan.ops.length} ops`);
+
+    try {
+      session = InitSession.start(plan.ops, [fifo], opts.preserveFds);
+    } finally {
+      closeSync(fifo);
+    }
+    const pid = await session.untilReady({ onSync: (tag, pid) => handleSync(tag, pid, spec) });
+    session.close();
+
+    record.pid = pid;
+    record.pidStartTime = readProcStat(pid)?.startTime;
+    record.phase = 'created';
+    store.write(record);
+    if (opts.pidFile) writeFileAtomic(opts.pidFile, String(pid));
+    log().debug(`container ${opts.id} created, init pid ${pid}`);
+    return record;
+  } catch (err) {
+    session?.abort();
+    store.remove(opts.id);
+    throw err;
+  } finally {
+    lock.release();
+  }
+}
+
+function handleSync(tag: SyncTag, pid: number, spec: Spec): void {
+  switch (tag) {
+    case SyncTag.CGROUP:
+      // Cgroup placement and limits come with the cgroup manager (src/cgroups/).
+      return;
+    case SyncTag.ID_MAPS:
+      writeIdMappings(pid, spec);
+      return;
+    default:
+      throw new KeelError(`keel-init waited at an unknown sync point (${tag})`);
+  }
+}
+
+/** As root, keel writes the mappings itself; no newuidmap helper is needed. */
+function writeIdMappings(pid: number, spec: Spec): void {
+  const format = (maps: { containerID: number; hostID: number; size: number }[] = []) =>
+    maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+  writeFileSync(`/proc/${pid}/uid_map`, format(spec.linux?.uidMappings));
+  writeFileSync(`/proc/${pid}/gid_map`, format(spec.linux?.gidMappings));
+  log().debug(`wrote uid and gid mappings for ${pid}`);
+}

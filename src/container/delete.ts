@@ -1,0 +1,49 @@
+import { isSameLiveProcess } from '../state/proc.js';
+import type { StateRecord } from '../state/record.js';
+import { ContainerLock, type StateStore } from '../state/store.js';
+import { KeelError } from '../util/errors.js';
+import { log } from '../util/log.js';
+import { processesInPidNamespaceOf } from './kill.js';
+
+const KILL_WAIT_MS = 10_000;
+
+/**
+ * `keel delete`: removes a stopped (or never started) container. With `force`, a running one is
+ * killed first. Whatever the container made on the host goes with it; its mounts lived in its own
+ * mount namespace and vanished with its last process.
+ */
+export async function deleteContainer(store: StateStore, id: string, force: boolean): Promise<void> {
+  if (force && !store.exists(id)) {
+    // runc: deleting a container that is already gone with --force succeeds, so retries are safe.
+    return;
+  }
+  const lock = await ContainerLock.acquire(store, id);
+  try {
+    const record = store.read(id);
+    const status = store.status(record);
+    if ((status === 'running' || status === 'paused' || status === 'creating') && !force) {
+      throw new KeelError(`cannot delete container "${id}": it is ${status}; stop it first or use --force`);
+    }
+    if (status !== 'stopped') await killAndWait(record);
+    store.remove(id);
+    log().debug(`container ${id} deleted`);
+  } finally {
+    lock.release();
+  }
+}
+
+async function killAndWait(record: StateRecord): Promise<void> {
+  const pid = record.pid ?? record.creatorPid;
+  for (const target of processesInPidNamespaceOf(pid)) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
+  const deadline = Date.now() + KILL_WAIT_MS;
+  while (isSameLiveProcess(pid, record.pid ? record.pidStartTime : record.creatorStartTime)) {
+    if (Date.now() > deadline) throw new KeelError(`container "${record.id}": process ${pid} did not die after SIGKILL within ${KILL_WAIT_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * One conversation with keel-init, from spawn to READY: keel sends the plan, answers each sync
+ * point (cgroups, id mappings, hooks) and learns the container init's PID. When an op fails,
+ * keel-init reports its index and errno, and this turns them into words about that op.
+ */
+import { closeSync, readSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { NativeError, nativeDir, sealedCopy, seqpacketPair, spawnInit, tryWait, waitSync } from '../native/libkeel.js';
+import { encodePlan } from '../plan/encode.js';
+import type { PlanOp, SyncTag } from '../plan/ops.js';
+import { KeelError } from '../util/errors.js';
+import { log } from '../util/log.js';
+import { describeOpFailure } from './init-errors.js';
+
+const MSG = { PLAN_OK: 1, SYNC: 2, INIT_PID: 3, READY: 4, ERROR: 5, CONTINUE: 6, ABORT: 7 } as const;
+const MSG_SIZE = 256;
+
+interface InitMessage {
+  type: number;
+  opIndex: number;
+  err: number;
+  value: number;
+  detail: string;
+}
+
+export interface SyncHandlers {
+  /** Called at each OP_SYNC with the PID of the process that waits (in keel's PID namespace). */
+  onSync(tag: SyncTag, pid: number): void | Promise<void>;
+}
+
+export class InitSession {
+  private firstPid: number;
+  private firstReaped = false;
+  private initPid: number | undefined;
+  private socket: number | undefined;
+
+  private constructor(
+    private readonly ops: readonly PlanOp[],
+    socket: number,
+    firstPid: number,
+  ) {
+    this.socket = socket;
+    this.firstPid = firstPid;
+  }
+
+  /**
+   * Starts keel-init. The container's fds (stdio, then `preserveFds` fds from 3 on) are inherited
+   * as they are; keel-init's own fds (the sync socket, then `extraFds`) are placed above them.
+   */
+  static start(ops: readonly PlanOp[], extraFds: number[], preserveFds: number): InitSession {
+    const [parentEnd, childEnd] = seqpacketPair();
+    const exe = sealedCopy(join(nativeDir(), 'keel-init'));
+    let pid: number;
+    try {
+      pid = spawnInit(exe, [childEnd, ...extraFds], 3 + preserveFds);
+    } finally {
+      closeSync(exe);
+      closeSync(childEnd);
+    }
+    const session = new InitSession(ops, parentEnd, pid);
+    writeSync(parentEnd, encodePlan(ops));
+    return session;
+  }
+
+  get pid(): number | undefined {
+    return this.initPid;
+  }
+
+  /** Runs the conversation until keel-init waits for `start`; returns the container init's PID. */
+  async untilReady(handlers: SyncHandlers): Promise<number> {
+    let waiting = this.firstPid;
+    for (;;) {
+      const msg = this.receive();
+      switch (msg.type) {
+        case MSG.PLAN_OK:
+          log().debug(`keel-init ${msg.value} received the plan (${this.ops.length} ops)`);
+          break;
+        case MSG.SYNC:
+          await handlers.onSync(msg.value as SyncTag, waiting);
+          this.send(MSG.CONTINUE);
+          break;
+        case MSG.INIT_PID:
+          this.initPid = waiting = msg.value;
+          this.reapFirst();
+          log().debug(`container init is pid ${msg.value}`);
+          break;
+        case MSG.READY:
+          if (this.initPid === undefined) throw new KeelError('keel-init reported ready before the container init started');
+          return this.initPid;
+        case MSG.ERROR:
+          throw new KeelError(describeOpFailure(this.ops[msg.opIndex], msg.err, msg.detail));
+        default:
+          throw new KeelError(`keel-init sent an unknown message (type ${msg.type})`);
+      }
+    }
+  }
+
+  /** Ends the conversation; the container init keeps running on its own. */
+  close(): void {
+    if (this.socket !== undefined) closeSync(this.socket);
+    this.socket = undefined;
+  }
+
+  /** Kills whatever this session started, after a failure. */
+  abort(): void {
+    for (const pid of [this.initPid, this.firstReaped ? undefined : this.firstPid]) {
+      if (pid === undefined) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+      try {
+        waitSync(pid);
+      } catch (err) {
+        if (!(err instanceof NativeError && err.code === 'ECHILD')) throw err;
+      }
+    }
+    this.close();
+  }
+
+  private reapFirst(): void {
+    // The first keel-init exits right after it reports the init's PID.
+    waitSync(this.firstPid);
+    this.firstReaped = true;
+  }
+
+  private receive(): InitMessage {
+    const buf = Buffer.alloc(MSG_SIZE);
+    const n = readSync(this.socket!, buf, 0, MSG_SIZE, null);
+    if (n === 0) {
+      const status = tryWait(this.firstPid);
+      throw new KeelError(`keel-init exited without saying why${status !== undefined ? ` (wait status ${status})` : ''}`);
+    }
+    if (n !== MSG_SIZE) throw new KeelError(`keel-init sent a malformed message (${n} bytes)`);
+    const end = buf.indexOf(0, 16);
+    return {
+      type: buf.readInt32LE(0),
+      opIndex: buf.readInt32LE(4),
+      err: buf.readInt32LE(8),
+      value: buf.readInt32LE(12),
+      detail: buf.toString('utf8', 16, end < 0 ? MSG_SIZE : end),
+    };
+  }
+
+  private send(type: number): void {
+    const buf = Buffer.alloc(MSG_SIZE);
+    buf.writeInt32LE(type, 0);
+    writeSync(this.socket!, buf);
+  }
+}

@@ -1,0 +1,52 @@
+import type { StateStore } from '../state/store.js';
+import { log } from '../util/log.js';
+import { createContainer, type CreateOptions } from './create.js';
+import { deleteContainer } from './delete.js';
+import { startContainer } from './start.js';
+
+/** Signals keel passes on to the container while it waits for it (SIGKILL/SIGSTOP cannot be caught). */
+const FORWARDED = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM'] as const;
+
+export interface RunOptions extends CreateOptions {
+  detach: boolean;
+  keep: boolean;
+}
+
+/**
+ * `keel run`: create and start; in the foreground, wait for the init, pass signals on, and exit
+ * with its status (128 + signal when it was killed), then delete the container unless --keep.
+ */
+export async function runContainer(store: StateStore, opts: RunOptions): Promise<number> {
+  const record = await createContainer(store, opts);
+  const pid = record.pid!;
+  if (opts.detach) {
+    await startContainer(store, opts.id);
+    return 0;
+  }
+  const forward = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // It has just exited; the wait below reports that.
+    }
+  };
+  for (const signal of FORWARDED) process.on(signal, forward);
+  try {
+    // The init is keel's own child (keel-init forks it with CLONE_PARENT), so keel can wait for it.
+    const { waitAsync } = await import('../native/libkeel.js');
+    const exited = waitAsync(pid);
+    await startContainer(store, opts.id);
+    const status = await exited;
+    log().debug(`container ${opts.id} exited with wait status ${status}`);
+    return exitCodeOf(status);
+  } finally {
+    for (const signal of FORWARDED) process.off(signal, forward);
+    if (!opts.keep) await deleteContainer(store, opts.id, true);
+  }
+}
+
+/** A wait status as a shell reports it: the exit code, or 128 + the signal that killed it. */
+export function exitCodeOf(status: number): number {
+  const signal = status & 0x7f;
+  return signal === 0 ? (status >> 8) & 0xff : 128 + signal;
+}

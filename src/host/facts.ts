@@ -1,0 +1,21 @@
+import { statSync, statfsSync } from 'node:fs';
+
+import { detectCgroupLayout } from '../cgroups/layout.js';
+import type { HostFacts } from '../plan/compile.js';
+
+const RAMFS_MAGIC = 0x858458f6;
+
+/** What the plan compiler needs to know about this host, read once per create. */
+export function readHostFacts(rootfs: string): HostFacts {
+  return {
+    cgroups: detectCgroupLayout(),
+    rootfsIsRamfs: statfsSync(rootfs).type === RAMFS_MAGIC,
+    kindOf(path) {
+      try {
+        return statSync(path).isDirectory() ? 'dir' : 'file';
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}

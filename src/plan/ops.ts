@@ -1,0 +1,184 @@
+/**
+ * The primitive operations keel-init carries out, one builder each. Keep the codes and field
+ * order in step with native/include/keel-plan.h. Every op carries `what`: the words keel uses
+ * when the op fails ("mount proc on /proc: permission denied") and when it explains a plan.
+ */
+export const OpCode = {
+  SETNS: 1,
+  UNSHARE: 2,
+  SYNC: 3,
+  FORK_INIT: 4,
+  SET_IDS: 5,
+  PREPARE_ROOTFS: 10,
+  MOUNT: 11,
+  MKNOD: 12,
+  SYMLINK: 13,
+  MKDIR: 14,
+  PIVOT_ROOT: 15,
+  CHROOT: 16,
+  REMOUNT: 17,
+  SET_PROPAGATION: 18,
+  MASK_PATH: 19,
+  READONLY_PATH: 20,
+  SETHOSTNAME: 21,
+  SETDOMAINNAME: 22,
+  WRITE_FILE: 23,
+  SETRLIMIT: 24,
+  UMASK: 25,
+  CHDIR: 26,
+  SET_USER: 27,
+  CAPS: 28,
+  NO_NEW_PRIVS: 29,
+  SECCOMP: 30,
+  RESOLVE_EXEC: 31,
+  WAIT_START: 32,
+  EXEC: 33,
+  SETSID: 34,
+  BOUNDING_SET: 35,
+} as const;
+export type OpCode = (typeof OpCode)[keyof typeof OpCode];
+
+export const SyncTag = {
+  CGROUP: 1,
+  ID_MAPS: 2,
+  CREATE_RUNTIME_HOOKS: 3,
+  CREATE_CONTAINER_HOOKS: 4,
+} as const;
+export type SyncTag = (typeof SyncTag)[keyof typeof SyncTag];
+
+export const CreateAs = { DIR: 0, FILE: 1 } as const;
+
+export interface PlanOp {
+  readonly code: OpCode;
+  /** Short name for tools (`keel explain --format json`). */
+  readonly name: string;
+  /** What the op does, in words. */
+  readonly what: string;
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly ints: readonly bigint[];
+  readonly strs: readonly (string | Uint8Array)[];
+}
+
+function op(
+  code: OpCode,
+  name: string,
+  what: string,
+  args: Record<string, unknown>,
+  ints: (number | bigint)[] = [],
+  strs: (string | Uint8Array)[] = [],
+): PlanOp {
+  return { code, name, what, args, ints: ints.map((i) => BigInt(i)), strs };
+}
+
+const q = JSON.stringify;
+
+export const ops = {
+  setns: (type: string, nstype: number, path: string) =>
+    op(OpCode.SETNS, 'setns', `join the ${type} namespace at ${q(path)}`, { type, path }, [nstype], [path]),
+
+  unshare: (types: string[], flags: number) =>
+    op(OpCode.UNSHARE, 'unshare', `create new ${types.join(', ')} namespace${types.length > 1 ? 's' : ''}`, { types }, [flags]),
+
+  sync: (tag: SyncTag, what: string) => op(OpCode.SYNC, 'sync', what, { tag }, [tag]),
+
+  forkInit: (newPidNs: boolean) =>
+    op(OpCode.FORK_INIT, 'fork-init', newPidNs ? 'start the container init as PID 1 of the new PID namespace' : 'start the container init', {}),
+
+  setIds: (uid: number, gid: number) =>
+    op(OpCode.SET_IDS, 'set-ids', `become uid ${uid}, gid ${gid} in the new user namespace`, { uid, gid }, [uid, gid]),
+
+  prepareRootfs: (rootfs: string, propagation: number, propagationName: string) =>
+    op(OpCode.PREPARE_ROOTFS, 'prepare-rootfs', `make mounts ${propagationName} and bind the root ${q(rootfs)} onto itself`, { rootfs, propagation: propagationName }, [propagation], [rootfs]),
+
+  mount: (m: {
+    source: string;
+    destination: string;
+    type: string;
+    data: string;
+    flags: number;
+    propagation: number;
+    remountFlags: number;
+    createAs: number;
+    options: string[];
+  }) =>
+    op(
+      OpCode.MOUNT,
+      'mount',
+      `mount ${m.type || 'bind'} ${q(m.source)} on ${q(m.destination)}${m.options.length ? ` (${m.options.join(',')})` : ''}`,
+      { source: m.source, destination: m.destination, type: m.type, options: m.options, data: m.data },
+      [m.flags, m.propagation, m.remountFlags, m.createAs],
+      [m.source, m.destination, m.type, m.data],
+    ),
+
+  mknod: (path: string, type: string, mode: number, major: number, minor: number, uid: number, gid: number) =>
+    op(OpCode.MKNOD, 'mknod', `create device ${q(path)} (${type} ${major}:${minor}, mode ${(mode & 0o7777).toString(8).padStart(4, '0')}, owner ${uid}:${gid})`, { path, type, major, minor, mode: mode & 0o7777, uid, gid }, [mode, major, minor, uid, gid], [path]),
+
+  symlink: (target: string, path: string) =>
+    op(OpCode.SYMLINK, 'symlink', `link ${q(path)} to ${q(target)}`, { path, target }, [], [target, path]),
+
+  mkdir: (path: string, why: string) => op(OpCode.MKDIR, 'mkdir', `create directory ${q(path)} (${why})`, { path }, [], [path]),
+
+  pivotRoot: () => op(OpCode.PIVOT_ROOT, 'pivot-root', 'pivot_root into the container root and detach the host root', {}),
+
+  chroot: () => op(OpCode.CHROOT, 'chroot', 'move the root to / and chroot into it (the root is on ramfs, where pivot_root cannot work)', {}),
+
+  remount: (path: string, flags: number, flagNames: string[]) =>
+    op(OpCode.REMOUNT, 'remount', `remount ${q(path)} ${flagNames.join(',')}`, { path, flags: flagNames }, [flags], [path]),
+
+  setPropagation: (path: string, flags: number, name: string) =>
+    op(OpCode.SET_PROPAGATION, 'set-propagation', `make ${q(path)} ${name}`, { path, propagation: name }, [flags], [path]),
+
+  maskPath: (path: string) => op(OpCode.MASK_PATH, 'mask', `mask ${q(path)}`, { path }, [], [path]),
+
+  readonlyPath: (path: string) => op(OpCode.READONLY_PATH, 'readonly', `make ${q(path)} read-only`, { path }, [], [path]),
+
+  sethostname: (name: string) => op(OpCode.SETHOSTNAME, 'sethostname', `set the hostname to ${q(name)}`, { name }, [], [name]),
+
+  setdomainname: (name: string) => op(OpCode.SETDOMAINNAME, 'setdomainname', `set the domain name to ${q(name)}`, { name }, [], [name]),
+
+  writeFile: (path: string, content: string, why: string) =>
+    op(OpCode.WRITE_FILE, 'write-file', `write ${q(content)} to ${q(path)} (${why})`, { path, content }, [], [path, content]),
+
+  setrlimit: (name: string, resource: number, soft: bigint, hard: bigint) =>
+    op(OpCode.SETRLIMIT, 'setrlimit', `set ${name} to soft ${soft}, hard ${hard}`, { name, soft: String(soft), hard: String(hard) }, [resource, soft, hard]),
+
+  umask: (mask: number) => op(OpCode.UMASK, 'umask', `set the umask to ${mask.toString(8).padStart(4, '0')}`, { umask: mask }, [mask]),
+
+  chdir: (path: string) => op(OpCode.CHDIR, 'chdir', `change directory to ${q(path)}`, { path }, [], [path]),
+
+  setsid: () => op(OpCode.SETSID, 'setsid', 'start a new session', {}),
+
+  setUser: (uid: number, gid: number, groups: number[] | undefined) =>
+    op(
+      OpCode.SET_USER,
+      'set-user',
+      `become uid ${uid}, gid ${gid}${groups ? `, groups [${groups.join(', ')}]` : ''}`,
+      { uid, gid, additionalGids: groups ?? null },
+      [uid, gid, groups ? 1 : 0, ...(groups ?? [])],
+    ),
+
+  boundingSet: (keep: bigint, names: string[]) =>
+    op(OpCode.BOUNDING_SET, 'bounding-set', `limit the capability bounding set to [${names.join(', ')}]`, { keep: names }, [keep]),
+
+  caps: (sets: { effective: bigint; permitted: bigint; inheritable: bigint; ambient: bigint }, names: Record<string, string[]>) =>
+    op(
+      OpCode.CAPS,
+      'capabilities',
+      `set capabilities: ${Object.entries(names).map(([set, caps]) => `${set} [${caps.join(', ')}]`).join('; ')}`,
+      names,
+      [sets.effective, sets.permitted, sets.inheritable, sets.ambient],
+    ),
+
+  noNewPrivs: () => op(OpCode.NO_NEW_PRIVS, 'no-new-privileges', 'set no_new_privs', {}),
+
+  seccomp: (program: Uint8Array, flags: number, summary: string) =>
+    op(OpCode.SECCOMP, 'seccomp', `install the seccomp filter (${summary})`, { instructions: program.length / 8, flags }, [flags], [program]),
+
+  resolveExec: (argv0: string, searchPath: string) =>
+    op(OpCode.RESOLVE_EXEC, 'resolve-exec', `find the executable ${q(argv0)}`, { argv0, path: searchPath }, [], [argv0, searchPath]),
+
+  waitStart: (fifoFd: number) => op(OpCode.WAIT_START, 'wait-start', 'wait for `keel start`', {}, [fifoFd]),
+
+  exec: (args: string[], env: string[], firstClosedFd: number) =>
+    op(OpCode.EXEC, 'exec', `exec ${q(args[0])} with arguments ${q(args)}`, { args, env }, [args.length, env.length, firstClosedFd], [...args, ...env]),
+};

@@ -1,0 +1,23 @@
+import { strerror } from './errno.js';
+
+/**
+ * An error meant for the user: one line that names the cause and, where it helps, what to do.
+ * Anything else that reaches the top level is a bug in keel and is reported as one.
+ */
+export class KeelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KeelError';
+  }
+}
+
+export function errnoCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Turns a failed fs call into a KeelError that names the path and the reason in words. */
+export function fsError(what: string, path: string, err: unknown): KeelError {
+  const code = errnoCode(err);
+  const reason = code ? strerror(code) : String((err as Error)?.message ?? err);
+  return new KeelError(`${what} "${path}": ${reason}`);
+}

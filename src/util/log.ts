@@ -1,0 +1,63 @@
+import { appendFileSync } from 'node:fs';
+
+export type LogFormat = 'text' | 'json';
+type Level = 'debug' | 'info' | 'warning' | 'error';
+
+/**
+ * Where keel's messages go. Errors and warnings always reach stderr as one line; with --log they
+ * are also appended to that file, in runc's text or JSON shape (containerd and podman read the
+ * last JSON "error" line to tell the user why a container failed). --debug adds a line for each
+ * step, with the time since keel started.
+ */
+export class Logger {
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly file: string | undefined,
+    private readonly format: LogFormat,
+    readonly debugEnabled: boolean,
+  ) {}
+
+  debug(msg: string): void {
+    if (!this.debugEnabled) return;
+    const line = `${msg} (+${(performance.now() - this.started).toFixed(1)} ms)`;
+    this.write('debug', line, true);
+  }
+
+  warn(msg: string): void {
+    this.write('warning', msg, true);
+  }
+
+  error(msg: string): void {
+    this.write('error', msg, true);
+  }
+
+  private write(level: Level, msg: string, toStderr: boolean): void {
+    if (this.file) {
+      try {
+        appendFileSync(this.file, this.formatLine(level, msg) + '\n');
+      } catch {
+        // A broken log file must not hide the message itself, which still reaches stderr.
+      }
+    }
+    if (toStderr && !(this.file && level === 'debug')) {
+      process.stderr.write(level === 'error' ? `keel: ${msg}\n` : `keel: ${level}: ${msg}\n`);
+    }
+  }
+
+  private formatLine(level: Level, msg: string): string {
+    const time = new Date().toISOString();
+    if (this.format === 'json') return JSON.stringify({ level, msg, time });
+    return `time="${time}" level=${level} msg=${JSON.stringify(msg)}`;
+  }
+}
+
+let current = new Logger(undefined, 'text', false);
+
+export function setLogger(logger: Logger): void {
+  current = logger;
+}
+
+export function log(): Logger {
+  return current;
+}
