@@ -9,7 +9,7 @@ INIT_HDRS := $(wildcard native/init/*.h native/include/*.h)
 TS_SRCS := $(shell find src -name '*.ts' -o -name '*.mjs' 2>/dev/null)
 SCHEMAS := $(wildcard spec-schemas/*.json)
 
-.PHONY: all deps native ts install uninstall test test-unit test-integration demo clean typecheck
+.PHONY: all deps host-deps native install uninstall test test-unit test-integration demo clean typecheck
 
 all: dist/keel
 
@@ -53,6 +53,25 @@ dist/keel: dist/keel.mjs dist/keel-init dist/libkeel.so dist/node_modules/ffi-rs
 
 typecheck: | deps
 	npx tsc -p tsconfig.json
+
+# Debian packages the tests and the demo use (busybox-static for the rootfs, runc to compare with).
+host-deps:
+	@bash test/host/ensure-packages.sh busybox-static runc
+
+VITEST := npx vitest run --config test/vitest.config.ts
+
+# The default suite: typecheck, unit tests (no root), integration tests (root, real containers).
+test: all host-deps typecheck
+	$(VITEST) test/unit test/integration
+
+test-unit: all
+	$(VITEST) test/unit
+
+test-integration: all host-deps
+	$(VITEST) test/integration
+
+demo: all
+	@bash test/host/demo.sh
 
 install: all
 	rm -rf $(PREFIX)/lib/keel

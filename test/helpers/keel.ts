@@ -1,0 +1,59 @@
+/** Runs the built keel binary the way an engine would: a separate process, a private --root. */
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const KEEL = join(new URL('../..', import.meta.url).pathname, 'dist/keel.mjs');
+
+/** A clean environment: NODE_EXTRA_CA_CERTS and friends cost time and say nothing about keel. */
+export const CLEAN_ENV = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
+
+export interface KeelResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function requireRootAndBuild(): void {
+  if (process.getuid?.() !== 0) throw new Error('integration tests need root: run them with "make test" as root');
+  if (!existsSync(KEEL)) throw new Error(`${KEEL} is missing: run "make" first`);
+}
+
+export class KeelRoot {
+  readonly root = mkdtempSync(join(tmpdir(), 'keel-root-'));
+
+  run(args: string[], opts: { input?: string; cwd?: string; timeout?: number } = {}): KeelResult {
+    const r: SpawnSyncReturns<string> = spawnSync(KEEL, ['--root', this.root, ...args], {
+      encoding: 'utf8',
+      env: CLEAN_ENV,
+      input: opts.input,
+      cwd: opts.cwd,
+      timeout: opts.timeout ?? 20_000,
+    });
+    if (r.error) throw r.error;
+    return { code: r.status ?? 128 + (r.signal ? 9 : 0), stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** Like run, but throws with keel's stderr when it fails. */
+  ok(args: string[], opts: { input?: string; cwd?: string } = {}): string {
+    const r = this.run(args, opts);
+    if (r.code !== 0) throw new Error(`keel ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** Starts keel in the background (for signals and concurrency tests). */
+  spawn(args: string[]) {
+    return spawn(KEEL, ['--root', this.root, ...args], { env: CLEAN_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  containers(): string[] {
+    return existsSync(this.root) ? readdirSync(this.root) : [];
+  }
+
+  /** Force-deletes whatever a test left, then removes the root. */
+  cleanup(): void {
+    for (const id of this.containers()) this.run(['delete', '--force', id]);
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,134 @@
+/** create / start / state / kill / delete as separate invocations, the way engines drive a runtime. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { makeBundle, type Bundle } from '../helpers/bundle.js';
+import { eventually, mountsMentioning, processesMentioning } from '../helpers/host.js';
+import { KeelRoot, requireRootAndBuild } from '../helpers/keel.js';
+
+let keel: KeelRoot;
+let bundle: Bundle;
+
+beforeAll(() => {
+  requireRootAndBuild();
+  keel = new KeelRoot();
+  bundle = makeBundle((s) => {
+    s.process!.args = ['sleep', '1000'];
+  });
+});
+afterAll(() => {
+  keel.cleanup();
+  bundle.remove();
+});
+
+const state = (id: string) => JSON.parse(keel.ok(['state', id])) as { status: string; pid: number; id: string; bundle: string; rootfs: string };
+
+describe('container lifecycle', () => {
+  it('goes created -> running -> stopped, and delete leaves nothing behind', async () => {
+    const id = `life-${process.pid}`;
+    const pidFile = join(bundle.dir, 'init.pid');
+    keel.ok(['create', '--bundle', bundle.dir, '--pid-file', pidFile, id]);
+
+    const created = state(id);
+    expect(created).toMatchObject({ id, status: 'created', bundle: bundle.dir, rootfs: join(bundle.dir, 'rootfs') });
+    expect(Number(readFileSync(pidFile, 'utf8'))).toBe(created.pid);
+    // The waiting init is not the user's program yet.
+    expect(readFileSync(`/proc/${created.pid}/cmdline`, 'utf8')).not.toContain('sleep');
+
+    keel.ok(['start', id]);
+    expect(await eventually(() => readFileSync(`/proc/${created.pid}/cmdline`, 'utf8').startsWith('sleep'))).toBe(true);
+    expect(state(id)).toMatchObject({ status: 'running', pid: created.pid });
+
+    const list = JSON.parse(keel.ok(['list', '--format', 'json'])) as { id: string; status: string }[];
+    expect(list).toEqual([expect.objectContaining({ id, status: 'running' })]);
+    expect(keel.ok(['list', '-q'])).toBe(`${id}\n`);
+    expect(keel.ok(['list'])).toMatch(new RegExp(`^ID\\s+PID\\s+STATUS\\s+BUNDLE\\s+CREATED\\s+OWNER\\n${id}\\s+${created.pid}\\s+running\\s+`));
+
+    keel.ok(['kill', id, 'KILL']);
+    expect(await eventually(() => state(id).status === 'stopped')).toBe(true);
+    expect(state(id).pid).toBe(0);
+
+    keel.ok(['delete', id]);
+    expect(keel.containers()).toEqual([]);
+    expect(processesMentioning('sleep 1000').filter((p) => p === created.pid)).toEqual([]);
+    expect(mountsMentioning(bundle.dir)).toEqual([]);
+    expect(keel.run(['state', id])).toMatchObject({ code: 1, stderr: `keel: container "${id}" does not exist\n` });
+  });
+
+  it('refuses to start twice and to delete a running container without --force', () => {
+    const id = `twice-${process.pid}`;
+    keel.ok(['create', '--bundle', bundle.dir, id]);
+    keel.ok(['start', id]);
+    expect(keel.run(['start', id])).toMatchObject({ code: 1, stderr: `keel: cannot start container "${id}": it is already running\n` });
+    const del = keel.run(['delete', id]);
+    expect(del.code).toBe(1);
+    expect(del.stderr).toBe(`keel: cannot delete container "${id}": it is running; stop it first or use --force\n`);
+    keel.ok(['delete', '--force', id]);
+    expect(existsSync(join(keel.root, id))).toBe(false);
+  });
+
+  it('deletes a created container that never started, killing its waiting init', () => {
+    const id = `never-${process.pid}`;
+    keel.ok(['create', '--bundle', bundle.dir, id]);
+    const { pid } = state(id);
+    keel.ok(['delete', id]);
+    expect(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z')).toBe(false);
+    expect(keel.containers()).toEqual([]);
+  });
+
+  it('kill accepts signal names with and without SIG, and numbers', async () => {
+    const id = `sig-${process.pid}`;
+    const b = makeBundle((s) => {
+      s.process!.args = ['sh', '-c', 'trap "echo got-usr1 > /tmp/usr1" USR1; trap "exit 7" TERM; while :; do sleep 0.05; done'];
+    });
+    try {
+      keel.ok(['create', '--bundle', b.dir, id]);
+      keel.ok(['start', id]);
+      await new Promise((r) => setTimeout(r, 200));
+      keel.ok(['kill', id, 'USR1']);
+      expect(await eventually(() => existsSync(join(b.rootfs, 'tmp/usr1')))).toBe(true);
+      keel.ok(['kill', id, '15']);
+      expect(await eventually(() => state(id).status === 'stopped')).toBe(true);
+      expect(keel.run(['kill', id, 'SIGNOPE'])).toMatchObject({ code: 1 });
+      keel.ok(['delete', id]);
+    } finally {
+      b.remove();
+    }
+  });
+
+  it('passes SIGTERM sent to a foreground `keel run` to the container and exits with its status', async () => {
+    const b = makeBundle((s) => {
+      s.process!.args = ['sh', '-c', 'trap "exit 3" TERM; echo ready; while :; do sleep 0.05; done'];
+    });
+    try {
+      const child = keel.spawn(['run', '--bundle', b.dir, `fg-${process.pid}`]);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      expect(await eventually(() => out.includes('ready'))).toBe(true);
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((r) => child.on('exit', r));
+      expect(code).toBe(3);
+      expect(keel.containers()).toEqual([]);
+    } finally {
+      b.remove();
+    }
+  });
+
+  it('exits 137 when the container is killed with SIGKILL', async () => {
+    const b = makeBundle((s) => {
+      s.process!.args = ['sh', '-c', 'echo ready; while :; do sleep 0.05; done'];
+    });
+    try {
+      const id = `k9-${process.pid}`;
+      const child = keel.spawn(['run', '--bundle', b.dir, id]);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      expect(await eventually(() => out.includes('ready'))).toBe(true);
+      keel.ok(['kill', id, 'KILL']);
+      expect(await new Promise<number | null>((r) => child.on('exit', r))).toBe(137);
+    } finally {
+      b.remove();
+    }
+  });
+});

@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+
+import type { CgroupLayout } from '../../../src/cgroups/layout.js';
+import { compilePlan, type CompileInput } from '../../../src/plan/compile.js';
+import { encodePlan } from '../../../src/plan/encode.js';
+import { MS } from '../../../src/plan/mount-options.js';
+import { OpCode } from '../../../src/plan/ops.js';
+import { defaultSpec } from '../../../src/spec/default.js';
+import type { Spec } from '../../../src/spec/types.js';
+
+const HYBRID: CgroupLayout = {
+  mode: 'hybrid',
+  root: '/sys/fs/cgroup',
+  v1: [
+    { dir: 'cpu,cpuacct', options: 'cpu,cpuacct' },
+    { dir: 'memory', options: 'memory' },
+  ],
+  unifiedDir: 'unified',
+};
+
+function input(edit: (s: Spec) => void = () => {}, cgroups: CgroupLayout = HYBRID): CompileInput {
+  const spec = defaultSpec();
+  spec.process!.terminal = false;
+  edit(spec);
+  return {
+    spec,
+    bundle: '/b',
+    rootfs: '/b/rootfs',
+    host: { cgroups, rootfsIsRamfs: false, kindOf: (p) => (p.endsWith('.conf') ? 'file' : p.startsWith('/missing') ? undefined : 'dir') },
+    fifoFd: 4,
+    preserveFds: 0,
+  };
+}
+
+const names = (inp: CompileInput) => compilePlan(inp).ops.map((o) => o.name);
+
+describe('compilePlan', () => {
+  it('orders the phases: cgroup sync, namespaces, fork, mounts, pivot, process, wait, exec', () => {
+    const seq = names(input());
+    expect(seq.slice(0, 4)).toEqual(['sync', 'unshare', 'fork-init', 'prepare-rootfs']);
+    const at = (n: string) => seq.indexOf(n);
+    expect(at('mount')).toBeGreaterThan(at('prepare-rootfs'));
+    expect(at('pivot-root')).toBeGreaterThan(seq.lastIndexOf('mknod'));
+    expect(at('mask')).toBeGreaterThan(at('pivot-root'));
+    expect(at('bounding-set')).toBeLessThan(at('set-user'));
+    expect(at('capabilities')).toBeGreaterThan(at('set-user'));
+    expect(at('resolve-exec')).toBeLessThan(at('wait-start'));
+    expect(at('no-new-privileges')).toBeGreaterThan(at('wait-start'));
+    expect(seq.at(-1)).toBe('exec');
+  });
+
+  it('creates the namespaces the config asks for in one unshare, and joins the ones with a path', () => {
+    const plan = compilePlan(
+      input((s) => {
+        s.linux!.namespaces = [{ type: 'mount' }, { type: 'pid' }, { type: 'network', path: '/run/netns/x' }, { type: 'uts' }];
+      }),
+    ).ops;
+    const unshare = plan.find((o) => o.name === 'unshare')!;
+    expect(unshare.args.types).toEqual(['uts', 'pid', 'mount']);
+    expect(unshare.ints[0]).toBe(BigInt(0x04000000 | 0x20000000 | 0x00020000));
+    expect(plan.find((o) => o.name === 'setns')).toMatchObject({ args: { type: 'network', path: '/run/netns/x' } });
+  });
+
+  it('refuses a config without a mount namespace, and a hostname without a UTS namespace', () => {
+    expect(() => compilePlan(input((s) => (s.linux!.namespaces = [{ type: 'pid' }])))).toThrow(/needs a mount namespace/);
+    expect(() => compilePlan(input((s) => (s.linux!.namespaces = [{ type: 'mount' }])))).toThrow(/hostname needs a UTS namespace|setting a hostname/);
+  });
+
+  it('creates a user namespace, waits for the id maps, then becomes root in it', () => {
+    const seq = names(
+      input((s) => {
+        s.linux!.namespaces!.push({ type: 'user' });
+      }),
+    );
+    expect(seq.slice(0, 5)).toEqual(['sync', 'unshare', 'sync', 'set-ids', 'unshare']);
+  });
+
+  it('turns mount options into flags, data and a remount for bind mounts', () => {
+    const plan = compilePlan(
+      input((s) => {
+        s.mounts = [
+          { destination: '/data', type: 'bind', source: 'host-dir', options: ['rbind', 'ro', 'nosuid', 'rprivate'] },
+          { destination: '/etc/app.conf', type: 'bind', source: '/srv/app.conf', options: ['bind'] },
+          { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', 'size=10m'] },
+        ];
+      }),
+    ).ops.filter((o) => o.code === OpCode.MOUNT);
+    const [data, file, tmp] = plan;
+    expect(data!.strs.slice(0, 2)).toEqual(['/b/host-dir', '/data']);
+    expect(data!.ints).toEqual([BigInt(MS.BIND | MS.REC), BigInt(MS.PRIVATE | MS.REC), BigInt(MS.RDONLY | MS.NOSUID), 0n]);
+    expect(file!.ints[3]).toBe(1n); // created as a file
+    expect(tmp!.strs).toEqual(['tmpfs', '/tmp', 'tmpfs', 'mode=1777,size=10m']);
+    expect(tmp!.ints[0]).toBe(BigInt(MS.NOSUID | MS.NODEV));
+    expect(tmp!.what).toBe('mount tmpfs "tmpfs" on "/tmp" (nosuid,nodev,mode=1777,size=10m)');
+  });
+
+  it('refuses a bind mount whose source does not exist, naming the field', () => {
+    expect(() => compilePlan(input((s) => (s.mounts = [{ destination: '/x', type: 'bind', source: '/missing/dir', options: ['bind'] }])))).toThrow(
+      'config.json: /mounts/0/source: bind mount source "/missing/dir" does not exist',
+    );
+  });
+
+  it('lays out cgroup v1 hierarchies on a hybrid host and a single cgroup2 mount on v2', () => {
+    const hybrid = compilePlan(input()).ops.filter((o) => o.name === 'mount' && String(o.args.destination).startsWith('/sys/fs/cgroup'));
+    expect(hybrid.map((o) => [o.args.destination, o.args.type])).toEqual([
+      ['/sys/fs/cgroup', 'tmpfs'],
+      ['/sys/fs/cgroup/cpu,cpuacct', 'cgroup'],
+      ['/sys/fs/cgroup/memory', 'cgroup'],
+      ['/sys/fs/cgroup/unified', 'cgroup2'],
+    ]);
+    const v2 = compilePlan(input(() => {}, { mode: 'v2', root: '/sys/fs/cgroup', v1: [] })).ops.filter((o) => o.args.destination === '/sys/fs/cgroup');
+    expect(v2.map((o) => o.args.type)).toEqual(['cgroup2']);
+  });
+
+  it('keeps ambient capabilities only where they are permitted and inheritable, as the kernel requires', () => {
+    const plan = compilePlan(input()).ops.find((o) => o.name === 'capabilities')!;
+    expect(plan.args.ambient).toEqual([]); // runc's default spec has no inheritable set
+    const withInh = compilePlan(input((s) => (s.process!.capabilities!.inheritable = ['CAP_KILL']))).ops.find((o) => o.name === 'capabilities')!;
+    expect(withInh.args.ambient).toEqual(['CAP_KILL']);
+  });
+
+  it('warns about unknown capabilities and skips them', () => {
+    const plan = compilePlan(input((s) => s.process!.capabilities!.bounding!.push('CAP_FROM_THE_FUTURE')));
+    expect(plan.warnings).toEqual(['unknown capability "CAP_FROM_THE_FUTURE" skipped (this kernel or keel does not know it)']);
+  });
+
+  it('refuses unknown rlimits and soft above hard, naming the field', () => {
+    expect(() => compilePlan(input((s) => (s.process!.rlimits = [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }])))).toThrow(/\/process\/rlimits\/0\/type: unknown rlimit "RLIMIT_NOPE"/);
+    expect(() => compilePlan(input((s) => (s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 5 }])))).toThrow(/soft limit 10 is above the hard limit 5/);
+  });
+
+  it('adds HOME=/ when the environment has none, and looks the program up in the PATH given', () => {
+    const plan = compilePlan(input((s) => (s.process!.env = ['PATH=/opt/bin:/bin']))).ops;
+    expect(plan.find((o) => o.name === 'resolve-exec')!.strs).toEqual(['sh', '/opt/bin:/bin']);
+    expect(plan.at(-1)!.args.env).toEqual(['PATH=/opt/bin:/bin', 'HOME=/']);
+  });
+
+  it('closes every fd above the preserved ones at exec', () => {
+    const inp = input();
+    inp.preserveFds = 2;
+    expect(compilePlan(inp).ops.at(-1)!.ints[2]).toBe(5n);
+  });
+});
+
+describe('encodePlan', () => {
+  it('writes the header, then each op as code, counts, ints and NUL-terminated strings', () => {
+    const buf = encodePlan([{ code: OpCode.SYMLINK, name: 'symlink', what: '', args: {}, ints: [-1n], strs: ['ab', 'c'] }]);
+    expect(buf.subarray(0, 8).toString()).toBe('KEELPLAN');
+    expect(buf.readUInt32LE(8)).toBe(1);
+    expect(buf.readUInt32LE(12)).toBe(1);
+    expect([buf.readUInt32LE(16), buf.readUInt32LE(20), buf.readUInt32LE(24)]).toEqual([OpCode.SYMLINK, 1, 2]);
+    expect(buf.readBigInt64LE(28)).toBe(-1n);
+    expect(buf.subarray(36).toString('latin1')).toBe('\x02\x00\x00\x00ab\x00\x01\x00\x00\x00c\x00');
+  });
+});
