@@ -63,7 +63,8 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     const { mkfifo } = await import('../native/libkeel.js');
     mkfifo(store.fifoPath(opts.id), 0o622);
     // Opened read-write so that neither side blocks in open(); keel-init reads from it in WAIT_START.
-    const fifo = openSync(store.fifoPath(opts.id), constants.O_RDWR | constants.O_CLOEXEC);
+    // (Node opens every fd close-on-exec; keel_spawn places this one for keel-init explicitly.)
+    const fifo = openSync(store.fifoPath(opts.id), constants.O_RDWR);
     const plan = compilePlan({
       spec,
       bundle,
