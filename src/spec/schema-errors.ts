@@ -15,6 +15,8 @@ export function explainSchemaErrors(
   defs: DefDescriptions,
 ): SpecProblem[] {
   const problems = explainAll(errors, doc, defs);
+  // A described def words all its failures alike: -1.5 for a uint32 fails both "type" and
+  // "minimum", and both say "must be an integer from 0 to 4294967295".
   const seen = new Set<string>();
   return problems.filter((p) => {
     const key = `${p.path}\0${p.message}`;
@@ -44,8 +46,9 @@ function isBranchError(error: ErrorObject, alternative: ErrorObject): boolean {
   );
 }
 
-// The schemas use anyOf for "at least one of these fields"; any other anyOf is explained by the
-// branch that came closest (fewest errors), which is usually the one the author meant.
+// The schemas use anyOf for "at least one of these fields". Any other anyOf is explained by one
+// branch: among those whose type fits the value, the one with the fewest errors, which is most
+// likely the one the author meant; when no branch's type fits, by the types it could have had.
 function explainAnyOf(
   alternative: ErrorObject,
   branchErrors: ErrorObject[],
@@ -57,12 +60,18 @@ function explainAnyOf(
     const fields = branchErrors.map((e) => JSON.stringify(e.params.missingProperty));
     return [{ path, message: `must set at least one of ${fields.join(', ')}` }];
   }
+  const isTypeMismatch = (e: ErrorObject) => e.keyword === 'type' && e.instancePath === path;
   const branches = new Map<string, ErrorObject[]>();
   for (const e of branchErrors) {
     const branch = e.schemaPath.slice(alternative.schemaPath.length + 1).split('/')[0] ?? '';
     branches.set(branch, [...(branches.get(branch) ?? []), e]);
   }
-  const closest = [...branches.values()].sort((a, b) => a.length - b.length)[0] ?? [];
+  const fitting = [...branches.values()].filter((errors) => !errors.some(isTypeMismatch));
+  if (fitting.length === 0) {
+    const types = new Set(branchErrors.filter(isTypeMismatch).flatMap((e) => typeList(e.params.type)));
+    return [{ path, message: `must be ${typeNames([...types])}${found(doc, path)}` }];
+  }
+  const closest = fitting.sort((a, b) => a.length - b.length)[0] ?? [];
   return explainAll(closest, doc, defs);
 }
 
@@ -71,9 +80,10 @@ const DEF_ERROR = /^defs\.schema\.json#\/\$defs\/([^/]+)\/(type|pattern|minimum|
 
 function explainOne(e: ErrorObject, doc: unknown, defs: DefDescriptions): string {
   const value = valueAt(doc, e.instancePath);
-  const got = value === undefined ? '' : ` (got ${describeValue(value)})`;
+  const got = found(doc, e.instancePath);
   const def = DEF_ERROR.exec(e.schemaPath)?.[1];
   if (def !== undefined && defs[def] !== undefined) {
+    // The one fault users meet most often gets the most specific words.
     if (def === 'ociVersion' && typeof value === 'string') {
       return `unsupported version ${JSON.stringify(value)}: keel supports ${SUPPORTED_SPEC_VERSIONS}`;
     }
@@ -86,7 +96,7 @@ function explainOne(e: ErrorObject, doc: unknown, defs: DefDescriptions): string
     case 'dependentRequired':
       return `${JSON.stringify(params.property)} requires ${JSON.stringify(params.missingProperty)} to be set too`;
     case 'type':
-      return `must be ${typeNames(params.type)}${got}`;
+      return `must be ${typeNames(typeList(params.type))}${got}`;
     case 'enum':
       return `must be one of ${(params.allowedValues as unknown[]).map(String).join(', ')}${got}`;
     case 'const':
@@ -114,9 +124,19 @@ const ARTICLE: Record<string, string> = {
   null: 'null',
 };
 
-function typeNames(type: unknown): string {
-  const names = Array.isArray(type) ? type : String(type).split(',');
-  return names.map((t) => ARTICLE[String(t)] ?? String(t)).join(' or ');
+/** ajv gives the schema's "type": one name, or an array of them. */
+function typeList(type: unknown): string[] {
+  return (Array.isArray(type) ? type : [type]).map(String);
+}
+
+function typeNames(types: readonly string[]): string {
+  return types.map((t) => ARTICLE[t] ?? t).join(' or ');
+}
+
+/** " (got <value>)", or nothing when there is no value to show. */
+function found(doc: unknown, pointer: string): string {
+  const value = valueAt(doc, pointer);
+  return value === undefined ? '' : ` (got ${describeValue(value)})`;
 }
 
 const MAX_SHOWN_STRING = 40;

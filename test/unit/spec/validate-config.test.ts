@@ -89,6 +89,11 @@ describe('validateConfig explains each fault in one line', () => {
   const cases: [string, (c: any) => void, string[]][] = [
     ['empty args', (c) => (c.process.args = []), ['/process/args: must be a non-empty array']],
     [
+      'fractional negative gid',
+      (c) => (c.process.user.gid = -1.5),
+      ['/process/user/gid: must be an integer from 0 to 4294967295 (got -1.5)'],
+    ],
+    [
       'args not strings',
       (c) => (c.process.args = ['sh', 1]),
       ['/process/args/1: must be a string (got 1)'],
