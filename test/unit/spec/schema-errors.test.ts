@@ -1,6 +1,6 @@
 // explainSchemaErrors on error lists ajv produces for small schemas compiled here (tests may
 // compile; keel itself only runs the pre-compiled validators).
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 
 import { explainSchemaErrors } from '../../../src/spec/schema-errors.js';
