@@ -80,6 +80,12 @@ static int create_in_root(struct init_ctx *ctx, const char *path, int create_as)
 		close(parent);
 		if (rc < 0 && saved != EEXIST)
 			return errno = saved, -1;
+		/* It exists yet does not resolve: a symlink to a target that is not inside the root. */
+		if (rc < 0) {
+			snprintf(ctx->detail, sizeof(ctx->detail),
+				 "\"/%.150s\" is a symlink whose target is not inside the container root", prefix);
+			return errno = ENOENT, -1;
+		}
 	}
 	return 0;
 }

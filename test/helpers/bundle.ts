@@ -2,7 +2,7 @@
  * Busybox bundles for integration tests: a tiny rootfs (static busybox and its applet links, an
  * /etc/passwd) and a config.json from keel's own default spec, adjusted per test.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,11 @@ function rootfsTemplate(): string {
   if (template && existsSync(template)) return template;
   if (!existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing: run "make test" (it installs busybox-static)`);
   template = mkdtempSync(join(tmpdir(), 'keel-rootfs-'));
-  for (const dir of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'root']) mkdirSync(join(template, dir));
+  // mkdtemp makes 0700; a container's / must be searchable by non-root users.
+  chmodSync(template, 0o755);
+  for (const dir of ['bin', 'etc', 'proc', 'sys', 'dev', 'root']) mkdirSync(join(template, dir), { mode: 0o755 });
+  mkdirSync(join(template, 'tmp'));
+  chmodSync(join(template, 'tmp'), 0o1777);
   cpSync(BUSYBOX, join(template, 'bin/busybox'));
   const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'busybox');
   for (const applet of applets) symlinkSync('busybox', join(template, 'bin', applet));

@@ -1,6 +1,6 @@
 /** Runs the built keel binary the way an engine would: a separate process, a private --root. */
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,16 +23,29 @@ export function requireRootAndBuild(): void {
 export class KeelRoot {
   readonly root = mkdtempSync(join(tmpdir(), 'keel-root-'));
 
+  /**
+   * Runs keel to completion. Its stdout and stderr are files, not pipes: a container inherits
+   * keel's stdio (as engines expect), so a pipe would stay open for as long as the container runs.
+   */
   run(args: string[], opts: { input?: string; cwd?: string; timeout?: number } = {}): KeelResult {
-    const r: SpawnSyncReturns<string> = spawnSync(KEEL, ['--root', this.root, ...args], {
-      encoding: 'utf8',
-      env: CLEAN_ENV,
-      input: opts.input,
-      cwd: opts.cwd,
-      timeout: opts.timeout ?? 20_000,
-    });
-    if (r.error) throw r.error;
-    return { code: r.status ?? 128 + (r.signal ? 9 : 0), stdout: r.stdout, stderr: r.stderr };
+    const out = join(this.root, `.out-${process.pid}`);
+    const err = join(this.root, `.err-${process.pid}`);
+    const fds = [openSync(out, 'w'), openSync(err, 'w')];
+    try {
+      const r = spawnSync(KEEL, ['--root', this.root, ...args], {
+        env: CLEAN_ENV,
+        input: opts.input,
+        cwd: opts.cwd,
+        timeout: opts.timeout ?? 20_000,
+        stdio: [opts.input === undefined ? 'ignore' : 'pipe', fds[0], fds[1]],
+      });
+      if (r.error) throw r.error;
+      return { code: r.status ?? 128, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+    } finally {
+      fds.forEach((fd) => closeSync(fd));
+      rmSync(out, { force: true });
+      rmSync(err, { force: true });
+    }
   }
 
   /** Like run, but throws with keel's stderr when it fails. */
@@ -48,7 +61,7 @@ export class KeelRoot {
   }
 
   containers(): string[] {
-    return existsSync(this.root) ? readdirSync(this.root) : [];
+    return existsSync(this.root) ? readdirSync(this.root).filter((name) => !name.startsWith('.')) : [];
   }
 
   /** Force-deletes whatever a test left, then removes the root. */

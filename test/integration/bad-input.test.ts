@@ -90,7 +90,7 @@ describe('bad input', () => {
     expect(r).toMatchObject({ code: 1, stderr: 'keel: container "nope" does not exist\n' });
   });
 
-  it('a mount destination behind a symlink to a host path is resolved inside the rootfs', () => {
+  it('a mount destination that leads out of the rootfs through a symlink is refused, the host untouched', () => {
     const b = bundleWith((s) => {
       s.process!.args = ['true'];
       s.mounts!.push({ destination: '/evil/sub', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] });
@@ -98,10 +98,22 @@ describe('bad input', () => {
     const hostTarget = join(b.dir, 'host-target');
     mkdirSync(hostTarget);
     symlinkSync(hostTarget, join(b.rootfs, 'evil'));
-    keel.ok(['run', '--bundle', b.dir, 'escape']);
-    // The symlink was followed as if the rootfs were "/": the host directory it names is untouched.
+    expect(createFails(b, 'escape')).toBe(
+      'keel: mount tmpfs "tmpfs" on "/evil/sub" (nosuid): no such file or directory ("/evil" is a symlink whose target is not inside the container root)',
+    );
     expect(readdirSync(hostTarget)).toEqual([]);
-    expect(existsSync(join(b.rootfs, hostTarget, 'sub'))).toBe(true);
+  });
+
+  it('a symlink in a mount destination is followed inside the rootfs, never on the host', () => {
+    const b = bundleWith((s) => {
+      s.process!.args = ['true'];
+      s.mounts!.push({ destination: '/evil/sub', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] });
+    });
+    // An absolute symlink to /etc: on the host that is the host's /etc, inside the rootfs its own.
+    symlinkSync('/etc', join(b.rootfs, 'evil'));
+    keel.ok(['run', '--bundle', b.dir, 'inside']);
+    expect(existsSync(join(b.rootfs, 'etc/sub'))).toBe(true);
+    expect(existsSync('/etc/sub')).toBe(false);
   });
 
   it('writes a JSON error line to --log with --log-format json', () => {

@@ -7,7 +7,6 @@ import type { GlobalArgs } from '../globals.js';
 
 interface SpecArgs extends GlobalArgs {
   bundle: string;
-  rootless: string;
 }
 
 export const specCommand: CommandModule<GlobalArgs, SpecArgs> = {
@@ -15,12 +14,13 @@ export const specCommand: CommandModule<GlobalArgs, SpecArgs> = {
   describe: 'write a default config.json into the bundle directory',
   builder: (y) =>
     y
-      .option('bundle', { alias: 'b', type: 'string', default: '.', describe: 'where to write config.json' })
-      .option('rootless', { type: 'boolean', default: false, describe: 'a config for a container run by an unprivileged user' }) as never,
+      .option('bundle', { alias: 'b', type: 'string', default: '.', describe: 'where to write config.json' }) as never,
   handler: async (argv) => {
     const { defaultSpec } = await import('../../spec/default.js');
     const file = join(argv.bundle, 'config.json');
     if (existsSync(file)) throw new KeelError(`${file} already exists: remove it first, keel does not overwrite it`);
-    writeFileSync(file, JSON.stringify(defaultSpec({ rootless: Boolean(argv.rootless) }), null, '\t') + '\n');
+    // `--rootless` is also runc's global flag (true|false|auto); given bare to `spec` it means true.
+    const rootless = argv.rootless === '' || argv.rootless === 'true';
+    writeFileSync(file, JSON.stringify(defaultSpec({ rootless }), null, '\t') + '\n');
   },
 };

@@ -113,9 +113,14 @@ describe('compilePlan', () => {
   });
 
   it('keeps ambient capabilities only where they are permitted and inheritable, as the kernel requires', () => {
-    const plan = compilePlan(input()).ops.find((o) => o.name === 'capabilities')!;
-    expect(plan.args.ambient).toEqual([]); // runc's default spec has no inheritable set
-    const withInh = compilePlan(input((s) => (s.process!.capabilities!.inheritable = ['CAP_KILL']))).ops.find((o) => o.name === 'capabilities')!;
+    const ambientOnly = compilePlan(input((s) => (s.process!.capabilities!.ambient = ['CAP_KILL']))).ops.find((o) => o.name === 'capabilities')!;
+    expect(ambientOnly.args.ambient).toEqual([]);
+    const withInh = compilePlan(
+      input((s) => {
+        s.process!.capabilities!.ambient = ['CAP_KILL'];
+        s.process!.capabilities!.inheritable = ['CAP_KILL'];
+      }),
+    ).ops.find((o) => o.name === 'capabilities')!;
     expect(withInh.args.ambient).toEqual(['CAP_KILL']);
   });
 
