@@ -43,7 +43,9 @@ describe('container lifecycle', () => {
     const list = JSON.parse(keel.ok(['list', '--format', 'json'])) as { id: string; status: string }[];
     expect(list).toEqual([expect.objectContaining({ id, status: 'running' })]);
     expect(keel.ok(['list', '-q'])).toBe(`${id}\n`);
-    expect(keel.ok(['list'])).toMatch(new RegExp(`^ID\\s+PID\\s+STATUS\\s+BUNDLE\\s+CREATED\\s+OWNER\\n${id}\\s+${created.pid}\\s+running\\s+`));
+    const table = keel.ok(['list']).split('\n');
+    expect(table[0]).toMatch(/^ID +PID {9}STATUS {6}BUNDLE +CREATED +OWNER$/);
+    expect(table[1]).toMatch(new RegExp(`^${id} +${created.pid} +running +${bundle.dir} +\\S+ +root$`));
 
     keel.ok(['kill', id, 'KILL']);
     expect(await eventually(() => state(id).status === 'stopped')).toBe(true);
