@@ -14,8 +14,10 @@ SCHEMAS := $(wildcard spec-schemas/*.json)
 all: dist/keel
 
 deps: node_modules/.package-lock.json
+# `npm install`, not `npm ci`: the npm on these machines writes lockfiles without other platforms'
+# optional packages and then refuses them in `npm ci`; install honours the lockfile all the same.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
 native: dist/keel-init dist/libkeel.so
