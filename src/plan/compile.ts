@@ -58,7 +58,7 @@ export function compilePlan(input: CompileInput): Plan {
   const notes: string[] = [];
   const plan: PlanOp[] = [
     ...planNamespacePhase(input, namespaces),
-    ...planRootfs(input, namespaces),
+    ...planRootfs(input, namespaces, warnings),
     ...planProcess(input, warnings, notes),
   ];
   return { ops: plan, namespaces, warnings, notes };
@@ -90,7 +90,7 @@ function cloneFlagsOf(type: Parameters<typeof cloneFlags>[0][number]): number {
   return cloneFlags([type]);
 }
 
-function planRootfs(input: CompileInput, ns: NamespacePlan): PlanOp[] {
+function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]): PlanOp[] {
   const { spec, rootfs, host } = input;
   const linux = spec.linux ?? {};
   const mounts = spec.mounts ?? [];
@@ -111,6 +111,9 @@ function planRootfs(input: CompileInput, ns: NamespacePlan): PlanOp[] {
   const cwd = spec.process?.cwd ?? '/';
   if (cwd !== '/') plan.push(ops.mkdir(cwd, 'the process working directory'));
 
+  if (host.rootfsIsRamfs) {
+    warnings.push(`the root filesystem ${rootfs} is on ramfs, where pivot_root cannot work: using chroot, which a process with CAP_SYS_CHROOT can leave`);
+  }
   plan.push(host.rootfsIsRamfs ? ops.chroot() : ops.pivotRoot());
   if (propagation !== undefined) plan.push(ops.setPropagation('/', propagation, linux.rootfsPropagation!));
 

@@ -140,6 +140,15 @@ describe('compilePlan', () => {
     expect(plan.at(-1)!.args.env).toEqual(['PATH=/opt/bin:/bin', 'HOME=/']);
   });
 
+  it('falls back to chroot only on a ramfs root, and says so', () => {
+    const inp = input();
+    inp.host.rootfsIsRamfs = true;
+    const plan = compilePlan(inp);
+    expect(plan.ops.map((o) => o.name)).toContain('chroot');
+    expect(plan.ops.map((o) => o.name)).not.toContain('pivot-root');
+    expect(plan.warnings).toEqual([expect.stringContaining('is on ramfs, where pivot_root cannot work: using chroot')]);
+  });
+
   it('closes every fd above the preserved ones at exec', () => {
     const inp = input();
     inp.preserveFds = 2;
