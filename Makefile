@@ -61,10 +61,13 @@ host-deps:
 	@bash test/host/ensure-packages.sh busybox-static runc
 
 VITEST := npx vitest run --config test/vitest.config.ts
+# Each lane also writes JSON results, summarised in one closing "N passed, N failed" line.
+VITEST_LANE = $(VITEST) --reporter=default --reporter=json --outputFile=build/results-$(1).json $(2); \
+	status=$$?; node test/host/summary.mjs build/results-$(1).json $(1) && exit $$status
 
 # The default suite: typecheck, unit tests (no root), integration tests (root, real containers).
 test: all host-deps typecheck
-	$(VITEST) test/unit test/integration
+	@$(call VITEST_LANE,default,test/unit test/integration)
 
 test-unit: all
 	$(VITEST) test/unit
