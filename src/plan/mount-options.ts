@@ -61,6 +61,11 @@ export const PROPAGATION_OPTIONS: Record<string, number> = {
   runbindable: MS.UNBINDABLE | MS.REC,
 };
 
+/** Every mount option keel carries out, for `keel features`. */
+export function knownMountOptions(): string[] {
+  return [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS)].sort();
+}
+
 export interface ParsedMountOptions {
   flags: number;
   propagation: number;

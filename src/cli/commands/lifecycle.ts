@@ -77,3 +77,12 @@ export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
     else process.stdout.write(formatTable(rows));
   },
 };
+
+export const featuresCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+  command: 'features',
+  describe: 'print what this keel supports, as JSON (runtime-spec features)',
+  handler: async () => {
+    const { features } = await import('../../features.js');
+    process.stdout.write(JSON.stringify(features(), null, 2) + '\n');
+  },
+};
