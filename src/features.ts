@@ -15,7 +15,7 @@ export function features(): Features {
     hooks: [],
     mountOptions: knownMountOptions(),
     linux: {
-      namespaces: Object.keys(CLONE_FLAGS).sort(),
+      namespaces: (Object.keys(CLONE_FLAGS) as (keyof typeof CLONE_FLAGS)[]).sort(),
       capabilities: Object.keys(CAPABILITIES),
       cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
       seccomp: { enabled: false },
