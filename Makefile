@@ -38,7 +38,7 @@ build/generated/validators.mjs: $(SCHEMAS) src/build/compile-schemas.mjs | deps
 dist/keel.mjs: $(TS_SRCS) build/generated/validators.mjs | deps
 	@mkdir -p dist
 	npx esbuild src/cli/main.ts --bundle --platform=node --format=esm --target=node20 \
-		--external:ffi-rs --outfile=$@ --log-level=warning \
+		--external:ffi-rs --alias:string-width=./src/cli/string-width.ts --outfile=$@ --log-level=warning \
 		--banner:js='#!/usr/bin/env node'
 	chmod +x $@
 

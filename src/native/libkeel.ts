@@ -4,12 +4,15 @@
  * Every native function returns >= 0 on success and -errno on failure; `check` turns the latter
  * into an exception that carries the errno.
  */
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ffi from 'ffi-rs';
 
 import { errnoName, strerror } from '../util/errno.js';
 
+// Loaded with require, not a static import: the bundler would hoist a static import of this
+// external addon to the top of keel.mjs, and every verb would pay for loading it.
+const ffi = createRequire(import.meta.url)('ffi-rs') as typeof import('ffi-rs');
 const { DataType, load, open } = ffi;
 const LIBRARY = 'libkeel';
 
