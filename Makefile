@@ -42,15 +42,14 @@ dist/keel.mjs: $(TS_SRCS) build/generated/validators.mjs | deps
 		--banner:js='#!/usr/bin/env node'
 	chmod +x $@
 
-# ffi-rs is a native addon and cannot be bundled; dist/ carries its own copy so that an
-# installed keel does not depend on this checkout.
-dist/node_modules/ffi-rs/package.json: | deps
-	@mkdir -p dist/node_modules
+# ffi-rs's native addon cannot be bundled; dist/ carries its own copy so that an installed keel
+# does not depend on this checkout (src/native/libkeel.ts loads the addon directly).
+FFI_ADDON := dist/node_modules/@yuuang/ffi-rs-linux-x64-gnu/package.json
+$(FFI_ADDON): | deps
 	mkdir -p dist/node_modules/@yuuang
-	cp -r node_modules/ffi-rs dist/node_modules/
 	cp -r node_modules/@yuuang/ffi-rs-linux-x64-gnu dist/node_modules/@yuuang/
 
-dist/keel: dist/keel.mjs dist/keel-init dist/libkeel.so dist/node_modules/ffi-rs/package.json
+dist/keel: dist/keel.mjs dist/keel-init dist/libkeel.so $(FFI_ADDON)
 	ln -sf keel.mjs $@
 
 typecheck: | deps

@@ -10,10 +10,22 @@ import { fileURLToPath } from 'node:url';
 
 import { errnoName, strerror } from '../util/errno.js';
 
-// Loaded with require, not a static import: the bundler would hoist a static import of this
-// external addon to the top of keel.mjs, and every verb would pay for loading it.
-const ffi = createRequire(import.meta.url)('ffi-rs') as typeof import('ffi-rs');
-const { DataType, load, open } = ffi;
+/*
+ * ffi-rs's own index.js spends ~5 ms probing for musl (process.report.getReport()) before it loads
+ * this same platform package, so keel loads the binding directly (keel is built for glibc x86-64)
+ * and makes the two adjustments index.js makes to each call: array parameters carry their length,
+ * and results are not freed by ffi-rs. It is required here, not imported statically: the bundler
+ * would hoist a static import to the top of keel.mjs, and every verb would pay for loading it.
+ */
+const binding = createRequire(import.meta.url)('@yuuang/ffi-rs-linux-x64-gnu') as typeof import('ffi-rs');
+const { DataType, FFITypeTag, open } = binding;
+
+function load(params: { paramsType: unknown[]; paramsValue: unknown[]; [key: string]: unknown }): unknown {
+  const paramsType = params.paramsType.map((type, i) =>
+    type === DataType.I32Array ? { ffiTypeTag: FFITypeTag.Array, type, length: (params.paramsValue[i] as unknown[]).length } : type,
+  );
+  return binding.load({ freeResultMemory: false, ...params, paramsType } as never);
+}
 const LIBRARY = 'libkeel';
 
 /** Native artifacts sit beside the bundled keel.mjs (dist/, or the installed copy). */
@@ -44,7 +56,7 @@ function check(call: string, result: number): number {
 type ParamType = (typeof DataType)[keyof typeof DataType];
 
 function call(funcName: string, retType: ParamType, paramsType: ParamType[], paramsValue: unknown[]): number {
-  return load({ library: LIBRARY, funcName, retType, paramsType, paramsValue } as never) as number;
+  return load({ library: LIBRARY, funcName, retType, paramsType, paramsValue }) as number;
 }
 
 export function sealedCopy(path: string): number {
@@ -96,7 +108,7 @@ export async function waitAsync(pid: number): Promise<number> {
     paramsType: [DataType.I32],
     paramsValue: [pid],
     runInNewThread: true,
-  } as never)) as number;
+  })) as number;
   return check(`wait for ${pid}`, r);
 }
 
