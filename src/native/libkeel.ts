@@ -18,7 +18,8 @@ import { errnoName, strerror } from '../util/errno.js';
  * would hoist a static import to the top of keel.mjs, and every verb would pay for loading it.
  */
 const binding = createRequire(import.meta.url)('@yuuang/ffi-rs-linux-x64-gnu') as typeof import('ffi-rs');
-const { DataType, FFITypeTag, open } = binding;
+// (FFITypeTag.Array exists at run time; the package's typings leave it out.)
+const { DataType, FFITypeTag, open } = binding as typeof binding & { FFITypeTag: { Array: number } };
 
 function load(params: { paramsType: unknown[]; paramsValue: unknown[]; [key: string]: unknown }): unknown {
   const paramsType = params.paramsType.map((type, i) =>
