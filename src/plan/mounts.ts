@@ -66,8 +66,9 @@ export function planMount(mount: Mount, index: number, ctx: MountContext): PlanO
 
 /**
  * The cgroup filesystem as the host has it. On v2, one cgroup2 mount. On v1 and hybrid hosts, a
- * tmpfs with one mount per hierarchy (inside a cgroup namespace each shows the container's own
- * cgroup), plus cgroup2 at "unified" on hybrid hosts, as runc lays it out.
+ * tmpfs with one mount per v1 hierarchy (inside a cgroup namespace each shows the container's own
+ * cgroup), as runc lays it out. The controller-less cgroup2 of a hybrid host is left out, as runc
+ * does: mounting it took 14 ms of every create here, for a hierarchy with nothing to control.
  */
 function planCgroupMount(destination: string, flags: number, layout: CgroupLayout): PlanOp[] {
   const names = flagNames(flags);
@@ -83,9 +84,6 @@ function planCgroupMount(destination: string, flags: number, layout: CgroupLayou
     // A co-mounted hierarchy ("cpu,cpuacct") is also reachable under each controller's name.
     const controllers = h.dir.split(',');
     if (controllers.length > 1) for (const c of controllers) plan.push(ops.symlink(h.dir, posix.join(destination, c)));
-  }
-  if (layout.unifiedDir) {
-    plan.push(ops.mount({ ...common, source: 'cgroup2', destination: posix.join(destination, layout.unifiedDir), type: 'cgroup2', data: '', flags, options: names }));
   }
   if (flags & MS.RDONLY) plan.push(ops.remount(destination, MS.RDONLY, ['ro']));
   return plan;

@@ -106,7 +106,6 @@ describe('compilePlan', () => {
       ['/sys/fs/cgroup', 'tmpfs'],
       ['/sys/fs/cgroup/cpu,cpuacct', 'cgroup'],
       ['/sys/fs/cgroup/memory', 'cgroup'],
-      ['/sys/fs/cgroup/unified', 'cgroup2'],
     ]);
     const v2 = compilePlan(input(() => {}, { mode: 'v2', root: '/sys/fs/cgroup', v1: [] })).ops.filter((o) => o.args.destination === '/sys/fs/cgroup');
     expect(v2.map((o) => o.args.type)).toEqual(['cgroup2']);
