@@ -7,11 +7,9 @@ type Level = 'debug' | 'info' | 'warning' | 'error';
  * Where keel's messages go. Errors and warnings always reach stderr as one line; with --log they
  * are also appended to that file, in runc's text or JSON shape (containerd and podman read the
  * last JSON "error" line to tell the user why a container failed). --debug adds a line for each
- * step, with the time since keel started.
+ * step, with the time since the keel process started.
  */
 export class Logger {
-  private readonly started = performance.now();
-
   constructor(
     private readonly file: string | undefined,
     private readonly format: LogFormat,
@@ -20,7 +18,8 @@ export class Logger {
 
   debug(msg: string): void {
     if (!this.debugEnabled) return;
-    const line = `${msg} (+${(performance.now() - this.started).toFixed(1)} ms)`;
+    // performance.now() counts from the start of the process: Node's own start-up is included.
+    const line = `${msg} (${performance.now().toFixed(1)} ms)`;
     this.write('debug', line, true);
   }
 
