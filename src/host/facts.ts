@@ -1,13 +1,16 @@
 import { statSync, statfsSync } from 'node:fs';
 
 import { detectCgroupLayout } from '../cgroups/layout.js';
+import { canRaiseHardLimits, ownHardLimit } from './limits.js';
 import type { HostFacts } from '../plan/compile.js';
 
 const RAMFS_MAGIC = 0x858458f6;
 
 /** What the plan compiler needs to know about this host, read once per create. */
 export function readHostFacts(rootfs: string): HostFacts {
+  const limited = !canRaiseHardLimits();
   return {
+    rlimitCeiling: (name) => (limited ? ownHardLimit(name) : undefined),
     cgroups: detectCgroupLayout(),
     rootfsIsRamfs: statfsSync(rootfs).type === RAMFS_MAGIC,
     kindOf(path) {

@@ -5,13 +5,13 @@
  */
 import type { Spec } from '../spec/types.js';
 import type { CgroupLayout } from '../cgroups/layout.js';
-import { KeelError } from '../util/errors.js';
 import { compileCapabilities } from './capabilities.js';
 import { planDevices } from './devices.js';
 import { MS, PROPAGATION_OPTIONS, propagationName } from './mount-options.js';
 import { containerPath, planMount } from './mounts.js';
 import { cloneFlags, planNamespaces, type NamespacePlan } from './namespaces.js';
 import { ops, SyncTag, type PlanOp } from './ops.js';
+import { throwProblem, type ReportProblem } from './problems.js';
 import { compileRlimits } from './rlimits.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -21,6 +21,8 @@ export interface HostFacts {
   /** The root filesystem is ramfs/rootfs, where pivot_root is impossible. */
   rootfsIsRamfs: boolean;
   kindOf(path: string): 'file' | 'dir' | undefined;
+  /** The highest hard rlimit keel can grant, where it cannot raise its own (no CAP_SYS_RESOURCE). */
+  rlimitCeiling(name: string): bigint | undefined;
 }
 
 export interface CompileInput {
@@ -32,6 +34,8 @@ export interface CompileInput {
   /** keel-init's own fds sit from here on, above the fds handed to the container. */
   fifoFd: number;
   preserveFds: number;
+  /** Where faults in the config go; by default the first one throws a ConfigError. */
+  report?: ReportProblem;
 }
 
 export interface Plan {
@@ -45,15 +49,19 @@ export interface Plan {
 
 export function compilePlan(input: CompileInput): Plan {
   const { spec } = input;
+  const report = input.report ?? throwProblem;
   const linux = spec.linux ?? {};
-  if (!spec.process) throw new KeelError('config.json: /process: missing: keel needs a process to run');
-  const namespaces = planNamespaces(linux.namespaces);
+  if (!spec.process) report('/process', 'missing: keel needs a process to run');
+  const namespaces = planNamespaces(linux.namespaces, report);
   if (!namespaces.has('mount')) {
-    throw new KeelError('config.json: /linux/namespaces: keel needs a mount namespace (add {"type": "mount"}): without one, pivot_root would change the host');
+    report('/linux/namespaces', 'keel needs a mount namespace (add {"type": "mount"}): without one, pivot_root would change the host');
   }
   if ((spec.hostname || spec.domainname) && !namespaces.has('uts')) {
-    throw new KeelError('config.json: /hostname: setting a hostname needs a UTS namespace (add {"type": "uts"} to /linux/namespaces)');
+    report('/hostname', 'setting a hostname needs a UTS namespace (add {"type": "uts"} to /linux/namespaces)');
   }
+  (linux.namespaces ?? []).forEach((ns, i) => {
+    if (ns.path && input.host.kindOf(ns.path) !== 'file') report(`/linux/namespaces/${i}/path`, `"${ns.path}" does not exist: no ${ns.type} namespace to join there`);
+  });
   const warnings: string[] = [];
   const notes: string[] = [];
   const plan: PlanOp[] = [
@@ -64,7 +72,7 @@ export function compilePlan(input: CompileInput): Plan {
   return { ops: plan, namespaces, warnings, notes };
 }
 
-function planNamespacePhase({ spec }: CompileInput, ns: NamespacePlan): PlanOp[] {
+function planNamespacePhase({ spec, report = throwProblem }: CompileInput, ns: NamespacePlan): PlanOp[] {
   const plan: PlanOp[] = [ops.sync(SyncTag.CGROUP, 'wait for keel to place the container in its cgroups')];
   for (const { type, path } of ns.join) plan.push(ops.setns(type, cloneFlagsOf(type), path));
   if (ns.isNew('user')) {
@@ -78,7 +86,7 @@ function planNamespacePhase({ spec }: CompileInput, ns: NamespacePlan): PlanOp[]
   if (others.length) plan.push(ops.unshare(others, cloneFlags(others)));
   const offsets = spec.linux?.timeOffsets;
   if (offsets && Object.keys(offsets).length) {
-    if (!ns.isNew('time')) throw new KeelError('config.json: /linux/timeOffsets: time offsets need a new time namespace (add {"type": "time"})');
+    if (!ns.isNew('time')) report('/linux/timeOffsets', 'time offsets need a new time namespace (add {"type": "time"})');
     const lines = Object.entries(offsets).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}`);
     plan.push(ops.writeFile('/proc/self/timens_offsets', lines.join('\n'), 'time namespace offsets'));
   }
@@ -92,17 +100,18 @@ function cloneFlagsOf(type: Parameters<typeof cloneFlags>[0][number]): number {
 
 function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]): PlanOp[] {
   const { spec, rootfs, host } = input;
+  const report = input.report ?? throwProblem;
   const linux = spec.linux ?? {};
   const mounts = spec.mounts ?? [];
   const propagation = linux.rootfsPropagation ? PROPAGATION_OPTIONS[linux.rootfsPropagation] : undefined;
   if (linux.rootfsPropagation && propagation === undefined) {
-    throw new KeelError(`config.json: /linux/rootfsPropagation: unknown propagation "${linux.rootfsPropagation}" (use one of ${Object.keys(PROPAGATION_OPTIONS).join(', ')})`);
+    report('/linux/rootfsPropagation', `unknown propagation "${linux.rootfsPropagation}" (use one of ${Object.keys(PROPAGATION_OPTIONS).join(', ')})`);
   }
   // Until the container's mounts are in place, nothing may propagate back to the host.
   const prepareFlags = MS.SLAVE | MS.REC;
   const plan: PlanOp[] = [ops.prepareRootfs(rootfs, prepareFlags, propagationName(prepareFlags))];
 
-  const ctx = { bundle: input.bundle, cgroups: host.cgroups, kindOf: host.kindOf };
+  const ctx = { bundle: input.bundle, cgroups: host.cgroups, kindOf: host.kindOf, report };
   mounts.forEach((m, i) => plan.push(...planMount(m, i, ctx)));
 
   const devIsBound = mounts.some((m) => containerPath(m.destination) === '/dev' && (m.type === 'bind' || m.options?.some((o) => o === 'bind' || o === 'rbind')));
@@ -129,12 +138,13 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]):
 }
 
 function planProcess(input: CompileInput, warnings: string[], notes: string[]): PlanOp[] {
-  const proc = input.spec.process!;
+  const proc = input.spec.process;
   const plan: PlanOp[] = [];
+  if (!proc) return plan;
   if (proc.oomScoreAdj !== undefined) {
     plan.push(ops.writeFile('/proc/self/oom_score_adj', String(proc.oomScoreAdj), 'oomScoreAdj'));
   }
-  for (const rl of compileRlimits(proc.rlimits)) plan.push(ops.setrlimit(rl.name, rl.resource, rl.soft, rl.hard));
+  for (const rl of compileRlimits(proc.rlimits, input.host.rlimitCeiling, input.report)) plan.push(ops.setrlimit(rl.name, rl.resource, rl.soft, rl.hard));
   plan.push(ops.setsid());
 
   const caps = proc.capabilities ? compileCapabilities(proc.capabilities) : undefined;

@@ -2,9 +2,9 @@ import { isAbsolute, posix, resolve } from 'node:path';
 
 import type { CgroupLayout } from '../cgroups/layout.js';
 import type { Mount } from '../spec/types.js';
-import { KeelError } from '../util/errors.js';
 import { CreateAs, ops, type PlanOp } from './ops.js';
 import { MS, flagNames, parseMountOptions } from './mount-options.js';
+import type { ReportProblem } from './problems.js';
 
 /** Destinations are container paths: made absolute and normalised ("a/../b" -> "/b"). */
 export function containerPath(path: string): string {
@@ -16,6 +16,7 @@ export interface MountContext {
   cgroups: CgroupLayout;
   /** Whether a host path is a file or a directory (undefined: missing). Injected to keep this pure. */
   kindOf(path: string): 'file' | 'dir' | undefined;
+  report: ReportProblem;
 }
 
 const BIND_CHANGEABLE = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME;
@@ -24,7 +25,8 @@ export function planMount(mount: Mount, index: number, ctx: MountContext): PlanO
   const destination = containerPath(mount.destination);
   const opts = parseMountOptions(mount.options);
   if (opts.unsupported.length) {
-    throw new KeelError(`config.json: /mounts/${index}/options: keel does not support ${opts.unsupported.map((o) => `"${o}"`).join(', ')} yet`);
+    ctx.report(`/mounts/${index}/options`, `keel does not support ${opts.unsupported.map((o) => `"${o}"`).join(', ')} yet`);
+    return [];
   }
   const isBind = (opts.flags & MS.BIND) !== 0 || mount.type === 'bind';
   if (mount.type === 'cgroup' || mount.type === 'cgroup2') return planCgroupMount(destination, opts.flags, ctx.cgroups);
@@ -44,10 +46,16 @@ export function planMount(mount: Mount, index: number, ctx: MountContext): PlanO
     ];
   }
 
-  if (!mount.source) throw new KeelError(`config.json: /mounts/${index}: a bind mount needs a "source"`);
+  if (!mount.source) {
+    ctx.report(`/mounts/${index}`, 'a bind mount needs a "source"');
+    return [];
+  }
   const source = isAbsolute(mount.source) ? mount.source : resolve(ctx.bundle, mount.source);
   const kind = ctx.kindOf(source);
-  if (!kind) throw new KeelError(`config.json: /mounts/${index}/source: bind mount source "${source}" does not exist`);
+  if (!kind) {
+    ctx.report(`/mounts/${index}/source`, `bind mount source "${source}" does not exist`);
+    return [];
+  }
   const bindFlags = MS.BIND | (opts.flags & MS.REC);
   return [
     ops.mount({

@@ -1,5 +1,5 @@
 import type { LinuxNamespace, LinuxNamespaceType } from '../spec/types.js';
-import { KeelError } from '../util/errors.js';
+import { throwProblem, type ReportProblem } from './problems.js';
 
 export const CLONE_FLAGS: Record<LinuxNamespaceType, number> = {
   mount: 0x00020000,
@@ -22,12 +22,12 @@ export interface NamespacePlan {
   isNew(type: LinuxNamespaceType): boolean;
 }
 
-export function planNamespaces(namespaces: readonly LinuxNamespace[] = []): NamespacePlan {
+export function planNamespaces(namespaces: readonly LinuxNamespace[] = [], report: ReportProblem = throwProblem): NamespacePlan {
   const byType = new Map<LinuxNamespaceType, LinuxNamespace>();
-  for (const ns of namespaces) {
-    if (byType.has(ns.type)) throw new KeelError(`config.json: /linux/namespaces: the ${ns.type} namespace is listed twice`);
-    byType.set(ns.type, ns);
-  }
+  namespaces.forEach((ns, i) => {
+    if (byType.has(ns.type)) report(`/linux/namespaces/${i}/type`, `the ${ns.type} namespace is listed twice`);
+    else byType.set(ns.type, ns);
+  });
   const join = JOIN_ORDER.filter((t) => byType.get(t)?.path).map((type) => ({ type, path: byType.get(type)!.path! }));
   const create = JOIN_ORDER.filter((t) => byType.has(t) && !byType.get(t)!.path);
   return {

@@ -1,5 +1,5 @@
 import type { POSIXRlimit } from '../spec/types.js';
-import { KeelError } from '../util/errors.js';
+import { throwProblem, type ReportProblem } from './problems.js';
 
 /** Resource numbers from asm-generic/resource.h. */
 export const RLIMITS: Record<string, number> = {
@@ -28,20 +28,34 @@ export interface CompiledRlimit {
   hard: bigint;
 }
 
-export function compileRlimits(rlimits: readonly POSIXRlimit[] = []): CompiledRlimit[] {
+/**
+ * `ceiling(name)` is the highest hard limit keel can grant (its own, when it lacks
+ * CAP_SYS_RESOURCE to go above it), or undefined when there is no such ceiling.
+ */
+export function compileRlimits(
+  rlimits: readonly POSIXRlimit[] = [],
+  ceiling: (name: string) => bigint | undefined = () => undefined,
+  report: ReportProblem = throwProblem,
+): CompiledRlimit[] {
   const seen = new Set<string>();
-  return rlimits.map((rl, i) => {
+  const compiled: CompiledRlimit[] = [];
+  rlimits.forEach((rl, i) => {
     const resource = RLIMITS[rl.type];
-    if (resource === undefined) {
-      throw new KeelError(`config.json: /process/rlimits/${i}/type: unknown rlimit "${rl.type}" (known: ${Object.keys(RLIMITS).join(', ')})`);
-    }
-    if (seen.has(rl.type)) throw new KeelError(`config.json: /process/rlimits/${i}/type: ${rl.type} is set twice`);
-    seen.add(rl.type);
     const soft = BigInt(rl.soft);
     const hard = BigInt(rl.hard);
-    if (soft > hard) {
-      throw new KeelError(`config.json: /process/rlimits/${i}: soft limit ${soft} is above the hard limit ${hard}`);
+    const max = ceiling(rl.type);
+    if (resource === undefined) {
+      report(`/process/rlimits/${i}/type`, `unknown rlimit "${rl.type}" (known: ${Object.keys(RLIMITS).join(', ')})`);
+    } else if (seen.has(rl.type)) {
+      report(`/process/rlimits/${i}/type`, `${rl.type} is set twice`);
+    } else if (soft > hard) {
+      report(`/process/rlimits/${i}`, `soft limit ${soft} is above the hard limit ${hard}`);
+    } else if (max !== undefined && hard > max) {
+      report(`/process/rlimits/${i}/hard`, `${rl.type} hard limit ${hard} is above this host's ${max}, and keel lacks CAP_SYS_RESOURCE to raise it: use at most ${max}`);
+    } else {
+      seen.add(rl.type);
+      compiled.push({ name: rl.type, resource, soft, hard });
     }
-    return { name: rl.type, resource, soft, hard };
   });
+  return compiled;
 }

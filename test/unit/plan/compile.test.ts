@@ -26,7 +26,7 @@ function input(edit: (s: Spec) => void = () => {}, cgroups: CgroupLayout = HYBRI
     spec,
     bundle: '/b',
     rootfs: '/b/rootfs',
-    host: { cgroups, rootfsIsRamfs: false, kindOf: (p) => (p.endsWith('.conf') ? 'file' : p.startsWith('/missing') ? undefined : 'dir') },
+    host: { cgroups, rootfsIsRamfs: false, rlimitCeiling: (name) => (name === 'RLIMIT_NOFILE' ? 20000n : undefined), kindOf: (p) => (p.endsWith('.conf') || p.startsWith('/run/netns/') ? 'file' : p.startsWith('/missing') ? undefined : 'dir') },
     fifoFd: 4,
     preserveFds: 0,
   };
@@ -131,6 +131,28 @@ describe('compilePlan', () => {
   it('refuses unknown rlimits and soft above hard, naming the field', () => {
     expect(() => compilePlan(input((s) => (s.process!.rlimits = [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }])))).toThrow(/\/process\/rlimits\/0\/type: unknown rlimit "RLIMIT_NOPE"/);
     expect(() => compilePlan(input((s) => (s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 5 }])))).toThrow(/soft limit 10 is above the hard limit 5/);
+  });
+
+  it('refuses a hard rlimit above what keel can grant, saying the host limit', () => {
+    expect(() => compilePlan(input((s) => (s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 1048576 }])))).toThrow(
+      "config.json: /process/rlimits/0/hard: RLIMIT_NOFILE hard limit 1048576 is above this host's 20000, and keel lacks CAP_SYS_RESOURCE to raise it: use at most 20000",
+    );
+  });
+
+  it('collects every problem when given a report sink, instead of stopping at the first', () => {
+    const problems: string[] = [];
+    const inp = input((s) => {
+      s.process!.rlimits = [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }];
+      s.mounts!.push({ destination: '/x', type: 'bind', source: '/missing/x', options: ['bind'] });
+      s.linux!.namespaces!.push({ type: 'ipc' });
+    });
+    inp.report = (path, message) => problems.push(`${path}: ${message}`);
+    compilePlan(inp);
+    expect(problems).toEqual([
+      expect.stringMatching(/^\/linux\/namespaces\/\d+\/type: the ipc namespace is listed twice$/),
+      expect.stringMatching(/^\/mounts\/\d+\/source: bind mount source "\/missing\/x" does not exist$/),
+      expect.stringMatching(/^\/process\/rlimits\/0\/type: unknown rlimit "RLIMIT_NOPE"/),
+    ]);
   });
 
   it('adds HOME=/ when the environment has none, and looks the program up in the PATH given', () => {
