@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { KeelError, errnoCode, fsError } from '../util/errors.js';
+import type { SpecProblem } from './problem.js';
 import { checkConfigSemantics } from './semantic.js';
 import type { Spec } from './types.js';
 import { formatProblem, validateConfig } from './validate.js';
@@ -12,11 +13,21 @@ export interface LoadedBundle {
   rootfs: string;
 }
 
+export interface CheckedBundle {
+  bundle: string;
+  file: string;
+  /** Set when the document has the shape of a config (the schema accepted it). */
+  spec?: Spec;
+  rootfs?: string;
+  problems: SpecProblem[];
+}
+
 /**
- * Reads and checks a bundle before anything is created: JSON syntax, the schema, the rules a
- * schema cannot state, and that the root filesystem is a directory.
+ * Reads a bundle's config.json and finds every fault that needs no plan: JSON syntax, the schema,
+ * the rules a schema cannot state, and a root filesystem that is not a directory. Shared by
+ * `create` (which stops at the first fault) and `keel validate` (which lists them all).
  */
-export function loadBundle(bundleDir: string): LoadedBundle {
+export function checkBundle(bundleDir: string): CheckedBundle {
   const bundle = resolve(bundleDir);
   const file = join(bundle, 'config.json');
   let text: string;
@@ -31,21 +42,34 @@ export function loadBundle(bundleDir: string): LoadedBundle {
   } catch (err) {
     throw new KeelError(`${file}: invalid JSON: ${(err as Error).message}`);
   }
-  const problems = validateConfig(doc);
+  const schemaProblems = validateConfig(doc);
+  if (schemaProblems.length) return { bundle, file, problems: schemaProblems };
   const spec = doc as Spec;
-  if (!problems.length) problems.push(...checkConfigSemantics(spec));
-  if (problems.length) {
-    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''}: run "keel validate --bundle ${bundle}")` : '';
-    throw new KeelError(formatProblem(problems[0]!, file) + more);
-  }
-  const rootfs = resolve(bundle, spec.root!.path);
-  let isDir: boolean;
+  const problems = checkConfigSemantics(spec);
+  if (!spec.root) return { bundle, file, spec, problems };
+  const rootfs = resolve(bundle, spec.root.path);
+  const rootfsProblem = checkRootfs(rootfs);
+  if (rootfsProblem) problems.push(rootfsProblem);
+  return { bundle, file, spec, rootfs, problems };
+}
+
+function checkRootfs(rootfs: string): SpecProblem | undefined {
   try {
-    isDir = statSync(rootfs).isDirectory();
+    if (statSync(rootfs).isDirectory()) return undefined;
+    return { path: '/root/path', message: `root filesystem "${rootfs}" is not a directory` };
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') throw new KeelError(`root filesystem "${rootfs}" does not exist (config.json: /root/path)`);
+    if (errnoCode(err) === 'ENOENT') return { path: '/root/path', message: `root filesystem "${rootfs}" does not exist` };
     throw fsError('cannot use the root filesystem', rootfs, err);
   }
-  if (!isDir) throw new KeelError(`root filesystem "${rootfs}" is not a directory (config.json: /root/path)`);
-  return { bundle, spec, rootfs };
+}
+
+/** The bundle `create` uses: any fault is an error naming its JSON path. */
+export function loadBundle(bundleDir: string): LoadedBundle {
+  const checked = checkBundle(bundleDir);
+  const [first, ...rest] = checked.problems;
+  if (first) {
+    const more = rest.length ? ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''}: run "keel validate --bundle ${checked.bundle}")` : '';
+    throw new KeelError(formatProblem(first, checked.file) + more);
+  }
+  return { bundle: checked.bundle, spec: checked.spec!, rootfs: checked.rootfs! };
 }

@@ -60,7 +60,7 @@ describe('bad input', () => {
     const b = bundleWith((s) => {
       s.root!.path = 'no-such-rootfs';
     });
-    expect(createFails(b)).toBe(`keel: root filesystem "${b.dir}/no-such-rootfs" does not exist (config.json: /root/path)`);
+    expect(createFails(b)).toBe(`keel: ${b.dir}/config.json: /root/path: root filesystem "${b.dir}/no-such-rootfs" does not exist`);
   });
 
   it('a program missing from the container fails at create, not at start', () => {
