@@ -8,6 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import { KeelError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { createCommand } from './commands/create.js';
+import { explainCommand, validateCommand } from './commands/explain.js';
 import { deleteCommand, featuresCommand, killCommand, listCommand, startCommand, stateCommand } from './commands/lifecycle.js';
 import { runCommand } from './commands/run.js';
 import { specCommand } from './commands/spec.js';
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
     .command(listCommand)
     .command(specCommand)
     .command(featuresCommand)
+    .command(validateCommand)
+    .command(explainCommand)
     .demandCommand(1, 'no command given: run "keel --help" for the list')
     .strict()
     .version(`keel version ${KEEL_VERSION}\nspec: 1.3.0`)

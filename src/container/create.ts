@@ -72,6 +72,9 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       host: readHostFacts(rootfs),
       fifoFd: 3 + opts.preserveFds + 1,
       preserveFds: opts.preserveFds,
+      report: (path, message) => {
+        throw new KeelError(`${bundle}/config.json: ${path}: ${message}`);
+      },
     });
     for (const warning of plan.warnings) log().warn(warning);
     for (const note of plan.notes) log().debug(note);

@@ -12,7 +12,7 @@ export function readHostFacts(rootfs: string): HostFacts {
   return {
     rlimitCeiling: (name) => (limited ? ownHardLimit(name) : undefined),
     cgroups: detectCgroupLayout(),
-    rootfsIsRamfs: statfsSync(rootfs).type === RAMFS_MAGIC,
+    rootfsIsRamfs: isRamfs(rootfs),
     kindOf(path) {
       try {
         return statSync(path).isDirectory() ? 'dir' : 'file';
@@ -21,4 +21,13 @@ export function readHostFacts(rootfs: string): HostFacts {
       }
     },
   };
+}
+
+/** A rootfs that cannot be looked at is reported elsewhere (checkBundle); here it is just not ramfs. */
+function isRamfs(path: string): boolean {
+  try {
+    return statfsSync(path).type === RAMFS_MAGIC;
+  } catch {
+    return false;
+  }
 }

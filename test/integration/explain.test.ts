@@ -1,0 +1,72 @@
+/** What `keel explain` says a bundle mounts is what the running container has mounted. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { makeBundle, type Bundle } from '../helpers/bundle.js';
+import { KeelRoot, requireRootAndBuild } from '../helpers/keel.js';
+
+let keel: KeelRoot;
+const bundles: Bundle[] = [];
+
+beforeAll(() => {
+  requireRootAndBuild();
+  keel = new KeelRoot();
+});
+afterAll(() => {
+  keel.cleanup();
+  for (const b of bundles) b.remove();
+});
+
+interface Step {
+  op: string;
+  args: { destination?: string; path?: string };
+}
+
+describe('keel explain', () => {
+  it.each([
+    ['the default spec', () => {}],
+    [
+      'a podman-like config with binds and tmpfs',
+      (s: import('../../src/spec/types.js').Spec) => {
+        s.mounts!.push(
+          { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=755'] },
+          { destination: '/etc/hosts', type: 'bind', source: '/etc/hosts', options: ['rbind', 'ro'] },
+          { destination: '/data', type: 'bind', source: '/usr/share', options: ['rbind', 'ro', 'nosuid'] },
+        );
+      },
+    ],
+  ])('lists exactly the mounts of a running container for %s', (_name, edit) => {
+    const b = makeBundle((s) => {
+      s.process!.args = ['cat', '/proc/self/mountinfo'];
+      edit(s);
+    });
+    bundles.push(b);
+    const steps = (JSON.parse(keel.ok(['explain', '--format', 'json', '--bundle', b.dir])).phases as { steps: Step[] }[]).flatMap((p) => p.steps);
+    const mounted = keel
+      .ok(['run', '--bundle', b.dir, `explain-${bundles.length}`])
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' ')[4]!)
+      .filter((point) => point !== '/');
+
+    // Every mount op, in order, is a mount point in the container...
+    const mountOps = steps.filter((s) => s.op === 'mount').map((s) => s.args.destination!);
+    expect(mounted.filter((m) => mountOps.includes(m))).toEqual(mountOps);
+    // ...and every other mount point comes from a masked or read-only path explain lists.
+    const pathOps = steps.filter((s) => s.op === 'mask' || s.op === 'readonly').map((s) => s.args.path!);
+    expect(mounted.filter((m) => !mountOps.includes(m)).every((m) => pathOps.includes(m))).toBe(true);
+  });
+
+  it('validate exits 1 and lists each fault; 0 for a good bundle', () => {
+    const good = makeBundle();
+    const bad = makeBundle((s) => {
+      s.root!.path = 'nope';
+      s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 1048576 }];
+    });
+    bundles.push(good, bad);
+    expect(keel.run(['validate', '--bundle', good.dir])).toMatchObject({ code: 0, stdout: `${good.dir}/config.json: valid\n` });
+    const r = keel.run(['validate', '--bundle', bad.dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`error: /root/path: root filesystem "${bad.dir}/nope" does not exist`);
+    expect(r.stdout).toContain("error: /process/rlimits/0/hard: RLIMIT_NOFILE hard limit 1048576 is above this host's 20000");
+  });
+});

@@ -1,0 +1,88 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { formatExplanation, splitPhases, type Explanation } from '../../../src/explain/explain.js';
+import { formatValidation, validateBundle } from '../../../src/explain/validate.js';
+import { compilePlan } from '../../../src/plan/compile.js';
+import { defaultSpec } from '../../../src/spec/default.js';
+import type { Spec } from '../../../src/spec/types.js';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function bundle(edit: (s: Spec) => void = () => {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'keel-validate-'));
+  dirs.push(dir);
+  mkdirSync(join(dir, 'rootfs'));
+  const spec = defaultSpec();
+  edit(spec);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
+  return dir;
+}
+
+const HOST = { cgroups: { mode: 'v2' as const, root: '/sys/fs/cgroup', v1: [] }, rootfsIsRamfs: false, kindOf: () => 'dir' as const, rlimitCeiling: () => undefined };
+
+describe('keel explain', () => {
+  it('splits the plan into namespaces, container, process and exec, in order', () => {
+    const { ops } = compilePlan({ spec: defaultSpec(), bundle: '/b', rootfs: '/b/rootfs', host: HOST, fifoFd: 4, preserveFds: 0 });
+    const phases = splitPhases(ops);
+    const runs = phases.filter((p, i) => p !== phases[i - 1]);
+    expect(runs).toEqual(['namespaces', 'container', 'process', 'exec']);
+    expect(ops[phases.indexOf('container')]!.name).toBe('prepare-rootfs');
+    expect(ops[phases.lastIndexOf('container')]!.what).toBe('remount "/" ro');
+    expect(ops[phases.indexOf('exec')]!.name).toBe('resolve-exec');
+  });
+
+  it('prints a numbered checklist with the exec environment', () => {
+    const e: Explanation = {
+      bundle: '/b',
+      rootfs: '/b/rootfs',
+      cgroupMode: 'v2',
+      phases: [
+        { name: 'namespaces', steps: [{ op: 'unshare', what: 'create new pid namespace', args: {} }] },
+        { name: 'exec', steps: [{ op: 'exec', what: 'exec "sh" with arguments ["sh"]', args: { env: ['PATH=/bin'] } }] },
+      ],
+      warnings: ['w'],
+      notes: [],
+    };
+    expect(formatExplanation(e)).toBe(
+      'bundle /b\nroot filesystem /b/rootfs\ncgroups: v2\n\nnamespaces:\n    1. create new pid namespace\n\nexec:\n    2. exec "sh" with arguments ["sh"]\n       env PATH=/bin\n\nwarning: w\n',
+    );
+  });
+});
+
+describe('keel validate', () => {
+  it('accepts the default spec', () => {
+    const report = validateBundle(bundle());
+    expect(report.errors).toEqual([]);
+  });
+
+  it('reports every problem of a config with several faults, each with its JSON path', () => {
+    const report = validateBundle(
+      bundle((s) => {
+        s.root!.path = 'missing-rootfs';
+        s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 5 }];
+        s.linux!.namespaces!.push({ type: 'pid' });
+      }),
+    );
+    expect(report.errors.map((e) => e.path)).toEqual(['/linux/namespaces/6/type', '/root/path', '/process/rlimits/0']);
+    expect(formatValidation(report)).toMatch(/: 3 errors, \d+ warnings?: keel create would refuse it\n$/);
+  });
+
+  it('goes on to the plan when the files are fine, collecting the compiler problems too', () => {
+    const report = validateBundle(
+      bundle((s) => {
+        s.process!.rlimits = [{ type: 'RLIMIT_CPU', soft: 10, hard: 5 }];
+        s.mounts!.push({ destination: '/x', type: 'bind', source: '/no/such/source', options: ['bind'] });
+        s.hooks = { prestart: [{ path: '/bin/true' }] };
+      }),
+    );
+    expect(report.errors.map((e) => `${e.path}: ${e.message}`)).toEqual([
+      expect.stringMatching(/^\/mounts\/\d+\/source: bind mount source "\/no\/such\/source" does not exist$/),
+      '/process/rlimits/0: soft limit 10 is above the hard limit 5',
+    ]);
+    expect(report.warnings).toContain('/hooks/prestart: prestart hooks are deprecated; use createRuntime hooks');
+  });
+});
