@@ -75,7 +75,7 @@ describe('namespaces', () => {
     bundles.push(b);
     const r = keel.run(['run', '--bundle', b.dir, 'nons']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^keel: config\.json: \/linux\/namespaces\/\d+\/path: "\/proc\/999999999\/ns\/net" does not exist: no network namespace to join there\n$/);
+    expect(r.stderr).toMatch(/^keel: \/tmp\/keel-bundle-\w+\/config\.json: \/linux\/namespaces\/\d+\/path: "\/proc\/999999999\/ns\/net" does not exist: no network namespace to join there\n$/);
     expect(keel.containers()).toEqual(['sandbox']);
   });
 });
