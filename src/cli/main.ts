@@ -9,7 +9,7 @@ import { KeelError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { createCommand } from './commands/create.js';
 import { explainCommand, validateCommand } from './commands/explain.js';
-import { deleteCommand, featuresCommand, killCommand, listCommand, startCommand, stateCommand } from './commands/lifecycle.js';
+import { deleteCommand, featuresCommand, killCommand, listCommand, pauseCommand, resumeCommand, startCommand, stateCommand } from './commands/lifecycle.js';
 import { runCommand } from './commands/run.js';
 import { specCommand } from './commands/spec.js';
 import { applyLogging, globalOptions } from './globals.js';
@@ -28,6 +28,8 @@ async function main(): Promise<void> {
     .command(killCommand)
     .command(deleteCommand)
     .command(listCommand)
+    .command(pauseCommand)
+    .command(resumeCommand)
     .command(specCommand)
     .command(featuresCommand)
     .command(validateCommand)

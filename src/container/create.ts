@@ -5,8 +5,10 @@
  * made afterwards can be undone by removing what the state dir records. Any failure kills the
  * init, undoes the cgroups and removes the state dir, leaving the host as it was.
  */
-import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, writeFileSync } from 'node:fs';
 
+import type { CgroupLayout } from '../cgroups/layout.js';
+import { containerCgroupPath, destroyCgroups, setupCgroups } from '../cgroups/manager.js';
 import { readHostFacts } from '../host/facts.js';
 import { compilePlan } from '../plan/compile.js';
 import { SyncTag } from '../plan/ops.js';
@@ -26,6 +28,7 @@ export interface CreateOptions {
   pidFile?: string;
   consoleSocket?: string;
   preserveFds: number;
+  systemdCgroup?: boolean;
 }
 
 export const OCI_VERSION = '1.3.0';
@@ -40,6 +43,15 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   if (spec.process?.terminal) {
     throw new KeelError('process.terminal is not supported by this keel yet: set "terminal": false in config.json');
   }
+
+  if (opts.systemdCgroup) {
+    throw new KeelError(
+      existsSync('/run/systemd/system')
+        ? '--systemd-cgroup: keel does not manage cgroups through systemd yet; run without --systemd-cgroup to manage them directly'
+        : '--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); run without --systemd-cgroup to manage cgroups directly',
+    );
+  }
+  const cgroupPath = containerCgroupPath(spec.linux?.cgroupsPath, opts.id);
 
   store.claim(opts.id);
   const lock = await ContainerLock.acquire(store, opts.id);
@@ -65,11 +77,13 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     // Opened read-write so that neither side blocks in open(); keel-init reads from it in WAIT_START.
     // (Node opens every fd close-on-exec; keel_spawn places this one for keel-init explicitly.)
     const fifo = openSync(store.fifoPath(opts.id), constants.O_RDWR);
+    const host = readHostFacts(rootfs);
     const plan = compilePlan({
       spec,
       bundle,
       rootfs,
-      host: readHostFacts(rootfs),
+      cgroupPath,
+      host,
       fifoFd: 3 + opts.preserveFds + 1,
       preserveFds: opts.preserveFds,
       report: (path, message) => {
@@ -85,7 +99,12 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     } finally {
       closeSync(fifo);
     }
-    const pid = await session.untilReady({ onSync: (tag, pid) => handleSync(tag, pid, spec) });
+    const pid = await session.untilReady({
+      onSync: (tag, pid) => {
+        if (tag === SyncTag.CGROUP) joinCgroups(record, host.cgroups, cgroupPath, pid);
+        else handleSync(tag, pid, spec);
+      },
+    });
     session.close();
 
     record.pid = pid;
@@ -97,6 +116,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     return record;
   } catch (err) {
     session?.abort();
+    destroyCgroups(record.cgroupPaths ?? []);
     store.remove(opts.id);
     throw err;
   } finally {
@@ -104,11 +124,21 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   }
 }
 
+/**
+ * The first keel-init waits while keel makes the container's cgroups and moves it in, so that
+ * every process of the container, and the cgroup namespace it creates next, start inside them.
+ */
+function joinCgroups(record: StateRecord, layout: CgroupLayout, path: string, pid: number): void {
+  const spec = record.config;
+  // Devices the config creates may be used, as with runc.
+  const created = (spec.linux?.devices ?? []).map((d) => ({ allow: true, type: d.type === 'b' ? ('b' as const) : ('c' as const), major: d.major, minor: d.minor, access: 'rwm' }));
+  const setup = setupCgroups(layout, path, spec.linux?.resources ?? {}, pid, created);
+  record.cgroupPaths = setup.dirs;
+  log().debug(`joined cgroup ${path} (${layout.mode}), ${setup.writes.length} limits written`);
+}
+
 function handleSync(tag: SyncTag, pid: number, spec: Spec): void {
   switch (tag) {
-    case SyncTag.CGROUP:
-      // Cgroup placement and limits come with the cgroup manager (src/cgroups/).
-      return;
     case SyncTag.ID_MAPS:
       writeIdMappings(pid, spec);
       return;

@@ -1,3 +1,4 @@
+import { cgroupPids, destroyCgroups, isFrozen, setFrozen } from '../cgroups/manager.js';
 import { isSameLiveProcess } from '../state/proc.js';
 import type { StateRecord } from '../state/record.js';
 import { ContainerLock, type StateStore } from '../state/store.js';
@@ -25,6 +26,7 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
       throw new KeelError(`cannot delete container "${id}": it is ${status}; stop it first or use --force`);
     }
     if (status !== 'stopped') await killAndWait(record);
+    destroyCgroups(record.cgroupPaths ?? []);
     store.remove(id);
     log().debug(`container ${id} deleted`);
   } finally {
@@ -34,13 +36,16 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
 
 async function killAndWait(record: StateRecord): Promise<void> {
   const pid = record.pid ?? record.creatorPid;
-  for (const target of processesInPidNamespaceOf(pid)) {
+  const cgroups = record.cgroupPaths ?? [];
+  for (const target of new Set([...processesInPidNamespaceOf(pid), ...cgroupPids(cgroups)])) {
     try {
       process.kill(target, 'SIGKILL');
     } catch {
       // Gone already.
     }
   }
+  // A frozen process handles its SIGKILL only once thawed.
+  if (isFrozen(cgroups)) await setFrozen(cgroups, false);
   const deadline = Date.now() + KILL_WAIT_MS;
   while (isSameLiveProcess(pid, record.pid ? record.pidStartTime : record.creatorStartTime)) {
     if (Date.now() > deadline) throw new KeelError(`container "${record.id}": process ${pid} did not die after SIGKILL within ${KILL_WAIT_MS / 1000} s`);

@@ -1,5 +1,6 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 
+import { cgroupPids } from '../cgroups/manager.js';
 import type { StateStore } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
 
@@ -10,7 +11,8 @@ export function killContainer(store: StateStore, id: string, signal: number, all
   if (status === 'stopped' || status === 'creating' || record.pid === undefined) {
     throw new KeelError(`cannot kill container "${id}": it is ${status === 'creating' ? 'still being created' : 'not running'}`);
   }
-  const targets = all ? processesInPidNamespaceOf(record.pid) : [record.pid];
+  // Every process of the container: its cgroup knows them all; its PID namespace, when it has one.
+  const targets = all ? [...new Set([...cgroupPids(record.cgroupPaths ?? []), ...processesInPidNamespaceOf(record.pid)])] : [record.pid];
   for (const pid of targets) {
     try {
       process.kill(pid, signal);

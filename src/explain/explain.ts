@@ -2,6 +2,8 @@
  * `keel explain`: the plan `create` would carry out for a bundle on this host, created by the same
  * compiler and described with the same words keel uses when an op fails.
  */
+import { containerCgroupPath, planWrites } from '../cgroups/manager.js';
+import type { CgroupWrite } from '../cgroups/resources.js';
 import { readHostFacts } from '../host/facts.js';
 import { compilePlan } from '../plan/compile.js';
 import type { PlanOp } from '../plan/ops.js';
@@ -13,6 +15,8 @@ export interface Explanation {
   bundle: string;
   rootfs: string;
   cgroupMode: string;
+  /** The container's cgroup and every file and value written there, in order. */
+  cgroup: { path: string; writes: CgroupWrite[] };
   phases: { name: PhaseName; steps: { op: string; what: string; args: Record<string, unknown> }[] }[];
   warnings: string[];
   notes: string[];
@@ -33,19 +37,23 @@ export function splitPhases(plan: readonly PlanOp[]): PhaseName[] {
 export function explainBundle(bundleDir: string): Explanation {
   const { bundle, spec, rootfs } = loadBundle(bundleDir);
   const host = readHostFacts(rootfs);
-  const plan = compilePlan({ spec, bundle, rootfs, host, fifoFd: 4, preserveFds: 0 });
+  const cgroupPath = containerCgroupPath(spec.linux?.cgroupsPath, '<container-id>');
+  const plan = compilePlan({ spec, bundle, rootfs, cgroupPath, host, fifoFd: 4, preserveFds: 0 });
+  const cgroup = { path: cgroupPath, writes: planWrites(host.cgroups, spec.linux?.resources ?? {}, []) };
   const phases: Explanation['phases'] = [];
   const names = splitPhases(plan.ops);
   plan.ops.forEach((op, i) => {
     if (names[i] !== names[i - 1]) phases.push({ name: names[i]!, steps: [] });
     phases.at(-1)!.steps.push({ op: op.name, what: op.what, args: { ...op.args } });
   });
-  return { bundle, rootfs, cgroupMode: host.cgroups.mode, phases, warnings: plan.warnings, notes: plan.notes };
+  return { bundle, rootfs, cgroupMode: host.cgroups.mode, cgroup, phases, warnings: plan.warnings, notes: plan.notes };
 }
 
 /** A numbered checklist, grouped by phase, that a person can follow. */
 export function formatExplanation(e: Explanation): string {
-  const lines = [`bundle ${e.bundle}`, `root filesystem ${e.rootfs}`, `cgroups: ${e.cgroupMode}`, ''];
+  const lines = [`bundle ${e.bundle}`, `root filesystem ${e.rootfs}`, `cgroup ${e.cgroup.path} (${e.cgroupMode})`];
+  for (const w of e.cgroup.writes) lines.push(`  write ${JSON.stringify(w.value)} to ${w.controller === w.file.split('.')[0] ? '' : `${w.controller}/`}${w.file}`);
+  lines.push('');
   let n = 0;
   for (const phase of e.phases) {
     lines.push(`${phase.name}:`);

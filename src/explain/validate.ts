@@ -3,7 +3,9 @@
  * the very checks create runs (checkBundle, then the compiler with a collecting sink), so the two
  * cannot disagree about what is accepted.
  */
+import { containerCgroupPath, planWrites } from '../cgroups/manager.js';
 import { readHostFacts } from '../host/facts.js';
+import { KeelError } from '../util/errors.js';
 import { compilePlan } from '../plan/compile.js';
 import { checkBundle } from '../spec/load.js';
 import type { SpecProblem } from '../spec/problem.js';
@@ -20,11 +22,13 @@ export function validateBundle(bundleDir: string): ValidationReport {
   const { spec, rootfs } = checked;
   if (!spec || !rootfs) return report;
   if (spec.hooks?.prestart?.length) report.warnings.push('/hooks/prestart: prestart hooks are deprecated; use createRuntime hooks');
+  const host = readHostFacts(rootfs);
   const plan = compilePlan({
     spec,
     bundle: checked.bundle,
     rootfs,
-    host: readHostFacts(rootfs),
+    cgroupPath: cgroupPathOrReport(spec.linux?.cgroupsPath, report),
+    host,
     fifoFd: 4,
     preserveFds: 0,
     // A fault the spec checks already named (at the same path) is not repeated.
@@ -33,7 +37,23 @@ export function validateBundle(bundleDir: string): ValidationReport {
     },
   });
   report.warnings.push(...plan.warnings);
+  try {
+    planWrites(host.cgroups, spec.linux?.resources ?? {}, []);
+  } catch (err) {
+    if (!(err instanceof KeelError)) throw err;
+    report.errors.push({ path: '/linux/resources', message: err.message });
+  }
   return report;
+}
+
+function cgroupPathOrReport(cgroupsPath: string | undefined, report: ValidationReport): string {
+  try {
+    return containerCgroupPath(cgroupsPath, '<container-id>');
+  } catch (err) {
+    if (!(err instanceof KeelError)) throw err;
+    report.errors.push({ path: '/linux/cgroupsPath', message: err.message });
+    return '/keel/<container-id>';
+  }
 }
 
 export function formatValidation(report: ValidationReport): string {

@@ -30,6 +30,8 @@ export interface CompileInput {
   bundle: string;
   /** Absolute path of the container's root filesystem on the host. */
   rootfs: string;
+  /** The container's cgroup, relative to each hierarchy's root. */
+  cgroupPath: string;
   host: HostFacts;
   /** keel-init's own fds sit from here on, above the fds handed to the container. */
   fifoFd: number;
@@ -111,7 +113,7 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]):
   const prepareFlags = MS.SLAVE | MS.REC;
   const plan: PlanOp[] = [ops.prepareRootfs(rootfs, prepareFlags, propagationName(prepareFlags))];
 
-  const ctx = { bundle: input.bundle, cgroups: host.cgroups, kindOf: host.kindOf, report };
+  const ctx = { bundle: input.bundle, cgroups: host.cgroups, cgroupPath: input.cgroupPath, cgroupNamespace: ns.has('cgroup'), kindOf: host.kindOf, report };
   mounts.forEach((m, i) => plan.push(...planMount(m, i, ctx)));
 
   const devIsBound = mounts.some((m) => containerPath(m.destination) === '/dev' && (m.type === 'bind' || m.options?.some((o) => o === 'bind' || o === 'rbind')));

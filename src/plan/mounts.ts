@@ -14,6 +14,9 @@ export function containerPath(path: string): string {
 export interface MountContext {
   bundle: string;
   cgroups: CgroupLayout;
+  /** The container's cgroup path, and whether it gets a cgroup namespace of its own. */
+  cgroupPath: string;
+  cgroupNamespace: boolean;
   /** Whether a host path is a file or a directory (undefined: missing). Injected to keep this pure. */
   kindOf(path: string): 'file' | 'dir' | undefined;
   report: ReportProblem;
@@ -29,7 +32,7 @@ export function planMount(mount: Mount, index: number, ctx: MountContext): PlanO
     return [];
   }
   const isBind = (opts.flags & MS.BIND) !== 0 || mount.type === 'bind';
-  if (mount.type === 'cgroup' || mount.type === 'cgroup2') return planCgroupMount(destination, opts.flags, ctx.cgroups);
+  if (mount.type === 'cgroup' || mount.type === 'cgroup2') return planCgroupMount(destination, opts.flags, ctx);
   if (!isBind) {
     return [
       ops.mount({
@@ -74,21 +77,28 @@ export function planMount(mount: Mount, index: number, ctx: MountContext): PlanO
 
 /**
  * The cgroup filesystem as the host has it. On v2, one cgroup2 mount. On v1 and hybrid hosts, a
- * tmpfs with one mount per v1 hierarchy (inside a cgroup namespace each shows the container's own
- * cgroup), as runc lays it out. The controller-less cgroup2 of a hybrid host is left out, as runc
- * does: mounting it took 14 ms of every create here, for a hierarchy with nothing to control.
+ * tmpfs with one mount per v1 hierarchy, as runc lays it out. In a cgroup namespace a cgroup
+ * mount shows the container's own cgroup as its root; without one it would show the host's whole
+ * tree, so the container's own directory is bind-mounted instead (it exists by then: keel makes it
+ * at the cgroup sync point, before any mount). The controller-less cgroup2 of a hybrid host is left
+ * out, as runc does: mounting it took 14 ms of every create here, for nothing to control.
  */
-function planCgroupMount(destination: string, flags: number, layout: CgroupLayout): PlanOp[] {
+function planCgroupMount(destination: string, flags: number, ctx: MountContext): PlanOp[] {
+  const layout = ctx.cgroups;
   const names = flagNames(flags);
   const common = { propagation: 0, remountFlags: 0, createAs: CreateAs.DIR };
+  const own = (hierarchy: string, to: string) =>
+    ops.mount({ ...common, source: posix.join(layout.root, hierarchy, ctx.cgroupPath), destination: to, type: '', data: '', flags: MS.BIND, remountFlags: flags & BIND_CHANGEABLE, options: ['bind', ...names] });
   if (layout.mode === 'v2') {
+    if (!ctx.cgroupNamespace) return [own('', destination)];
     return [ops.mount({ ...common, source: 'cgroup2', destination, type: 'cgroup2', data: '', flags, options: names })];
   }
   const plan: PlanOp[] = [
     ops.mount({ ...common, source: 'tmpfs', destination, type: 'tmpfs', data: 'mode=755', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, options: ['nosuid', 'nodev', 'noexec', 'mode=755'] }),
   ];
   for (const h of layout.v1) {
-    plan.push(ops.mount({ ...common, source: 'cgroup', destination: posix.join(destination, h.dir), type: 'cgroup', data: h.options, flags, options: [...names, h.options] }));
+    const to = posix.join(destination, h.dir);
+    plan.push(ctx.cgroupNamespace ? ops.mount({ ...common, source: 'cgroup', destination: to, type: 'cgroup', data: h.options, flags, options: [...names, h.options] }) : own(h.dir, to));
     // A co-mounted hierarchy ("cpu,cpuacct") is also reachable under each controller's name.
     const controllers = h.dir.split(',');
     if (controllers.length > 1) for (const c of controllers) plan.push(ops.symlink(h.dir, posix.join(destination, c)));

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { isFrozen } from '../cgroups/manager.js';
 import type { ContainerStatus } from '../spec/types.js';
 import { KeelError, errnoCode, fsError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -79,13 +80,13 @@ export class StateStore {
     }
   }
 
-  status(record: StateRecord, isFrozen: () => boolean = () => false): ContainerStatus {
+  status(record: StateRecord): ContainerStatus {
     const initAlive = record.pid !== undefined && isSameLiveProcess(record.pid, record.pidStartTime);
     return deriveStatus(record, {
       initAlive,
       creatorAlive: isSameLiveProcess(record.creatorPid, record.creatorStartTime),
       fifoExists: initAlive && existsSync(this.fifoPath(record.id)),
-      frozen: initAlive && isFrozen(),
+      frozen: initAlive && isFrozen(record.cgroupPaths ?? []),
     });
   }
 }

@@ -34,6 +34,7 @@ export const createCommand: CommandModule<GlobalArgs, CreateArgs> = {
       pidFile: argv['pid-file'],
       consoleSocket: argv['console-socket'],
       preserveFds: argv['preserve-fds'],
+      systemdCgroup: argv['systemd-cgroup'],
     });
   },
 };

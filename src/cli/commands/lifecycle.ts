@@ -86,3 +86,21 @@ export const featuresCommand: CommandModule<GlobalArgs, GlobalArgs> = {
     process.stdout.write(JSON.stringify(features(), null, 2) + '\n');
   },
 };
+
+export const pauseCommand: CommandModule<GlobalArgs, IdArgs> = {
+  command: 'pause <container-id>',
+  describe: 'freeze every process of a running container',
+  handler: async (argv) => {
+    const { setPaused } = await import('../../container/pause.js');
+    await setPaused(storeOf(argv), argv['container-id'], true);
+  },
+};
+
+export const resumeCommand: CommandModule<GlobalArgs, IdArgs> = {
+  command: 'resume <container-id>',
+  describe: 'thaw a paused container',
+  handler: async (argv) => {
+    const { setPaused } = await import('../../container/pause.js');
+    await setPaused(storeOf(argv), argv['container-id'], false);
+  },
+};

@@ -24,6 +24,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       pidFile: argv['pid-file'],
       consoleSocket: argv['console-socket'],
       preserveFds: argv['preserve-fds'],
+      systemdCgroup: argv['systemd-cgroup'],
       detach: argv.detach,
       keep: argv.keep,
     });

@@ -26,7 +26,7 @@ const HOST = { cgroups: { mode: 'v2' as const, root: '/sys/fs/cgroup', v1: [] },
 
 describe('keel explain', () => {
   it('splits the plan into namespaces, container, process and exec, in order', () => {
-    const { ops } = compilePlan({ spec: defaultSpec(), bundle: '/b', rootfs: '/b/rootfs', host: HOST, fifoFd: 4, preserveFds: 0 });
+    const { ops } = compilePlan({ spec: defaultSpec(), bundle: '/b', rootfs: '/b/rootfs', cgroupPath: '/keel/x', host: HOST, fifoFd: 4, preserveFds: 0 });
     const phases = splitPhases(ops);
     const runs = phases.filter((p, i) => p !== phases[i - 1]);
     expect(runs).toEqual(['namespaces', 'container', 'process', 'exec']);
@@ -40,6 +40,7 @@ describe('keel explain', () => {
       bundle: '/b',
       rootfs: '/b/rootfs',
       cgroupMode: 'v2',
+      cgroup: { path: '/keel/x', writes: [{ controller: 'pids', file: 'pids.max', value: '10' }] },
       phases: [
         { name: 'namespaces', steps: [{ op: 'unshare', what: 'create new pid namespace', args: {} }] },
         { name: 'exec', steps: [{ op: 'exec', what: 'exec "sh" with arguments ["sh"]', args: { env: ['PATH=/bin'] } }] },
@@ -48,7 +49,7 @@ describe('keel explain', () => {
       notes: [],
     };
     expect(formatExplanation(e)).toBe(
-      'bundle /b\nroot filesystem /b/rootfs\ncgroups: v2\n\nnamespaces:\n    1. create new pid namespace\n\nexec:\n    2. exec "sh" with arguments ["sh"]\n       env PATH=/bin\n\nwarning: w\n',
+      'bundle /b\nroot filesystem /b/rootfs\ncgroup /keel/x (v2)\n  write "10" to pids.max\n\nnamespaces:\n    1. create new pid namespace\n\nexec:\n    2. exec "sh" with arguments ["sh"]\n       env PATH=/bin\n\nwarning: w\n',
     );
   });
 });

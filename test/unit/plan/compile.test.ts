@@ -26,6 +26,7 @@ function input(edit: (s: Spec) => void = () => {}, cgroups: CgroupLayout = HYBRI
     spec,
     bundle: '/b',
     rootfs: '/b/rootfs',
+    cgroupPath: '/keel/test',
     host: { cgroups, rootfsIsRamfs: false, rlimitCeiling: (name) => (name === 'RLIMIT_NOFILE' ? 20000n : undefined), kindOf: (p) => (p.endsWith('.conf') || p.startsWith('/run/netns/') ? 'file' : p.startsWith('/missing') ? undefined : 'dir') },
     fifoFd: 4,
     preserveFds: 0,

@@ -1,0 +1,175 @@
+/**
+ * The effects side of cgroups: make a container's cgroup in every hierarchy, write its limits,
+ * move a process in, freeze it, list its processes, remove it. What to write comes from
+ * resources.ts; where, from the host's layout (layout.ts).
+ */
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+
+import type { LinuxDeviceCgroup, LinuxResources } from '../spec/types.js';
+import { KeelError, errnoCode } from '../util/errors.js';
+import { strerror } from '../util/errno.js';
+import type { CgroupLayout } from './layout.js';
+import { v1Writes, v2Writes, type CgroupWrite } from './resources.js';
+
+/**
+ * Where a container's cgroup goes: cgroupsPath as given when absolute; under /keel when relative
+ * or empty (like runc's default, which is /<id> under the runtime's own parent).
+ */
+export function containerCgroupPath(cgroupsPath: string | undefined, id: string): string {
+  const path = !cgroupsPath ? `/keel/${id}` : cgroupsPath.startsWith('/') ? cgroupsPath : `/keel/${cgroupsPath}`;
+  const normal = posix.normalize(path);
+  if (normal === '/' || normal.split('/').includes('..')) {
+    throw new KeelError(`config.json: /linux/cgroupsPath: "${cgroupsPath}" does not name a cgroup of its own`);
+  }
+  return normal;
+}
+
+/** The container's directory in each hierarchy, keyed by the controllers mounted there. */
+export function cgroupDirs(layout: CgroupLayout, path: string): { dir: string; controllers: string[] }[] {
+  if (layout.mode === 'v2') return [{ dir: join(layout.root, path), controllers: [] }];
+  const dirs = layout.v1.map((h) => ({ dir: join(layout.root, h.dir, path), controllers: h.options.split(',') }));
+  if (layout.unifiedDir) dirs.push({ dir: join(layout.root, layout.unifiedDir, path), controllers: [] });
+  return dirs;
+}
+
+function write(dir: string, file: string, value: string): void {
+  try {
+    writeFileSync(join(dir, file), value);
+  } catch (err) {
+    const code = errnoCode(err);
+    const hint = code === 'ENOENT' ? ' (this kernel has no such cgroup file)' : '';
+    throw new KeelError(`cgroup: cannot write "${value}" to ${join(dir, file)}: ${code ? strerror(code) : String(err)}${hint}`);
+  }
+}
+
+/** A new cpuset cgroup starts with no CPUs and no memory nodes; it inherits its parent's. */
+function fillCpuset(dir: string): void {
+  for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+    if (readFileSync(join(dir, file), 'utf8').trim() === '') write(dir, file, readFileSync(join(dir, '..', file), 'utf8').trim());
+  }
+}
+
+/** mkdir -p that also gives each new cpuset level its parent's CPUs and memory nodes. */
+function makeDir(dir: string, isCpuset: boolean): void {
+  if (existsSync(dir)) return;
+  const parent = join(dir, '..');
+  makeDir(parent, isCpuset);
+  mkdirSync(dir);
+  if (isCpuset) fillCpuset(dir);
+}
+
+/** On v2, a controller must be enabled in every ancestor's subtree_control to be usable below it. */
+function enableV2Controllers(layout: CgroupLayout, path: string, controllers: Set<string>): void {
+  let dir = layout.root;
+  for (const part of path.split('/').filter(Boolean)) {
+    const available = readFileSync(join(dir, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
+    const wanted = available.filter((c) => controllers.has(c));
+    if (wanted.length) write(dir, 'cgroup.subtree_control', wanted.map((c) => `+${c}`).join(' '));
+    dir = join(dir, part);
+    if (!existsSync(dir)) mkdirSync(dir);
+  }
+}
+
+export interface CgroupSetup {
+  /** The container's leaf directories, to remove at delete. */
+  dirs: string[];
+  writes: CgroupWrite[];
+}
+
+export function planWrites(layout: CgroupLayout, resources: LinuxResources, allowedDevices: LinuxDeviceCgroup[]): CgroupWrite[] {
+  return layout.mode === 'v2' ? v2Writes(resources) : v1Writes(resources, allowedDevices);
+}
+
+/** Makes the container's cgroup, writes its limits and moves `pid` in (its children follow). */
+export function setupCgroups(layout: CgroupLayout, path: string, resources: LinuxResources, pid: number, allowedDevices: LinuxDeviceCgroup[] = []): CgroupSetup {
+  const writes = planWrites(layout, resources, allowedDevices);
+  const dirs = cgroupDirs(layout, path);
+  const setup: CgroupSetup = { dirs: [], writes };
+  try {
+    if (layout.mode === 'v2') enableV2Controllers(layout, path, new Set(writes.map((w) => w.controller)));
+    for (const { dir, controllers } of dirs) {
+      makeDir(dir, controllers.includes('cpuset'));
+      setup.dirs.push(dir);
+    }
+    for (const w of writes) {
+      const target = layout.mode === 'v2' ? dirs[0]! : dirs.find((d) => d.controllers.includes(w.controller));
+      if (!target) throw new KeelError(`cgroup: linux.resources needs the ${w.controller} controller, which is not mounted on this host`);
+      write(target.dir, w.file, w.value);
+    }
+    for (const { dir } of dirs) write(dir, 'cgroup.procs', String(pid));
+  } catch (err) {
+    destroyCgroups(setup.dirs);
+    throw err;
+  }
+  return setup;
+}
+
+export function cgroupPids(dirs: readonly string[]): number[] {
+  const pids = new Set<number>();
+  for (const dir of dirs) {
+    try {
+      for (const line of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (line) pids.add(Number(line));
+    } catch {
+      // Already removed.
+    }
+  }
+  return [...pids];
+}
+
+/** Kills what is left and removes the directories (a cgroup can be removed once it is empty). */
+export function destroyCgroups(dirs: readonly string[]): void {
+  for (const pid of cgroupPids(dirs)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const deadline = Date.now() + 2000;
+  for (const dir of [...dirs].reverse()) {
+    for (;;) {
+      try {
+        rmdirSync(dir);
+        break;
+      } catch (err) {
+        const code = errnoCode(err);
+        if (code === 'ENOENT') break;
+        if (code !== 'EBUSY' || Date.now() > deadline) throw new KeelError(`cgroup: cannot remove ${dir}: ${code ? strerror(code) : String(err)}`);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+      }
+    }
+  }
+}
+
+function freezerDir(dirs: readonly string[]): { dir: string; v2: boolean } | undefined {
+  const v1 = dirs.find((d) => d.includes('/freezer/'));
+  if (v1) return { dir: v1, v2: false };
+  const v2 = dirs.find((d) => existsSync(join(d, 'cgroup.freeze')));
+  return v2 ? { dir: v2, v2: true } : undefined;
+}
+
+export function isFrozen(dirs: readonly string[]): boolean {
+  const f = freezerDir(dirs);
+  if (!f) return false;
+  try {
+    if (f.v2) return /^frozen 1$/m.test(readFileSync(join(f.dir, 'cgroup.events'), 'utf8'));
+    return readFileSync(join(f.dir, 'freezer.state'), 'utf8').trim() === 'FROZEN';
+  } catch {
+    return false;
+  }
+}
+
+/** Freezes or thaws every process of the container, and waits until the kernel says it is done. */
+export async function setFrozen(dirs: readonly string[], frozen: boolean): Promise<void> {
+  const f = freezerDir(dirs);
+  if (!f) throw new KeelError('cgroup: this container has no freezer cgroup, so it cannot be paused');
+  if (f.v2) write(f.dir, 'cgroup.freeze', frozen ? '1' : '0');
+  else write(f.dir, 'freezer.state', frozen ? 'FROZEN' : 'THAWED');
+  const deadline = Date.now() + 5000;
+  while (isFrozen(dirs) !== frozen) {
+    if (Date.now() > deadline) throw new KeelError(`cgroup: the container did not ${frozen ? 'freeze' : 'thaw'} within 5 s`);
+    if (!f.v2 && frozen) write(f.dir, 'freezer.state', 'FROZEN'); // v1 may stop at FREEZING; asking again retries
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

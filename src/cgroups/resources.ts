@@ -1,0 +1,149 @@
+/**
+ * linux.resources -> the cgroup files to write, for each cgroup version. Pure: the manager writes
+ * what these return, in order, and tests compare them with what runc writes.
+ */
+import type { LinuxDeviceCgroup, LinuxResources } from '../spec/types.js';
+import { ConfigError } from '../plan/problems.js';
+
+/** One write: on v1, `controller` names the hierarchy the file lives in. */
+export interface CgroupWrite {
+  controller: string;
+  file: string;
+  value: string;
+}
+
+/** cgroup v1 cpu.shares (2..262144) -> v2 cpu.weight (1..10000), the mapping runc and crun use. */
+export function sharesToWeight(shares: number): number {
+  if (shares === 0) return 0;
+  return Math.floor(1 + ((shares - 2) * 9999) / 262142);
+}
+
+/** blkio.weight (10..1000) -> io.weight (1..10000). */
+export function blkioToIoWeight(weight: number): number {
+  return Math.floor(1 + ((weight - 10) * 9999) / 990);
+}
+
+const limit = (n: number) => (n < 0 ? 'max' : String(n));
+
+/**
+ * Devices a container may always use (runc's default list): /dev/null, zero, full, tty, random,
+ * urandom, ptmx and the pts terminals, plus mknod of anything (creating a node is not using it).
+ */
+export const DEFAULT_ALLOWED_DEVICES: LinuxDeviceCgroup[] = [
+  { allow: true, type: 'c', access: 'm' },
+  { allow: true, type: 'b', access: 'm' },
+  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' },
+  { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' },
+  { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' },
+  { allow: true, type: 'c', major: 136, access: 'rwm' },
+];
+
+function deviceRule(d: LinuxDeviceCgroup): string {
+  const type = d.type ?? 'a';
+  if (type === 'a') return 'a';
+  return `${type} ${d.major ?? '*'}:${d.minor ?? '*'} ${d.access ?? 'rwm'}`;
+}
+
+export function v1Writes(r: LinuxResources, extraAllowed: LinuxDeviceCgroup[] = []): CgroupWrite[] {
+  const w: CgroupWrite[] = [];
+  const add = (controller: string, file: string, value: string | number) => w.push({ controller, file, value: String(value) });
+  if (r.unified && Object.keys(r.unified).length) {
+    throw new ConfigError('/linux/resources/unified', 'these are cgroup v2 files, and this host runs the controllers on cgroup v1: move the limits to the v1 fields (memory, cpu, pids, ...)');
+  }
+  const m = r.memory;
+  if (m) {
+    if (m.limit !== undefined) add('memory', 'memory.limit_in_bytes', m.limit);
+    if (m.swap !== undefined) add('memory', 'memory.memsw.limit_in_bytes', m.swap);
+    if (m.reservation !== undefined) add('memory', 'memory.soft_limit_in_bytes', m.reservation);
+    if (m.kernel !== undefined) add('memory', 'memory.kmem.limit_in_bytes', m.kernel);
+    if (m.kernelTCP !== undefined) add('memory', 'memory.kmem.tcp.limit_in_bytes', m.kernelTCP);
+    if (m.swappiness !== undefined && m.swappiness >= 0) add('memory', 'memory.swappiness', m.swappiness);
+    if (m.disableOOMKiller) add('memory', 'memory.oom_control', 1);
+  }
+  const c = r.cpu;
+  if (c) {
+    if (c.shares) add('cpu', 'cpu.shares', c.shares);
+    // The period first: a quota is checked against the period in force.
+    if (c.period) add('cpu', 'cpu.cfs_period_us', c.period);
+    if (c.quota !== undefined && c.quota !== 0) add('cpu', 'cpu.cfs_quota_us', c.quota);
+    if (c.burst !== undefined) add('cpu', 'cpu.cfs_burst_us', c.burst);
+    if (c.realtimePeriod) add('cpu', 'cpu.rt_period_us', c.realtimePeriod);
+    if (c.realtimeRuntime) add('cpu', 'cpu.rt_runtime_us', c.realtimeRuntime);
+    if (c.cpus) add('cpuset', 'cpuset.cpus', c.cpus);
+    if (c.mems) add('cpuset', 'cpuset.mems', c.mems);
+  }
+  if (r.pids?.limit !== undefined) add('pids', 'pids.max', r.pids.limit > 0 ? r.pids.limit : 'max');
+  const b = r.blockIO;
+  if (b) {
+    if (b.weight) add('blkio', 'blkio.weight', b.weight);
+    if (b.leafWeight) add('blkio', 'blkio.leaf_weight', b.leafWeight);
+    for (const d of b.weightDevice ?? []) {
+      if (d.weight) add('blkio', 'blkio.weight_device', `${d.major}:${d.minor} ${d.weight}`);
+      if (d.leafWeight) add('blkio', 'blkio.leaf_weight_device', `${d.major}:${d.minor} ${d.leafWeight}`);
+    }
+    const throttles: [keyof typeof b, string][] = [
+      ['throttleReadBpsDevice', 'blkio.throttle.read_bps_device'],
+      ['throttleWriteBpsDevice', 'blkio.throttle.write_bps_device'],
+      ['throttleReadIOPSDevice', 'blkio.throttle.read_iops_device'],
+      ['throttleWriteIOPSDevice', 'blkio.throttle.write_iops_device'],
+    ];
+    for (const [key, file] of throttles) for (const d of (b[key] as { major: number; minor: number; rate: number }[] | undefined) ?? []) add('blkio', file, `${d.major}:${d.minor} ${d.rate}`);
+  }
+  for (const h of r.hugepageLimits ?? []) add('hugetlb', `hugetlb.${h.pageSize}.limit_in_bytes`, h.limit);
+  if (r.network?.classID !== undefined) add('net_cls', 'net_cls.classid', r.network.classID);
+  for (const p of r.network?.priorities ?? []) add('net_prio', 'net_prio.ifpriomap', `${p.name} ${p.priority}`);
+  for (const [device, l] of Object.entries(r.rdma ?? {})) add('rdma', 'rdma.max', rdmaLine(device, l));
+  if (r.devices) {
+    // The rules apply in order; runc's always-allowed devices come last so no rule can take them away.
+    for (const d of [...r.devices, ...DEFAULT_ALLOWED_DEVICES, ...extraAllowed]) add('devices', d.allow ? 'devices.allow' : 'devices.deny', deviceRule(d));
+  }
+  return w;
+}
+
+function rdmaLine(device: string, l: { hcaHandles?: number; hcaObjects?: number }): string {
+  const parts = [device];
+  if (l.hcaHandles !== undefined) parts.push(`hca_handle=${l.hcaHandles}`);
+  if (l.hcaObjects !== undefined) parts.push(`hca_object=${l.hcaObjects}`);
+  return parts.join(' ');
+}
+
+export function v2Writes(r: LinuxResources): CgroupWrite[] {
+  const w: CgroupWrite[] = [];
+  const add = (controller: string, file: string, value: string | number) => w.push({ controller, file, value: String(value) });
+  const m = r.memory;
+  if (m) {
+    if (m.limit !== undefined) add('memory', 'memory.max', limit(m.limit));
+    if (m.reservation !== undefined) add('memory', 'memory.low', limit(m.reservation));
+    // The spec's swap is memory plus swap; v2 limits swap alone.
+    if (m.swap !== undefined) add('memory', 'memory.swap.max', m.swap < 0 ? 'max' : String(Math.max(0, m.swap - (m.limit ?? 0))));
+  }
+  const c = r.cpu;
+  if (c) {
+    if (c.shares) add('cpu', 'cpu.weight', sharesToWeight(c.shares));
+    if ((c.quota !== undefined && c.quota !== 0) || c.period) add('cpu', 'cpu.max', `${c.quota && c.quota > 0 ? c.quota : 'max'} ${c.period ?? 100000}`);
+    if (c.burst !== undefined) add('cpu', 'cpu.max.burst', c.burst);
+    if (c.idle !== undefined) add('cpu', 'cpu.idle', c.idle);
+    if (c.cpus) add('cpuset', 'cpuset.cpus', c.cpus);
+    if (c.mems) add('cpuset', 'cpuset.mems', c.mems);
+  }
+  if (r.pids?.limit !== undefined) add('pids', 'pids.max', r.pids.limit > 0 ? r.pids.limit : 'max');
+  const b = r.blockIO;
+  if (b?.weight) add('io', 'io.weight', blkioToIoWeight(b.weight));
+  const io: [string, string][] = [
+    ['throttleReadBpsDevice', 'rbps'],
+    ['throttleWriteBpsDevice', 'wbps'],
+    ['throttleReadIOPSDevice', 'riops'],
+    ['throttleWriteIOPSDevice', 'wiops'],
+  ];
+  for (const [key, name] of io) {
+    for (const d of ((b as Record<string, unknown> | undefined)?.[key] as { major: number; minor: number; rate: number }[] | undefined) ?? []) add('io', 'io.max', `${d.major}:${d.minor} ${name}=${d.rate}`);
+  }
+  for (const h of r.hugepageLimits ?? []) add('hugetlb', `hugetlb.${h.pageSize}.max`, h.limit);
+  for (const [device, l] of Object.entries(r.rdma ?? {})) add('rdma', 'rdma.max', rdmaLine(device, l));
+  for (const [file, value] of Object.entries(r.unified ?? {})) add(file.split('.')[0]!, file, value);
+  return w;
+}
