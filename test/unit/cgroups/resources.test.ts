@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+
+import { containerCgroupPath } from '../../../src/cgroups/manager.js';
+import { DEFAULT_ALLOWED_DEVICES, sharesToWeight, v1Writes, v2Writes } from '../../../src/cgroups/resources.js';
+
+const RESOURCES = {
+  memory: { limit: 33554432, reservation: 16777216, swap: 67108864, swappiness: 10 },
+  cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0', mems: '0' },
+  pids: { limit: 10 },
+  blockIO: { weight: 500, throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }] },
+};
+
+const lines = (w: { controller: string; file: string; value: string }[]) => w.map((x) => `${x.controller}/${x.file}=${x.value}`);
+
+describe('cgroup v1 translation', () => {
+  it('writes each limit to its v1 file, the period before the quota', () => {
+    expect(lines(v1Writes(RESOURCES))).toEqual([
+      'memory/memory.limit_in_bytes=33554432',
+      'memory/memory.memsw.limit_in_bytes=67108864',
+      'memory/memory.soft_limit_in_bytes=16777216',
+      'memory/memory.swappiness=10',
+      'cpu/cpu.shares=512',
+      'cpu/cpu.cfs_period_us=100000',
+      'cpu/cpu.cfs_quota_us=50000',
+      'cpuset/cpuset.cpus=0',
+      'cpuset/cpuset.mems=0',
+      'pids/pids.max=10',
+      'blkio/blkio.weight=500',
+      'blkio/blkio.throttle.read_bps_device=8:0 1048576',
+    ]);
+  });
+
+  it('applies device rules in order, then the devices every container may use', () => {
+    const w = v1Writes({ devices: [{ allow: false, access: 'rwm' }] });
+    expect(lines(w)[0]).toBe('devices/devices.deny=a');
+    expect(w).toHaveLength(1 + DEFAULT_ALLOWED_DEVICES.length);
+    expect(lines(w)).toContain('devices/devices.allow=c 1:3 rwm');
+    expect(lines(w)).toContain('devices/devices.allow=c 136:* rwm');
+  });
+
+  it('refuses unified (v2) keys on a v1 host, naming the field', () => {
+    expect(() => v1Writes({ unified: { 'memory.high': '1G' } })).toThrow(/^config\.json: \/linux\/resources\/unified: these are cgroup v2 files/);
+  });
+
+  it('an unlimited pids limit is "max"', () => {
+    expect(lines(v1Writes({ pids: { limit: -1 } }))).toEqual(['pids/pids.max=max']);
+  });
+});
+
+describe('cgroup v2 translation', () => {
+  it('converts shares to weight and writes cpu.max, memory.swap.max as swap alone', () => {
+    expect(lines(v2Writes(RESOURCES))).toEqual([
+      'memory/memory.max=33554432',
+      'memory/memory.low=16777216',
+      'memory/memory.swap.max=33554432',
+      'cpu/cpu.weight=20',
+      'cpu/cpu.max=50000 100000',
+      'cpuset/cpuset.cpus=0',
+      'cpuset/cpuset.mems=0',
+      'pids/pids.max=10',
+      'io/io.weight=4950',
+      'io/io.max=8:0 rbps=1048576',
+    ]);
+  });
+
+  it('maps cpu shares onto weights as runc does', () => {
+    expect([sharesToWeight(2), sharesToWeight(1024), sharesToWeight(262144)]).toEqual([1, 39, 10000]);
+  });
+
+  it('writes unified keys as they are', () => {
+    expect(lines(v2Writes({ unified: { 'memory.high': '1073741824' } }))).toEqual(['memory/memory.high=1073741824']);
+  });
+});
+
+describe('containerCgroupPath', () => {
+  it('keeps absolute paths, puts relative and empty ones under /keel, and refuses escapes', () => {
+    expect(containerCgroupPath('/machine/ctr', 'id')).toBe('/machine/ctr');
+    expect(containerCgroupPath('pod1/ctr', 'id')).toBe('/keel/pod1/ctr');
+    expect(containerCgroupPath(undefined, 'id')).toBe('/keel/id');
+    expect(() => containerCgroupPath('/a/../..', 'id')).toThrow(/does not name a cgroup of its own/);
+  });
+});
