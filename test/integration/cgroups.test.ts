@@ -1,5 +1,5 @@
 /** cgroup limits really enforced on this host (hybrid: the v1 controllers), pause/resume, cleanup. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { makeBundle, type Bundle } from '../helpers/bundle.js';
@@ -17,6 +17,10 @@ beforeAll(() => {
 afterAll(() => {
   keel.cleanup();
   for (const b of bundles) b.remove();
+  // keel removes a container's own cgroup; the parent this test chose is the test's to remove.
+  for (const hierarchy of readdirSync(CG)) {
+    if (existsSync(`${CG}/${hierarchy}/keel-test-${process.pid}`)) rmdirSync(`${CG}/${hierarchy}/keel-test-${process.pid}`);
+  }
 });
 
 function bundle(edit: Parameters<typeof makeBundle>[0]): Bundle {
