@@ -53,6 +53,7 @@ enum keel_op_code {
 	OP_EXEC = 33,        /* ints: argc, envc, first fd to close   strs: argv..., env... */
 	OP_SETSID = 34,
 	OP_BOUNDING_SET = 35, /* ints: capabilities to keep; needs CAP_SETPCAP, so before OP_SET_USER */
+	OP_NOT_DUMPABLE = 36, /* before joining a container: nothing in it may reach us via /proc */
 	OP_MAX
 };
 
@@ -73,6 +74,7 @@ enum keel_msg_type {
 	MSG_ERROR = 5,       /* init -> keel: op_index failed with err (errno), detail says more */
 	MSG_CONTINUE = 6,    /* keel -> init */
 	MSG_ABORT = 7,       /* keel -> init */
+	MSG_EXECUTING = 8,   /* init -> keel: execve comes next; EOF follows on success, MSG_ERROR if not */
 };
 
 struct keel_msg {

@@ -71,6 +71,8 @@ int op_exec(struct init_ctx *ctx, const struct op *op)
 	/* Every fd keel did not hand to the container closes at exec (a leaked host fd is an escape). */
 	if (syscall(436 /* close_range */, first_fd, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0)
 		return -1;
+	/* keel exec waits for this: the sync socket closing after it means execve succeeded. */
+	sync_send(ctx, MSG_EXECUTING, -1, 0, 0, NULL);
 	execve(ctx->exec_path, argv, envp);
 	return -1;
 }

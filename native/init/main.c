@@ -45,6 +45,7 @@ static const op_handler handlers[OP_MAX] = {
 	[OP_EXEC] = op_exec,
 	[OP_SETSID] = op_setsid,
 	[OP_BOUNDING_SET] = op_bounding_set,
+	[OP_NOT_DUMPABLE] = op_not_dumpable,
 };
 
 static unsigned char *receive_plan(int fd, size_t *len)

@@ -128,6 +128,13 @@ int op_caps(struct init_ctx *ctx, const struct op *op)
 	return 0;
 }
 
+int op_not_dumpable(struct init_ctx *ctx, const struct op *op)
+{
+	(void)ctx;
+	(void)op;
+	return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int op_no_new_privs(struct init_ctx *ctx, const struct op *op)
 {
 	(void)ctx;

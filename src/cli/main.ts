@@ -8,6 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import { KeelError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { createCommand } from './commands/create.js';
+import { execCommand, markExecCommand } from './commands/exec.js';
 import { explainCommand, validateCommand } from './commands/explain.js';
 import { deleteCommand, featuresCommand, killCommand, listCommand, pauseCommand, resumeCommand, startCommand, stateCommand } from './commands/lifecycle.js';
 import { runCommand } from './commands/run.js';
@@ -17,7 +18,7 @@ import { applyLogging, globalOptions } from './globals.js';
 export const KEEL_VERSION = '0.1.0';
 
 async function main(): Promise<void> {
-  const cli = globalOptions(yargs(hideBin(process.argv)))
+  const cli = globalOptions(yargs(markExecCommand(hideBin(process.argv))))
     .scriptName('keel')
     .usage('keel: an OCI runtime\n\nUsage: keel [global options] <command> [options]')
     .middleware(applyLogging)
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
     .command(killCommand)
     .command(deleteCommand)
     .command(listCommand)
+    .command(execCommand)
     .command(pauseCommand)
     .command(resumeCommand)
     .command(specCommand)

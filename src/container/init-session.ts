@@ -13,7 +13,7 @@ import { KeelError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { describeOpFailure } from './init-errors.js';
 
-const MSG = { PLAN_OK: 1, SYNC: 2, INIT_PID: 3, READY: 4, ERROR: 5, CONTINUE: 6, ABORT: 7 } as const;
+const MSG = { PLAN_OK: 1, SYNC: 2, INIT_PID: 3, READY: 4, ERROR: 5, CONTINUE: 6, ABORT: 7, EXECUTING: 8 } as const;
 const MSG_SIZE = 256;
 
 interface InitMessage {
@@ -68,10 +68,25 @@ export class InitSession {
   }
 
   /** Runs the conversation until keel-init waits for `start`; returns the container init's PID. */
-  async untilReady(handlers: SyncHandlers): Promise<number> {
+  untilReady(handlers: SyncHandlers): Promise<number> {
+    return this.converse(handlers, MSG.READY);
+  }
+
+  /**
+   * Runs the conversation until the process has exec'd the user's program (`keel exec`): after
+   * MSG_EXECUTING, the socket closing means execve succeeded; an error message means it failed.
+   */
+  async untilExecuted(handlers: SyncHandlers): Promise<number> {
+    const pid = await this.converse(handlers, MSG.EXECUTING);
+    const msg = this.receive(true);
+    if (msg) this.fail(msg);
+    return pid;
+  }
+
+  private async converse(handlers: SyncHandlers, until: number): Promise<number> {
     let waiting = this.firstPid;
     for (;;) {
-      const msg = this.receive();
+      const msg = this.receive(false)!;
       switch (msg.type) {
         case MSG.PLAN_OK:
           log().debug(`keel-init ${msg.value} received the plan (${this.ops.length} ops)`);
@@ -83,17 +98,22 @@ export class InitSession {
         case MSG.INIT_PID:
           this.initPid = waiting = msg.value;
           this.reapFirst();
-          log().debug(`container init is pid ${msg.value}`);
+          log().debug(`container process is pid ${msg.value}`);
           break;
-        case MSG.READY:
-          if (this.initPid === undefined) throw new KeelError('keel-init reported ready before the container init started');
-          return this.initPid;
         case MSG.ERROR:
-          throw new KeelError(describeOpFailure(this.ops[msg.opIndex], msg.err, msg.detail));
+          this.fail(msg);
+          break;
+        case until:
+          if (this.initPid === undefined) throw new KeelError('keel-init reported ready before the container process started');
+          return this.initPid;
         default:
-          throw new KeelError(`keel-init sent an unknown message (type ${msg.type})`);
+          throw new KeelError(`keel-init sent an unexpected message (type ${msg.type})`);
       }
     }
+  }
+
+  private fail(msg: InitMessage): never {
+    throw new KeelError(describeOpFailure(this.ops[msg.opIndex], msg.err, msg.detail));
   }
 
   /** Ends the conversation; the container init keeps running on its own. */
@@ -126,9 +146,11 @@ export class InitSession {
     this.firstReaped = true;
   }
 
-  private receive(): InitMessage {
+  /** The next message; at the end of the conversation, undefined when `endIsExpected`. */
+  private receive(endIsExpected: boolean): InitMessage | undefined {
     const buf = Buffer.alloc(MSG_SIZE);
     const n = readSync(this.socket!, buf, 0, MSG_SIZE, null);
+    if (n === 0 && endIsExpected) return undefined;
     if (n === 0) {
       const status = tryWait(this.firstPid);
       throw new KeelError(`keel-init exited without saying why${status !== undefined ? ` (wait status ${status})` : ''}`);

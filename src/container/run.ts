@@ -23,25 +23,35 @@ export async function runContainer(store: StateStore, opts: RunOptions): Promise
     await startContainer(store, opts.id);
     return 0;
   }
+  try {
+    const status = await waitForegroundProcess(pid, () => startContainer(store, opts.id));
+    log().debug(`container ${opts.id} exited with wait status ${status}`);
+    return exitCodeOf(status);
+  } finally {
+    if (!opts.keep) await deleteContainer(store, opts.id, true);
+  }
+}
+
+/**
+ * Waits for a container process that is keel's own child (keel-init forks it with CLONE_PARENT),
+ * passing on the signals keel receives meanwhile; `then` runs once the wait is in place.
+ */
+export async function waitForegroundProcess(pid: number, then: () => Promise<void> = async () => {}): Promise<number> {
   const forward = (signal: NodeJS.Signals) => {
     try {
       process.kill(pid, signal);
     } catch {
-      // It has just exited; the wait below reports that.
+      // It has just exited; the wait reports that.
     }
   };
   for (const signal of FORWARDED) process.on(signal, forward);
   try {
-    // The init is keel's own child (keel-init forks it with CLONE_PARENT), so keel can wait for it.
     const { waitAsync } = await import('../native/libkeel.js');
     const exited = waitAsync(pid);
-    await startContainer(store, opts.id);
-    const status = await exited;
-    log().debug(`container ${opts.id} exited with wait status ${status}`);
-    return exitCodeOf(status);
+    await then();
+    return await exited;
   } finally {
     for (const signal of FORWARDED) process.off(signal, forward);
-    if (!opts.keep) await deleteContainer(store, opts.id, true);
   }
 }
 

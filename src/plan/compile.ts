@@ -140,19 +140,45 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]):
 }
 
 function planProcess(input: CompileInput, warnings: string[], notes: string[]): PlanOp[] {
-  const proc = input.spec.process;
+  if (!input.spec.process) return [];
+  return planProcessOps(input.spec.process, {
+    rlimitCeiling: input.host.rlimitCeiling,
+    report: input.report ?? throwProblem,
+    warnings,
+    notes,
+    fifoFd: input.fifoFd,
+    preserveFds: input.preserveFds,
+  });
+}
+
+export interface ProcessPlanOptions {
+  rlimitCeiling: HostFacts['rlimitCeiling'];
+  report: ReportProblem;
+  warnings: string[];
+  notes: string[];
+  /** The exec fifo to wait on for `keel start`; absent for `keel exec`, which runs at once. */
+  fifoFd?: number;
+  preserveFds: number;
+}
+
+/**
+ * The process's own attributes, in the order the kernel needs them: limits, a new session, the
+ * bounding set (needs CAP_SETPCAP, so before the uid changes), the user, its directory and umask,
+ * the capability sets, then the executable is found (before waiting, so a missing one fails
+ * create), start is awaited, and no_new_privs is set last before exec. Shared by create and exec.
+ */
+export function planProcessOps(proc: NonNullable<Spec['process']>, opts: ProcessPlanOptions): PlanOp[] {
   const plan: PlanOp[] = [];
-  if (!proc) return plan;
   if (proc.oomScoreAdj !== undefined) {
     plan.push(ops.writeFile('/proc/self/oom_score_adj', String(proc.oomScoreAdj), 'oomScoreAdj'));
   }
-  for (const rl of compileRlimits(proc.rlimits, input.host.rlimitCeiling, input.report)) plan.push(ops.setrlimit(rl.name, rl.resource, rl.soft, rl.hard));
-  plan.push(ops.setsid());
+  for (const rl of compileRlimits(proc.rlimits, opts.rlimitCeiling, opts.report)) plan.push(ops.setrlimit(rl.name, rl.resource, rl.soft, rl.hard));
+  if (opts.fifoFd !== undefined) plan.push(ops.setsid());
 
   const caps = proc.capabilities ? compileCapabilities(proc.capabilities) : undefined;
-  for (const name of caps?.unknown ?? []) warnings.push(`unknown capability "${name}" skipped (this kernel or keel does not know it)`);
+  for (const name of caps?.unknown ?? []) opts.warnings.push(`unknown capability "${name}" skipped (this kernel or keel does not know it)`);
   if (caps?.droppedAmbient.length) {
-    notes.push(`ambient capabilities [${caps.droppedAmbient.join(', ')}] left out: an ambient capability must also be permitted and inheritable`);
+    opts.notes.push(`ambient capabilities [${caps.droppedAmbient.join(', ')}] left out: an ambient capability must also be permitted and inheritable`);
   }
   if (caps?.masks.bounding !== undefined) plan.push(ops.boundingSet(caps.masks.bounding, caps.names.bounding!));
 
@@ -182,9 +208,9 @@ function planProcess(input: CompileInput, warnings: string[], notes: string[]): 
   const env = withHome(proc.env ?? []);
   const args = proc.args ?? [];
   plan.push(ops.resolveExec(args[0]!, envValue(env, 'PATH') ?? DEFAULT_PATH));
-  plan.push(ops.waitStart(input.fifoFd));
+  if (opts.fifoFd !== undefined) plan.push(ops.waitStart(opts.fifoFd));
   if (proc.noNewPrivileges) plan.push(ops.noNewPrivs());
-  plan.push(ops.exec(args, env, 3 + input.preserveFds));
+  plan.push(ops.exec(args, env, 3 + opts.preserveFds));
   return plan;
 }
 

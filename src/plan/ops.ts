@@ -35,6 +35,7 @@ export const OpCode = {
   EXEC: 33,
   SETSID: 34,
   BOUNDING_SET: 35,
+  NOT_DUMPABLE: 36,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
@@ -170,6 +171,8 @@ export const ops = {
     ),
 
   noNewPrivs: () => op(OpCode.NO_NEW_PRIVS, 'no-new-privileges', 'set no_new_privs', {}),
+
+  notDumpable: () => op(OpCode.NOT_DUMPABLE, 'not-dumpable', 'make the process non-dumpable, so nothing in the container can reach it through /proc', {}),
 
   seccomp: (program: Uint8Array, flags: number, summary: string) =>
     op(OpCode.SECCOMP, 'seccomp', `install the seccomp filter (${summary})`, { instructions: program.length / 8, flags }, [flags], [program]),

@@ -1,0 +1,92 @@
+import type { Argv, CommandModule } from 'yargs';
+
+import { storeOf, type GlobalArgs } from '../globals.js';
+
+interface ExecArgs extends GlobalArgs {
+  'container-id': string;
+  '--'?: (string | number)[];
+  process?: string;
+  env?: string | string[];
+  cwd?: string;
+  user?: string;
+  'additional-gids'?: number | number[];
+  cap?: string | string[];
+  'no-new-privs': boolean;
+  tty: boolean;
+  detach: boolean;
+  'pid-file'?: string;
+  'preserve-fds': number;
+  'ignore-paused': boolean;
+}
+
+export const execCommand: CommandModule<GlobalArgs, ExecArgs> = {
+  command: 'exec <container-id> [command...]',
+  describe: 'run a process inside a running container',
+  builder: (y) =>
+    (y as Argv<GlobalArgs>)
+      // The command comes after "--" (see markExecCommand), which yargs keeps apart in argv['--'].
+      .parserConfiguration({ 'populate--': true })
+      .positional('container-id', { type: 'string', demandOption: true })
+      .option('process', { alias: 'p', type: 'string', describe: 'a process.json to run instead of a command' })
+      // Repeatable, one value each (an array option would swallow the container id after it).
+      .option('env', { alias: 'e', type: 'string', describe: 'add an environment variable (NAME=value); repeatable' })
+      .option('cwd', { type: 'string', describe: 'working directory in the container' })
+      .option('user', { alias: 'u', type: 'string', describe: 'uid[:gid]' })
+      .option('additional-gids', { alias: 'g', type: 'number', describe: 'an additional group id; repeatable' })
+      .option('cap', { alias: 'c', type: 'string', describe: 'add a capability; repeatable' })
+      .option('no-new-privs', { type: 'boolean', default: false })
+      .option('tty', { alias: 't', type: 'boolean', default: false })
+      .option('console-socket', { type: 'string' })
+      .option('detach', { alias: 'd', type: 'boolean', default: false })
+      .option('pid-file', { type: 'string' })
+      .option('preserve-fds', { type: 'number', default: 0 })
+      .option('ignore-paused', { type: 'boolean', default: false })
+      .option('apparmor', { type: 'string', hidden: true })
+      .option('process-label', { type: 'string', hidden: true })
+      .option('cgroup', { type: 'string', hidden: true }) as never,
+  handler: async (argv) => {
+    const { execInContainer } = await import('../../container/exec.js');
+    process.exitCode = await execInContainer(storeOf(argv), {
+      id: argv['container-id'],
+      processFile: argv.process,
+      args: (argv['--'] ?? []).map(String),
+      env: list(argv.env),
+      cwd: argv.cwd,
+      user: argv.user,
+      additionalGids: list(argv['additional-gids']),
+      caps: list(argv.cap),
+      noNewPrivs: argv['no-new-privs'],
+      tty: argv.tty,
+      detach: argv.detach,
+      pidFile: argv['pid-file'],
+      preserveFds: argv['preserve-fds'],
+      ignorePaused: argv['ignore-paused'],
+    });
+  },
+};
+
+function list<T>(value: T | T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/** keel's and exec's options that take a value (as a separate argument, unless written --opt=value). */
+const TAKES_VALUE = new Set(['--root', '--log', '--log-format', '--rootless', '--criu', '--process', '-p', '--env', '-e', '--cwd', '--user', '-u', '--additional-gids', '-g', '--cap', '-c', '--console-socket', '--pid-file', '--preserve-fds', '--apparmor', '--process-label', '--cgroup']);
+
+/**
+ * As with runc, options of `exec` end at the container id: what follows is the command and its
+ * own options (`keel exec web sh -c "ls -l"`). Marking that point with "--" keeps yargs from
+ * reading the command's options as keel's.
+ */
+export function markExecCommand(args: string[]): string[] {
+  let i = 0;
+  const skipOptions = () => {
+    while (i < args.length && args[i]!.startsWith('-') && args[i] !== '--') i += TAKES_VALUE.has(args[i]!) ? 2 : 1;
+  };
+  skipOptions();
+  if (args[i] !== 'exec') return args;
+  i++;
+  skipOptions();
+  const idAt = i;
+  if (idAt + 1 >= args.length || args[idAt + 1] === '--') return args;
+  return [...args.slice(0, idAt + 1), '--', ...args.slice(idAt + 1)];
+}

@@ -1,0 +1,129 @@
+/**
+ * `keel exec`: run one more process inside a running container, with the container's
+ * namespaces, cgroups and process attributes unless the caller overrides them.
+ */
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { canRaiseHardLimits, ownHardLimit } from '../host/limits.js';
+import { compileExecPlan } from '../plan/compile-exec.js';
+import { SyncTag } from '../plan/ops.js';
+import type { LinuxNamespaceType, Process } from '../spec/types.js';
+import type { StateRecord } from '../state/record.js';
+import type { StateStore } from '../state/store.js';
+import { KeelError, fsError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { log } from '../util/log.js';
+import { InitSession } from './init-session.js';
+import { exitCodeOf, waitForegroundProcess } from './run.js';
+
+export interface ExecOptions {
+  id: string;
+  /** A process.json (runtime-spec Process); otherwise the container's own process with the overrides below. */
+  processFile?: string;
+  args: string[];
+  env: string[];
+  cwd?: string;
+  user?: string;
+  additionalGids: number[];
+  caps: string[];
+  noNewPrivs: boolean;
+  tty: boolean;
+  detach: boolean;
+  pidFile?: string;
+  preserveFds: number;
+  ignorePaused: boolean;
+}
+
+const NS_FILES: Record<LinuxNamespaceType, string> = {
+  user: 'user',
+  ipc: 'ipc',
+  uts: 'uts',
+  network: 'net',
+  pid: 'pid',
+  cgroup: 'cgroup',
+  time: 'time',
+  mount: 'mnt',
+};
+
+/** The container's namespaces that are not keel's own (joining one's own user namespace fails). */
+export function namespacesToJoin(pid: number): Partial<Record<LinuxNamespaceType, string>> {
+  const join: Partial<Record<LinuxNamespaceType, string>> = {};
+  for (const [type, file] of Object.entries(NS_FILES) as [LinuxNamespaceType, string][]) {
+    const theirs = `/proc/${pid}/ns/${file}`;
+    try {
+      if (readlinkSync(theirs) !== readlinkSync(`/proc/self/ns/${file}`)) join[type] = theirs;
+    } catch {
+      // A kernel without this namespace type: nothing to join.
+    }
+  }
+  return join;
+}
+
+/** The process to run: a process.json as given, or the container's process with the CLI's overrides. */
+export function execProcess(record: StateRecord, opts: ExecOptions): Process {
+  if (opts.processFile) {
+    try {
+      return JSON.parse(readFileSync(opts.processFile, 'utf8')) as Process;
+    } catch (err) {
+      if (err instanceof SyntaxError) throw new KeelError(`${opts.processFile}: invalid JSON: ${err.message}`);
+      throw fsError('cannot read the process file', opts.processFile, err);
+    }
+  }
+  if (!opts.args.length) throw new KeelError('exec needs a command to run (after the container id), or --process FILE');
+  const base = record.config.process!;
+  const proc: Process = { ...base, args: opts.args, terminal: opts.tty, env: [...(base.env ?? []), ...opts.env] };
+  if (opts.cwd) proc.cwd = opts.cwd;
+  if (opts.user) {
+    const [uid, gid] = opts.user.split(':');
+    if (!/^\d+$/.test(uid ?? '') || (gid !== undefined && !/^\d+$/.test(gid))) throw new KeelError(`--user "${opts.user}": use uid or uid:gid, in numbers`);
+    proc.user = { ...base.user, uid: Number(uid), gid: gid !== undefined ? Number(gid) : 0 };
+  }
+  if (opts.additionalGids.length) proc.user = { ...(proc.user ?? { uid: 0, gid: 0 }), additionalGids: opts.additionalGids };
+  if (opts.caps.length) {
+    const add = (set?: string[]) => [...new Set([...(set ?? []), ...opts.caps])];
+    const c = base.capabilities ?? {};
+    proc.capabilities = { ...c, bounding: add(c.bounding), effective: add(c.effective), permitted: add(c.permitted) };
+  }
+  if (opts.noNewPrivs) proc.noNewPrivileges = true;
+  return proc;
+}
+
+export async function execInContainer(store: StateStore, opts: ExecOptions): Promise<number> {
+  const record = store.read(opts.id);
+  const status = store.status(record);
+  if (status === 'paused' && !opts.ignorePaused) {
+    throw new KeelError(`cannot exec in container "${opts.id}": it is paused (resume it first, or pass --ignore-paused)`);
+  }
+  if (status !== 'running' && status !== 'created' && status !== 'paused') throw new KeelError(`cannot exec in container "${opts.id}": it is ${status}`);
+  const proc = execProcess(record, opts);
+  if (proc.terminal) throw new KeelError('exec with a terminal (--tty or process.terminal) is not supported by this keel yet');
+
+  const limited = !canRaiseHardLimits();
+  const plan = compileExecPlan({
+    process: proc,
+    namespaces: namespacesToJoin(record.pid!),
+    host: { rlimitCeiling: (name) => (limited ? ownHardLimit(name) : undefined) },
+    preserveFds: opts.preserveFds,
+  });
+  for (const warning of plan.warnings) log().warn(warning);
+
+  const session = InitSession.start(plan.ops, [], opts.preserveFds);
+  let pid: number;
+  try {
+    pid = await session.untilExecuted({
+      onSync: (tag, waiting) => {
+        if (tag !== SyncTag.CGROUP) throw new KeelError(`keel-init waited at an unexpected sync point (${tag})`);
+        for (const dir of record.cgroupPaths ?? []) writeFileSync(join(dir, 'cgroup.procs'), String(waiting));
+      },
+    });
+  } catch (err) {
+    session.abort();
+    throw err;
+  }
+  session.close();
+  log().debug(`exec in ${opts.id}: process ${pid} started`);
+  if (opts.pidFile) writeFileAtomic(opts.pidFile, String(pid));
+  if (opts.detach) return 0;
+  return exitCodeOf(await waitForegroundProcess(pid));
+}

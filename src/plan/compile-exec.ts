@@ -1,0 +1,46 @@
+/**
+ * The plan for `keel exec`: a new process that enters a running container. It becomes
+ * non-dumpable first (so nothing in the container can reach it through /proc while it still holds
+ * keel-init's memory), joins the container's cgroups, then its namespaces (user first, mount
+ * last: until then the /proc paths are resolved on the host), forks so that the PID namespace
+ * applies, and takes on the process attributes exactly as create gives them.
+ */
+import type { LinuxNamespaceType, Process } from '../spec/types.js';
+import type { HostFacts, Plan } from './compile.js';
+import { planProcessOps } from './compile.js';
+import { cloneFlags } from './namespaces.js';
+import { ops, SyncTag, type PlanOp } from './ops.js';
+import { throwProblem, type ReportProblem } from './problems.js';
+
+/** Join order: the user namespace gives the rights to join the rest; the mount one changes /proc. */
+const JOIN_ORDER: LinuxNamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
+
+export interface ExecInput {
+  process: Process;
+  /** The container's namespaces that differ from keel's own, by type, as /proc/<init>/ns/* paths. */
+  namespaces: Partial<Record<LinuxNamespaceType, string>>;
+  host: Pick<HostFacts, 'rlimitCeiling'>;
+  preserveFds: number;
+  report?: ReportProblem;
+}
+
+export function compileExecPlan(input: ExecInput): Pick<Plan, 'ops' | 'warnings' | 'notes'> {
+  const warnings: string[] = [];
+  const notes: string[] = [];
+  const plan: PlanOp[] = [ops.notDumpable(), ops.sync(SyncTag.CGROUP, "wait for keel to move the process into the container's cgroups")];
+  for (const type of JOIN_ORDER) {
+    const path = input.namespaces[type];
+    if (path) plan.push(ops.setns(type, cloneFlags([type]), path));
+  }
+  plan.push(ops.forkInit(input.namespaces.pid !== undefined));
+  plan.push(
+    ...planProcessOps(input.process, {
+      rlimitCeiling: input.host.rlimitCeiling,
+      report: input.report ?? throwProblem,
+      warnings,
+      notes,
+      preserveFds: input.preserveFds,
+    }),
+  );
+  return { ops: plan, warnings, notes };
+}

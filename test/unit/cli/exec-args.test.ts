@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+
+import { markExecCommand } from '../../../src/cli/commands/exec.js';
+
+describe('markExecCommand', () => {
+  it('ends keel options at the container id, so the command keeps its own options', () => {
+    expect(markExecCommand(['exec', 'web', 'sh', '-c', 'ls -l'])).toEqual(['exec', 'web', '--', 'sh', '-c', 'ls -l']);
+  });
+
+  it('skips global and exec options, with their values', () => {
+    expect(markExecCommand(['--root', '/r', '--log-format=json', 'exec', '-d', '--pid-file', '/p', '-e', 'A=1', 'web', 'top', '-b'])).toEqual([
+      '--root', '/r', '--log-format=json', 'exec', '-d', '--pid-file', '/p', '-e', 'A=1', 'web', '--', 'top', '-b',
+    ]);
+  });
+
+  it('leaves other verbs, a bare exec and an explicit "--" alone', () => {
+    expect(markExecCommand(['kill', 'web', 'KILL'])).toEqual(['kill', 'web', 'KILL']);
+    expect(markExecCommand(['exec', '--process', 'p.json', 'web'])).toEqual(['exec', '--process', 'p.json', 'web']);
+    expect(markExecCommand(['exec', 'web', '--', 'ls'])).toEqual(['exec', 'web', '--', 'ls']);
+  });
+});
