@@ -36,6 +36,7 @@ export T
 mkdir -p "$T/logs"
 LANE_STARTED=$SECONDS
 
+export IMAGE_TAR=$T/busybox.tar IMAGE_REF=localhost/keel-lane/busybox:latest
 for engine in $ENGINES; do source "$HERE/lib/$engine.sh" || exit 2; done
 source "$HERE/lib/host-cleanup.sh"
 snapshot_host
@@ -51,7 +52,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-export IMAGE_TAR=$T/busybox.tar IMAGE_REF=localhost/keel-lane/busybox:latest
 source "$HERE/lib/image.sh"
 build_busybox_image "$IMAGE_TAR" "$IMAGE_REF" || { say "could not build the busybox image"; exit 2; }
 

@@ -5,6 +5,7 @@
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ENGINE=$1 SCENARIO=$2 RT=$3 RT_PATH=$4
+export RT RT_PATH
 source "$HERE/lib/common.sh"
 source "$HERE/lib/$ENGINE.sh"
 "sc_${ENGINE}_${SCENARIO}"
