@@ -25,6 +25,8 @@ source "$HERE/lib/common.sh"
 [ "$(id -u)" = 0 ] || { say "the engine lane needs root (engines, namespaces, cgroups)"; exit 2; }
 [ -x "$KEEL" ] || { say "no keel at $KEEL: run make first"; exit 2; }
 
+bash "$REPO/test/host/ensure-packages.sh" containerd podman docker.io busybox-static runc || exit 2
+
 # A caller's pipe inherited above fd 2 would be held open by the daemons started here.
 for fd in /proc/$$/fd/*; do
   fd=${fd##*/}
@@ -34,6 +36,9 @@ done
 T=$(mktemp -d /tmp/keel-engines.XXXXXX)
 export T
 mkdir -p "$T/logs"
+# Engines leave files in their caller's directory (conmon writes "oom" there when a container is
+# OOM-killed): the lane's directory is $T.
+cd "$T" || exit 2
 LANE_STARTED=$SECONDS
 
 export IMAGE_TAR=$T/busybox.tar IMAGE_REF=localhost/keel-lane/busybox:latest
