@@ -1,5 +1,10 @@
 # Helpers shared by the lane's runner and its scenarios.
 
+# Engines run the runtime with their own environment, which as services is little more than this
+# PATH (systemd's default): the lane starts them so, to prove keel needs nothing else.
+export SERVICE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+SERVICE_ENV=(env -i PATH="$SERVICE_PATH" HOME=/root)
+
 say() { printf '%s\n' "$*" >&2; }
 
 # A scenario step failed: say why, on a line the runner picks up for its table, and stop the scenario.
@@ -53,6 +58,18 @@ descendants_of() { # PID
     for c in ${kids[$p]:-}; do out+=("$c"); queue+=("$c"); done
   done
   echo "${out[@]:-}"
+}
+
+# The cgroup directory of PID in the v1 hierarchy or v2 tree that holds CONTROLLER.
+cgroup_dir_of() { # PID CONTROLLER
+  local line
+  line=$(grep -E "^[0-9]+:([^:]*,)?$2(,[^:]*)?:" "/proc/$1/cgroup") && { echo "/sys/fs/cgroup/$2${line#*:*:}"; return; }
+  line=$(grep -E '^0::' "/proc/$1/cgroup") && echo "/sys/fs/cgroup${line#0::}"
+}
+
+# File descriptors above 2 in an `ls -l /proc/self/fd` listing, except ls's own directory fd.
+leaked_fds() { # LISTING
+  printf '%s\n' "$1" | tr -d '\r' | grep -E ' ([3-9]|[1-9][0-9]+) -> ' | grep -Ev -- '-> /proc/[0-9]+/fd$'
 }
 
 # Stops a daemon by its saved PID: TERM, then KILL after SECONDS.

@@ -25,7 +25,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.a
 [plugins."io.containerd.internal.v1.opt"]
   path = "$CTD/opt"
 TOML
-  TMPDIR=$CTD/tmp setsid containerd --config "$CTD/config.toml" >"$CTD/containerd.log" 2>&1 </dev/null &
+  "${SERVICE_ENV[@]}" TMPDIR="$CTD/tmp" setsid containerd --config "$CTD/config.toml" >"$CTD/containerd.log" 2>&1 </dev/null &
   echo $! >"$CTD/pid"
   eventually 20 ctr_ version || { say "containerd did not answer within 20 s: $(tail -3 "$CTD/containerd.log")"; return 1; }
   ctr_ images import "$IMAGE_TAR" >"$CTD/import.log" 2>&1 || { say "ctr images import failed: $(tail -3 "$CTD/import.log")"; return 1; }
@@ -56,7 +56,7 @@ containerd_stop() {
   stop_pid "$(cat "$CTD/pid")" 10 containerd
 }
 
-containerd_scenarios="run-output-exit detached-kill-delete exec exec-tty pause-resume ps metrics memory-limit interactive-tty"
+containerd_scenarios="run-output-exit no-leaked-fds detached-kill-delete kill-all exec exec-tty pause-resume ps metrics memory-limit interactive-tty"
 
 # ---- scenarios: $RT is the runtime's name, $RT_PATH its binary; CTD_IMAGE is set ----
 
@@ -79,6 +79,28 @@ sc_containerd_run-output-exit() {
   rc=$?
   expect_line '^hello from ' "$out" "ctr run output"
   expect_rc 3 $rc "ctr run"
+}
+
+# The shim hands the runtime an extra fd (a socket) on some calls: none may reach the container.
+sc_containerd_no-leaked-fds() {
+  local out
+  out=$(ctr_run --rm "$CTD_IMAGE" "fds-$RT" ls -l /proc/self/fd 2>&1) || fail "ctr run: $out"
+  expect_line ' 2 -> ' "$out" "fd listing"
+  [ -z "$(leaked_fds "$out")" ] || fail "fds leaked into the container: $(leaked_fds "$out" | tr '\n' '|')"
+}
+
+# ctr task kill -a: the runtime's `kill --all` signals every process of the container. The init
+# ignores TERM, so only the signal reaching its two sleeps ends their `wait`, and so the task.
+sc_containerd_kill-all() {
+  ID=kall-$RT
+  local out
+  out=$(ctr_run -d "$CTD_IMAGE" "$ID" sh -c 'sleep 300 & sleep 301 & trap "" TERM; wait; echo done' 2>&1) || fail "ctr run -d: $out"
+  eventually 10 task_status_is "$ID" RUNNING || fail "task $ID is not RUNNING"
+  local pid
+  pid=$(ctr_ tasks ls | awk -v id="$ID" '$1 == id {print $2}')
+  eventually 5 test -n "$(descendants_of "$pid")" || fail "the task's sleeps did not start"
+  out=$(ctr_ tasks kill -a -s SIGTERM "$ID" 2>&1) || fail "ctr task kill -a: $out"
+  eventually 10 task_status_is "$ID" STOPPED || fail "task still $(ctr_ tasks ls | awk -v id="$ID" '$1 == id {print $3}') after kill -a -s SIGTERM: its sleeps did not get the signal"
 }
 
 sc_containerd_detached-kill-delete() {

@@ -12,7 +12,7 @@ export DK DOCKER_CLI
 docker_start() {
   mkdir -p "$DK"/{data,exec,tmp,config}
   echo '{}' >"$DK/daemon.json"
-  TMPDIR=$DK/tmp setsid dockerd --config-file "$DK/daemon.json" --data-root "$DK/data" --exec-root "$DK/exec" \
+  "${SERVICE_ENV[@]}" TMPDIR="$DK/tmp" setsid dockerd --config-file "$DK/daemon.json" --data-root "$DK/data" --exec-root "$DK/exec" \
     --pidfile "$DK/dockerd.pid" -H "unix://$DK/docker.sock" --bridge=none --iptables=false --ip6tables=false \
     --ip-masq=false --ip-forward=false --userland-proxy=false --exec-opt native.cgroupdriver=cgroupfs \
     --storage-driver overlay2 --add-runtime "keel=$KEEL" >"$DK/dockerd.log" 2>&1 </dev/null &
@@ -36,5 +36,16 @@ ENG=dk
 RUN_OPTS="--runtime ${RT:-runc} --network none"
 IMG=$IMAGE_REF
 source "$(dirname "${BASH_SOURCE[0]}")/cli-scenarios.sh"
-docker_scenarios=$cli_scenarios
+docker_scenarios="$cli_scenarios update"
 define_cli_scenarios docker
+
+# docker update reaches the runtime as `update --resources -` with the new limits on stdin.
+sc_docker_update() {
+  cli_detached "up-$RT" --memory 64m
+  local pid memcg out
+  pid=$(dk inspect -f '{{.State.Pid}}' "$NAME")
+  memcg=$(cgroup_dir_of "$pid" memory)
+  out=$(dk update --memory 48m --memory-swap 48m "$NAME" 2>&1) || fail "docker update: $out"
+  out=$(cat "$memcg/memory.limit_in_bytes" "$memcg/memory.max" 2>/dev/null)
+  expect_line '^50331648$' "$out" "memory limit of $memcg after docker update --memory 48m"
+}

@@ -5,7 +5,7 @@
 PM=$T/podman
 
 pm() {
-  env TMPDIR="$PM/tmp" CONTAINERS_CONF="$PM/containers.conf" CONTAINERS_STORAGE_CONF="$PM/storage.conf" \
+  env -i PATH="$SERVICE_PATH" HOME=/root TERM="${TERM:-dumb}" TMPDIR="$PM/tmp" CONTAINERS_CONF="$PM/containers.conf" CONTAINERS_STORAGE_CONF="$PM/storage.conf" \
     CONTAINERS_REGISTRIES_CONF="$PM/registries.conf" \
     podman --root "$PM/root" --runroot "$PM/runroot" --tmpdir "$PM/libpod" --cgroup-manager=cgroupfs \
     --events-backend=file --network-config-dir "$PM/net" --storage-driver overlay \
@@ -66,5 +66,19 @@ ENG=pm
 RUN_OPTS=
 IMG=$IMAGE_REF
 source "$(dirname "${BASH_SOURCE[0]}")/cli-scenarios.sh"
-podman_scenarios=$cli_scenarios
+podman_scenarios="$cli_scenarios state-removed"
 define_cli_scenarios podman
+
+# podman passes no --root: the runtime keeps its state in its default root, /run/<runtime> for
+# both runc and keel. Removing the container removes that state and the container's cgroup.
+sc_podman_state-removed() {
+  cli_detached "sr-$RT"
+  local id pid memcg out
+  id=$(pm inspect -f '{{.Id}}' "$NAME")
+  pid=$(pm inspect -f '{{.State.Pid}}' "$NAME")
+  memcg=$(cgroup_dir_of "$pid" memory)
+  [ -d "/run/$RT/$id" ] || fail "no state dir /run/$RT/$id while the container runs"
+  out=$(pm rm -f -t 0 "$NAME" 2>&1) || fail "rm -f: $out"
+  [ ! -e "/run/$RT/$id" ] || fail "rm -f left /run/$RT/$id"
+  [ ! -d "$memcg" ] || fail "rm -f left the container's cgroup $memcg"
+}
