@@ -9,7 +9,7 @@ INIT_HDRS := $(wildcard native/init/*.h native/include/*.h)
 TS_SRCS := $(shell find src -name '*.ts' -o -name '*.mjs' 2>/dev/null)
 SCHEMAS := $(wildcard spec-schemas/*.json)
 
-.PHONY: all deps host-deps native install uninstall test test-unit test-integration demo clean typecheck
+.PHONY: all deps host-deps native install uninstall test test-unit test-integration test-engines demo clean typecheck
 
 all: dist/keel
 
@@ -73,6 +73,11 @@ test-unit: all
 
 test-integration: all host-deps
 	$(VITEST) test/integration
+
+# containerd, podman and Docker (Debian's, installed if missing) run the same scenarios on runc and
+# on keel; fails when one passes on runc and not on keel. See test/engines/run.sh.
+test-engines: all host-deps
+	bash test/engines/run.sh
 
 demo: all
 	@bash test/host/demo.sh

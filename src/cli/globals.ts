@@ -28,6 +28,23 @@ export function applyLogging(argv: GlobalArgs): void {
   setLogger(new Logger(argv.log, argv['log-format'], argv.debug));
 }
 
+/**
+ * The logger as the raw arguments ask for it, before yargs has parsed them: a usage error (an
+ * unknown verb or flag) must also reach the --log file, because that file is where containerd
+ * looks for the reason a runtime call failed ("unable to retrieve OCI runtime error" otherwise).
+ */
+export function applyLoggingFromRawArgs(args: string[]): void {
+  const value = (name: string): string | undefined => {
+    for (let i = 0; i < args.length; i++) {
+      if (args[i] === `--${name}`) return args[i + 1];
+      if (args[i].startsWith(`--${name}=`)) return args[i].slice(name.length + 3);
+    }
+    return undefined;
+  };
+  const format = value('log-format') === 'json' ? 'json' : 'text';
+  setLogger(new Logger(value('log'), format, args.includes('--debug')));
+}
+
 export function storeOf(argv: GlobalArgs): StateStore {
   return new StateStore(argv.root);
 }

@@ -13,11 +13,12 @@ import { explainCommand, validateCommand } from './commands/explain.js';
 import { deleteCommand, featuresCommand, killCommand, listCommand, pauseCommand, resumeCommand, startCommand, stateCommand } from './commands/lifecycle.js';
 import { runCommand } from './commands/run.js';
 import { specCommand } from './commands/spec.js';
-import { applyLogging, globalOptions } from './globals.js';
+import { applyLogging, applyLoggingFromRawArgs, globalOptions } from './globals.js';
 
 export const KEEL_VERSION = '0.1.0';
 
 async function main(): Promise<void> {
+  applyLoggingFromRawArgs(hideBin(process.argv));
   const cli = globalOptions(yargs(markExecCommand(hideBin(process.argv))))
     .scriptName('keel')
     .usage('keel: an OCI runtime\n\nUsage: keel [global options] <command> [options]')
@@ -38,13 +39,14 @@ async function main(): Promise<void> {
     .command(explainCommand)
     .demandCommand(1, 'no command given: run "keel --help" for the list')
     .strict()
+    .strictCommands()
     .version(`keel version ${KEEL_VERSION}\nspec: 1.3.0`)
     .alias('version', 'v')
     .help()
     .alias('help', 'h')
     .wrap(100)
     .fail((msg, err) => {
-      throw err ?? new KeelError(msg);
+      throw err ?? new KeelError(usageMessage(msg));
     });
   skipHelpPrerender(cli);
   await cli.parseAsync();
@@ -58,6 +60,12 @@ async function main(): Promise<void> {
 function skipHelpPrerender(cli: object): void {
   const internals = (cli as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } }).getInternalMethods();
   internals.getUsageInstance().cacheHelpMessage = () => {};
+}
+
+/** yargs lists every word after an unknown verb ("Unknown commands: exec, c1"); name the verb alone. */
+function usageMessage(msg: string): string {
+  const unknownVerb = /^Unknown commands?: ([^,\s]+)/.exec(msg);
+  return unknownVerb ? `unknown command "${unknownVerb[1]}": run "keel --help" for the list` : msg;
 }
 
 main().catch((err: unknown) => {

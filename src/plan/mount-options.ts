@@ -75,7 +75,9 @@ export interface ParsedMountOptions {
   unsupported: string[];
 }
 
-const UNSUPPORTED = new Set(['idmap', 'ridmap', 'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnoatime', 'ratime', 'rrelatime', 'rnorelatime', 'rstrictatime', 'rnostrictatime', 'rnodiratime', 'rdiratime', 'rnosymfollow', 'rsymfollow', 'nosymfollow', 'symfollow']);
+// tmpcopyup (runc's: fill a new tmpfs with what the image had there; podman --read-only asks for it)
+// would otherwise reach tmpfs as data and fail as an unexplained EINVAL.
+const UNSUPPORTED = new Set(['tmpcopyup', 'idmap', 'ridmap', 'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnoatime', 'ratime', 'rrelatime', 'rnorelatime', 'rstrictatime', 'rnostrictatime', 'rnodiratime', 'rdiratime', 'rnosymfollow', 'rsymfollow', 'nosymfollow', 'symfollow']);
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
   const parsed: ParsedMountOptions = { flags: 0, propagation: 0, data: [], unsupported: [] };

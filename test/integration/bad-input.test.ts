@@ -127,4 +127,14 @@ describe('bad input', () => {
     expect(line).toMatchObject({ level: 'error', msg: expect.stringContaining('root filesystem') });
     expect(line.time).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
+
+  it('writes a usage error (an unknown verb) to --log too, where containerd looks for it', () => {
+    const b = bundleWith(() => {});
+    const logFile = join(b.dir, 'log.json');
+    const r = keel.run(['--log', logFile, '--log-format', 'json', 'no-such-verb', '--process', '/p', 'c1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('keel: unknown command "no-such-verb": run "keel --help" for the list\n');
+    const line = JSON.parse(readFileSync(logFile, 'utf8').trim());
+    expect(line).toMatchObject({ level: 'error', msg: 'unknown command "no-such-verb": run "keel --help" for the list' });
+  });
 });

@@ -101,6 +101,12 @@ describe('compilePlan', () => {
     );
   });
 
+  it('refuses tmpcopyup by name rather than passing it to tmpfs as data', () => {
+    expect(() => compilePlan(input((s) => (s.mounts = [{ destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'tmpcopyup'] }])))).toThrow(
+      'config.json: /mounts/0/options: keel does not support "tmpcopyup" yet',
+    );
+  });
+
   it('lays out cgroup v1 hierarchies on a hybrid host and a single cgroup2 mount on v2', () => {
     const hybrid = compilePlan(input()).ops.filter((o) => o.name === 'mount' && String(o.args.destination).startsWith('/sys/fs/cgroup'));
     expect(hybrid.map((o) => [o.args.destination, o.args.type])).toEqual([

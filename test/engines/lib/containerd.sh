@@ -1,0 +1,178 @@
+# containerd 1.6 (Debian) with ctr and its runc v2 shim, all state under $T/ctd. The runtime under
+# test reaches the shim as `ctr run --runc-binary <path>`: the same BinaryName runtime option that
+# containerd's config (and so a Kubernetes RuntimeClass) sets.
+
+CTD=$T/ctd
+: "${CTD_NS:=keel-lane-$$}"
+CTD_SOCK=$CTD/containerd.sock
+
+CTR=(ctr -a "$CTD_SOCK" -n "$CTD_NS")
+ctr_() { ctr -a "$CTD_SOCK" -n "$CTD_NS" "$@"; }
+
+containerd_start() {
+  mkdir -p "$CTD"/{root,state,opt,tmp,fifo}
+  cat >"$CTD/config.toml" <<TOML
+version = 2
+root = "$CTD/root"
+state = "$CTD/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+[grpc]
+  address = "$CTD_SOCK"
+[ttrpc]
+  address = "$CTD_SOCK.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$CTD/opt"
+TOML
+  "${SERVICE_ENV[@]}" TMPDIR="$CTD/tmp" setsid containerd --config "$CTD/config.toml" >"$CTD/containerd.log" 2>&1 </dev/null &
+  echo $! >"$CTD/pid"
+  eventually 20 ctr_ version || { say "containerd did not answer within 20 s: $(tail -3 "$CTD/containerd.log")"; return 1; }
+  ctr_ images import "$IMAGE_TAR" >"$CTD/import.log" 2>&1 || { say "ctr images import failed: $(tail -3 "$CTD/import.log")"; return 1; }
+  CTD_IMAGE=$(ctr_ images ls -q | grep busybox | head -1)
+  [ -n "$CTD_IMAGE" ] || { say "the imported image is not listed"; return 1; }
+  echo "$CTD_IMAGE" >"$CTD/image"
+  export CTD_IMAGE CTD_NS
+}
+
+# Removes every task and container of the lane's namespace.
+containerd_reset() {
+  local id
+  for id in $(ctr_ tasks ls -q 2>/dev/null); do
+    timeout 10 "${CTR[@]}" tasks kill -a -s SIGKILL "$id" >/dev/null 2>&1
+    eventually 5 task_status_is "$id" STOPPED
+    timeout 10 "${CTR[@]}" tasks delete -f "$id" >/dev/null 2>&1
+  done
+  for id in $(ctr_ containers ls -q 2>/dev/null); do
+    timeout 10 "${CTR[@]}" containers rm "$id" >/dev/null 2>&1
+  done
+}
+
+containerd_stop() {
+  [ -f "$CTD/pid" ] && kill -0 "$(cat "$CTD/pid")" 2>/dev/null || return 0
+  containerd_reset
+  timeout 10 "${CTR[@]}" images rm "$(cat "$CTD/image" 2>/dev/null)" >/dev/null 2>&1
+  timeout 10 "${CTR[@]}" namespaces rm "$CTD_NS" >/dev/null 2>&1
+  stop_pid "$(cat "$CTD/pid")" 10 containerd
+}
+
+containerd_scenarios="run-output-exit no-leaked-fds detached-kill-delete kill-all exec exec-tty pause-resume ps metrics memory-limit interactive-tty"
+
+# ---- scenarios: $RT is the runtime's name, $RT_PATH its binary; CTD_IMAGE is set ----
+
+task_status_is() { ctr_ tasks ls 2>/dev/null | awk -v id="$1" '$1 == id {print $3}' | grep -qx "$2"; }
+
+ctr_run() { ctr_ run --runc-binary "$RT_PATH" --runc-root "$CTD/runtime-$RT" --fifo-dir "$CTD/fifo" "$@"; }
+
+# A detached `sleep` task to act on; its id is $ID.
+ctr_detached() {
+  ID=$1
+  shift
+  local out
+  out=$(ctr_run -d "$@" "$CTD_IMAGE" "$ID" sleep 300 2>&1) || fail "ctr run -d: $out"
+  eventually 10 task_status_is "$ID" RUNNING || fail "task $ID is not RUNNING: $(ctr_ tasks ls 2>&1 | tr '\n' '|')"
+}
+
+sc_containerd_run-output-exit() {
+  local out rc
+  out=$(ctr_run --rm "$CTD_IMAGE" "roe-$RT" sh -c 'echo hello from $(hostname); exit 3' 2>&1)
+  rc=$?
+  expect_line '^hello from ' "$out" "ctr run output"
+  expect_rc 3 $rc "ctr run"
+}
+
+# The shim hands the runtime an extra fd (a socket) on some calls: none may reach the container.
+sc_containerd_no-leaked-fds() {
+  local out
+  out=$(ctr_run --rm "$CTD_IMAGE" "fds-$RT" ls -l /proc/self/fd 2>&1) || fail "ctr run: $out"
+  expect_line ' 2 -> ' "$out" "fd listing"
+  [ -z "$(leaked_fds "$out")" ] || fail "fds leaked into the container: $(leaked_fds "$out" | tr '\n' '|')"
+}
+
+# ctr task kill -a: the runtime's `kill --all` signals every process of the container. The init
+# ignores TERM, so only the signal reaching its two sleeps ends their `wait`, and so the task.
+sc_containerd_kill-all() {
+  ID=kall-$RT
+  local out
+  out=$(ctr_run -d "$CTD_IMAGE" "$ID" sh -c 'sleep 300 & sleep 301 & trap "" TERM; wait; echo done' 2>&1) || fail "ctr run -d: $out"
+  eventually 10 task_status_is "$ID" RUNNING || fail "task $ID is not RUNNING"
+  local pid
+  pid=$(ctr_ tasks ls | awk -v id="$ID" '$1 == id {print $2}')
+  eventually 5 test -n "$(descendants_of "$pid")" || fail "the task's sleeps did not start"
+  out=$(ctr_ tasks kill -a -s SIGTERM "$ID" 2>&1) || fail "ctr task kill -a: $out"
+  eventually 10 task_status_is "$ID" STOPPED || fail "task still $(ctr_ tasks ls | awk -v id="$ID" '$1 == id {print $3}') after kill -a -s SIGTERM: its sleeps did not get the signal"
+}
+
+sc_containerd_detached-kill-delete() {
+  ctr_detached "dkd-$RT"
+  ctr_ tasks kill -s SIGKILL "$ID" 2>&1 || fail "ctr task kill failed"
+  eventually 10 task_status_is "$ID" STOPPED || fail "task not STOPPED after SIGKILL: $(ctr_ tasks ls 2>&1 | tr '\n' '|')"
+  local out
+  out=$(ctr_ tasks delete "$ID" 2>&1) || fail "ctr task delete: $out"
+  expect_line '137' "$out" "exit status reported by task delete"
+  ctr_ containers rm "$ID" 2>&1 || fail "ctr container rm failed"
+  [ -z "$(ctr_ tasks ls -q)" ] || fail "tasks left: $(ctr_ tasks ls -q)"
+}
+
+sc_containerd_exec() {
+  ctr_detached "exe-$RT"
+  local out rc
+  out=$(ctr_ tasks exec --exec-id e1 "$ID" sh -c 'echo exec in $(cat /proc/1/comm); exit 5' 2>&1)
+  rc=$?
+  expect_line '^exec in sleep$' "$out" "ctr task exec output"
+  expect_rc 5 $rc "ctr task exec"
+}
+
+sc_containerd_exec-tty() {
+  ctr_detached "ext-$RT"
+  export -f ctr_
+  export CTD_SOCK CTD_NS
+  local out
+  out=$(on_terminal '' "ctr_ tasks exec -t --exec-id e2 $ID sh -c 'tty; test -t 0 && echo stdin is a terminal'" 2>&1)
+  expect_line '^/dev/pts/[0-9]+$' "$out" "tty in ctr task exec -t"
+  expect_line '^stdin is a terminal$' "$out" "stdin of ctr task exec -t"
+}
+
+sc_containerd_pause-resume() {
+  ctr_detached "pr-$RT"
+  local out
+  out=$(ctr_ tasks pause "$ID" 2>&1) || fail "ctr task pause: $out"
+  task_status_is "$ID" PAUSED || fail "task not PAUSED: $(ctr_ tasks ls 2>&1 | tr '\n' '|')"
+  out=$(ctr_ tasks resume "$ID" 2>&1) || fail "ctr task resume: $out"
+  task_status_is "$ID" RUNNING || fail "task not RUNNING after resume: $(ctr_ tasks ls 2>&1 | tr '\n' '|')"
+}
+
+sc_containerd_ps() {
+  ctr_detached "ps-$RT"
+  local pid out
+  pid=$(ctr_ tasks ls | awk -v id="$ID" '$1 == id {print $2}')
+  out=$(ctr_ tasks ps "$ID" 2>&1) || fail "ctr task ps: $out"
+  expect_line "^$pid[[:space:]]" "$out" "init pid $pid in ctr task ps"
+}
+
+sc_containerd_metrics() {
+  ctr_detached "met-$RT" --memory-limit 67108864
+  local out
+  out=$(ctr_ tasks metrics "$ID" 2>&1) || fail "ctr task metrics: $out"
+  expect_line '^memory\.limit_in_bytes[[:space:]]+67108864[[:space:]]*$|^memory\.max[[:space:]]+67108864[[:space:]]*$' "$out" "64 MiB limit in ctr task metrics"
+  expect_line '^memory\.usage_in_bytes[[:space:]]+[1-9]|^memory\.current[[:space:]]+[1-9]' "$out" "memory usage in ctr task metrics"
+}
+
+sc_containerd_memory-limit() {
+  local out rc
+  # dd touches its whole 64 MiB buffer: with a 32 MiB limit the kernel's OOM killer ends it.
+  out=$(ctr_run --rm --memory-limit 33554432 "$CTD_IMAGE" "mem-$RT" sh -c 'dd if=/dev/zero of=/dev/null bs=8M count=1 && echo small ok; dd if=/dev/zero of=/dev/null bs=64M count=1; echo big rc $?' 2>&1)
+  rc=$?
+  expect_line '^small ok$' "$out" "8 MiB under a 32 MiB limit"
+  expect_line '^big rc 137$' "$out" "64 MiB under a 32 MiB limit (want OOM kill)"
+  expect_rc 0 $rc "ctr run"
+}
+
+sc_containerd_interactive-tty() {
+  export -f ctr_ ctr_run
+  export CTD_SOCK CTD_NS CTD RT RT_PATH
+  local out
+  out=$(on_terminal $'echo $((6*7))\nexit 4\n' "ctr_run -t --rm $CTD_IMAGE itty-$RT sh; echo status \$?" 2>&1)
+  expect_line '^42$' "$out" "answer from the interactive shell"
+  expect_line '^status 4$' "$out" "exit status of ctr run -t"
+}
