@@ -46,6 +46,7 @@ static const op_handler handlers[OP_MAX] = {
 	[OP_SETSID] = op_setsid,
 	[OP_BOUNDING_SET] = op_bounding_set,
 	[OP_NOT_DUMPABLE] = op_not_dumpable,
+	[OP_CONSOLE] = op_console,
 };
 
 static unsigned char *receive_plan(int fd, size_t *len)

@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -146,6 +147,24 @@ int keel_flock(int fd, int op)
 int keel_mkfifo(const char *path, int mode)
 {
 	return mkfifo(path, (mode_t)mode) < 0 ? -errno : 0;
+}
+
+/* A connected AF_UNIX stream socket to path (the engine's --console-socket), close-on-exec. */
+int keel_connect_unix(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(addr.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int err = errno;
+		close(fd);
+		return -err;
+	}
+	return fd;
 }
 
 /* Waits for a child; returns its raw wait status. Blocking: call it off the main thread. */

@@ -38,10 +38,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   const { bundle, spec, rootfs } = loadBundle(opts.bundle);
   log().debug(`loaded and validated ${bundle}/config.json`);
   if (spec.process?.terminal && !opts.consoleSocket) {
-    throw new KeelError('process.terminal is true but no --console-socket was given: keel cannot create a terminal for a detached container without one (set "terminal": false, or pass --console-socket)');
-  }
-  if (spec.process?.terminal) {
-    throw new KeelError('process.terminal is not supported by this keel yet: set "terminal": false in config.json');
+    throw new KeelError('process.terminal is true but no --console-socket was given: keel passes the terminal to whoever listens there (set "terminal": false, or pass --console-socket)');
   }
 
   if (opts.systemdCgroup) {
@@ -72,11 +69,13 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   let session: InitSession | undefined;
   try {
     store.write(record);
-    const { mkfifo } = await import('../native/libkeel.js');
+    const { connectUnix, mkfifo } = await import('../native/libkeel.js');
     mkfifo(store.fifoPath(opts.id), 0o622);
     // Opened read-write so that neither side blocks in open(); keel-init reads from it in WAIT_START.
     // (Node opens every fd close-on-exec; keel_spawn places this one for keel-init explicitly.)
     const fifo = openSync(store.fifoPath(opts.id), constants.O_RDWR);
+    const extraFds = [fifo];
+    if (spec.process?.terminal) extraFds.push(connectUnix(opts.consoleSocket!));
     const host = readHostFacts(rootfs);
     const plan = compilePlan({
       spec,
@@ -85,6 +84,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       cgroupPath,
       host,
       fifoFd: 3 + opts.preserveFds + 1,
+      consoleFd: spec.process?.terminal ? 3 + opts.preserveFds + 2 : undefined,
       preserveFds: opts.preserveFds,
       report: (path, message) => {
         throw new KeelError(`${bundle}/config.json: ${path}: ${message}`);
@@ -95,9 +95,9 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     log().debug(`compiled a plan of ${plan.ops.length} ops`);
 
     try {
-      session = InitSession.start(plan.ops, [fifo], opts.preserveFds);
+      session = InitSession.start(plan.ops, extraFds, opts.preserveFds);
     } finally {
-      closeSync(fifo);
+      for (const fd of extraFds) closeSync(fd);
     }
     const pid = await session.untilReady({
       onSync: (tag, pid) => {

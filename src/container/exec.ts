@@ -2,7 +2,7 @@
  * `keel exec`: run one more process inside a running container, with the container's
  * namespaces, cgroups and process attributes unless the caller overrides them.
  */
-import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { canRaiseHardLimits, ownHardLimit } from '../host/limits.js';
@@ -29,6 +29,7 @@ export interface ExecOptions {
   caps: string[];
   noNewPrivs: boolean;
   tty: boolean;
+  consoleSocket?: string;
   detach: boolean;
   pidFile?: string;
   preserveFds: number;
@@ -97,7 +98,11 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   }
   if (status !== 'running' && status !== 'created' && status !== 'paused') throw new KeelError(`cannot exec in container "${opts.id}": it is ${status}`);
   const proc = execProcess(record, opts);
-  if (proc.terminal) throw new KeelError('exec with a terminal (--tty or process.terminal) is not supported by this keel yet');
+  if (proc.terminal && !opts.consoleSocket) {
+    throw new KeelError('a terminal (--tty or process.terminal) needs --console-socket: keel passes the terminal to whoever listens there');
+  }
+  const { connectUnix } = await import('../native/libkeel.js');
+  const extraFds = proc.terminal ? [connectUnix(opts.consoleSocket!)] : [];
 
   const limited = !canRaiseHardLimits();
   const plan = compileExecPlan({
@@ -105,10 +110,16 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
     namespaces: namespacesToJoin(record.pid!),
     host: { rlimitCeiling: (name) => (limited ? ownHardLimit(name) : undefined) },
     preserveFds: opts.preserveFds,
+    consoleFd: proc.terminal ? 3 + opts.preserveFds + 1 : undefined,
   });
   for (const warning of plan.warnings) log().warn(warning);
 
-  const session = InitSession.start(plan.ops, [], opts.preserveFds);
+  let session: InitSession;
+  try {
+    session = InitSession.start(plan.ops, extraFds, opts.preserveFds);
+  } finally {
+    for (const fd of extraFds) closeSync(fd);
+  }
   let pid: number;
   try {
     pid = await session.untilExecuted({

@@ -93,6 +93,11 @@ export function mkfifo(path: string, mode: number): void {
   check(`mkfifo ${path}`, call('keel_mkfifo', DataType.I32, [DataType.String, DataType.I32], [path, mode]));
 }
 
+/** A connected AF_UNIX stream socket (the engine's --console-socket), close-on-exec. */
+export function connectUnix(path: string): number {
+  return check(`connect to ${path}`, call('keel_connect_unix', DataType.I32, [DataType.String], [path]));
+}
+
 /** Raw wait status of a child, or undefined while it still runs. */
 export function tryWait(pid: number): number | undefined {
   const r = call('keel_try_wait', DataType.I32, [DataType.I32], [pid]);

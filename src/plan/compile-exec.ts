@@ -21,6 +21,8 @@ export interface ExecInput {
   namespaces: Partial<Record<LinuxNamespaceType, string>>;
   host: Pick<HostFacts, 'rlimitCeiling'>;
   preserveFds: number;
+  /** The connected console socket, for a process with a terminal. */
+  consoleFd?: number;
   report?: ReportProblem;
 }
 
@@ -39,6 +41,7 @@ export function compileExecPlan(input: ExecInput): Pick<Plan, 'ops' | 'warnings'
       report: input.report ?? throwProblem,
       warnings,
       notes,
+      consoleFd: input.consoleFd,
       preserveFds: input.preserveFds,
     }),
   );

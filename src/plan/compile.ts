@@ -35,6 +35,8 @@ export interface CompileInput {
   host: HostFacts;
   /** keel-init's own fds sit from here on, above the fds handed to the container. */
   fifoFd: number;
+  /** The connected --console-socket, when process.terminal is true. */
+  consoleFd?: number;
   preserveFds: number;
   /** Where faults in the config go; by default the first one throws a ConfigError. */
   report?: ReportProblem;
@@ -147,6 +149,7 @@ function planProcess(input: CompileInput, warnings: string[], notes: string[]): 
     warnings,
     notes,
     fifoFd: input.fifoFd,
+    consoleFd: input.consoleFd,
     preserveFds: input.preserveFds,
   });
 }
@@ -158,6 +161,8 @@ export interface ProcessPlanOptions {
   notes: string[];
   /** The exec fifo to wait on for `keel start`; absent for `keel exec`, which runs at once. */
   fifoFd?: number;
+  /** The connected console socket that receives the terminal, when process.terminal is true. */
+  consoleFd?: number;
   preserveFds: number;
 }
 
@@ -173,7 +178,9 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
     plan.push(ops.writeFile('/proc/self/oom_score_adj', String(proc.oomScoreAdj), 'oomScoreAdj'));
   }
   for (const rl of compileRlimits(proc.rlimits, opts.rlimitCeiling, opts.report)) plan.push(ops.setrlimit(rl.name, rl.resource, rl.soft, rl.hard));
-  if (opts.fifoFd !== undefined) plan.push(ops.setsid());
+  // A new session: the container's init leads its own, and a terminal needs one to be controlling.
+  if (opts.fifoFd !== undefined || opts.consoleFd !== undefined) plan.push(ops.setsid());
+  if (opts.consoleFd !== undefined) plan.push(ops.console(opts.consoleFd, proc.consoleSize?.height ?? 0, proc.consoleSize?.width ?? 0));
 
   const caps = proc.capabilities ? compileCapabilities(proc.capabilities) : undefined;
   for (const name of caps?.unknown ?? []) opts.warnings.push(`unknown capability "${name}" skipped (this kernel or keel does not know it)`);

@@ -36,6 +36,7 @@ export const OpCode = {
   SETSID: 34,
   BOUNDING_SET: 35,
   NOT_DUMPABLE: 36,
+  CONSOLE: 37,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
@@ -171,6 +172,9 @@ export const ops = {
     ),
 
   noNewPrivs: () => op(OpCode.NO_NEW_PRIVS, 'no-new-privileges', 'set no_new_privs', {}),
+
+  console: (socketFd: number, rows: number, cols: number) =>
+    op(OpCode.CONSOLE, 'console', `open a terminal in the container, send it to the console socket${rows && cols ? ` (${cols}x${rows})` : ''} and make it the controlling terminal`, { rows, cols }, [socketFd, rows, cols]),
 
   notDumpable: () => op(OpCode.NOT_DUMPABLE, 'not-dumpable', 'make the process non-dumpable, so nothing in the container can reach it through /proc', {}),
 

@@ -13,6 +13,7 @@ interface ExecArgs extends GlobalArgs {
   cap?: string | string[];
   'no-new-privs': boolean;
   tty: boolean;
+  'console-socket'?: string;
   detach: boolean;
   'pid-file'?: string;
   'preserve-fds': number;
@@ -57,6 +58,7 @@ export const execCommand: CommandModule<GlobalArgs, ExecArgs> = {
       caps: list(argv.cap),
       noNewPrivs: argv['no-new-privs'],
       tty: argv.tty,
+      consoleSocket: argv['console-socket'],
       detach: argv.detach,
       pidFile: argv['pid-file'],
       preserveFds: argv['preserve-fds'],

@@ -1,0 +1,69 @@
+/*
+ * The container's terminal. The pty is opened inside the container (its own devpts, after
+ * pivot_root), and its master goes to whoever listens on --console-socket (containerd's shim,
+ * conmon, CRI-O), sent with SCM_RIGHTS and the pty's name as payload, as runc does. The slave
+ * becomes the process's controlling terminal and stdio.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "init.h"
+
+static int send_fd(int sock, int fd, const char *name)
+{
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control) };
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	memset(control, 0, sizeof(control));
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+int op_console(struct init_ctx *ctx, const struct op *op)
+{
+	int sock = (int)op_int(op, 0);
+	unsigned short rows = (unsigned short)op_int(op, 1), cols = (unsigned short)op_int(op, 2);
+	int unlock = 0;
+	char name[64];
+
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0) {
+		snprintf(ctx->detail, sizeof(ctx->detail), "cannot open /dev/ptmx in the container (is devpts mounted on /dev/pts?)");
+		return -1;
+	}
+	int pty_number;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &pty_number) < 0)
+		return -1;
+	snprintf(name, sizeof(name), "/dev/pts/%d", pty_number);
+	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+	if (slave < 0)
+		return -1;
+	if (rows && cols) {
+		struct winsize ws = { .ws_row = rows, .ws_col = cols };
+		if (ioctl(master, TIOCSWINSZ, &ws) < 0)
+			return -1;
+	}
+	if (send_fd(sock, master, name) < 0) {
+		snprintf(ctx->detail, sizeof(ctx->detail), "cannot send the terminal to the console socket");
+		return -1;
+	}
+	close(master);
+	close(sock);
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(slave, fd) < 0)
+			return -1;
+	if (slave > 2)
+		close(slave);
+	return ioctl(0, TIOCSCTTY, 0);
+}
