@@ -55,6 +55,7 @@ enum keel_op_code {
 	OP_BOUNDING_SET = 35, /* ints: capabilities to keep; needs CAP_SETPCAP, so before OP_SET_USER */
 	OP_NOT_DUMPABLE = 36, /* before joining a container: nothing in it may reach us via /proc */
 	OP_CONSOLE = 37,     /* ints: console socket fd, rows, cols; after OP_SETSID */
+	OP_RUN_HOOK = 38,    /* ints: argc, envc, timeout (s)   strs: path, argv..., env..., state JSON */
 	OP_MAX
 };
 

@@ -72,6 +72,7 @@ int op_bounding_set(struct init_ctx *, const struct op *);
 int op_no_new_privs(struct init_ctx *, const struct op *);
 int op_not_dumpable(struct init_ctx *, const struct op *);
 int op_console(struct init_ctx *, const struct op *);
+int op_run_hook(struct init_ctx *, const struct op *);
 int op_seccomp(struct init_ctx *, const struct op *);
 int op_resolve_exec(struct init_ctx *, const struct op *);
 int op_wait_start(struct init_ctx *, const struct op *);

@@ -47,6 +47,7 @@ static const op_handler handlers[OP_MAX] = {
 	[OP_BOUNDING_SET] = op_bounding_set,
 	[OP_NOT_DUMPABLE] = op_not_dumpable,
 	[OP_CONSOLE] = op_console,
+	[OP_RUN_HOOK] = op_run_hook,
 };
 
 static unsigned char *receive_plan(int fd, size_t *len)

@@ -9,6 +9,7 @@ import { closeSync, constants, existsSync, openSync, writeFileSync } from 'node:
 
 import type { CgroupLayout } from '../cgroups/layout.js';
 import { containerCgroupPath, destroyCgroups, setupCgroups } from '../cgroups/manager.js';
+import { hookState, runHooks } from '../hooks/run.js';
 import { readHostFacts } from '../host/facts.js';
 import { compilePlan } from '../plan/compile.js';
 import { SyncTag } from '../plan/ops.js';
@@ -78,6 +79,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     if (spec.process?.terminal) extraFds.push(connectUnix(opts.consoleSocket!));
     const host = readHostFacts(rootfs);
     const plan = compilePlan({
+      id: opts.id,
       spec,
       bundle,
       rootfs,
@@ -102,7 +104,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     const pid = await session.untilReady({
       onSync: (tag, pid) => {
         if (tag === SyncTag.CGROUP) joinCgroups(record, host.cgroups, cgroupPath, pid);
-        else handleSync(tag, pid, spec);
+        else handleSync(tag, pid, spec, opts.id, bundle);
       },
     });
     session.close();
@@ -137,11 +139,18 @@ function joinCgroups(record: StateRecord, layout: CgroupLayout, path: string, pi
   log().debug(`joined cgroup ${path} (${layout.mode}), ${setup.writes.length} limits written`);
 }
 
-function handleSync(tag: SyncTag, pid: number, spec: Spec): void {
+function handleSync(tag: SyncTag, pid: number, spec: Spec, id: string, bundle: string): void {
   switch (tag) {
     case SyncTag.ID_MAPS:
       writeIdMappings(pid, spec);
       return;
+    case SyncTag.CREATE_RUNTIME_HOOKS: {
+      // The namespaces exist and the mounts are made; the root is not pivoted yet.
+      const state = hookState(spec, id, bundle, 'creating', pid);
+      runHooks('prestart', spec.hooks?.prestart, state);
+      runHooks('createRuntime', spec.hooks?.createRuntime, state);
+      return;
+    }
     default:
       throw new KeelError(`keel-init waited at an unknown sync point (${tag})`);
   }

@@ -1,4 +1,5 @@
 import { cgroupPids, destroyCgroups, isFrozen, setFrozen } from '../cgroups/manager.js';
+import { hookState, runHooksWarning } from '../hooks/run.js';
 import { isSameLiveProcess } from '../state/proc.js';
 import type { StateRecord } from '../state/record.js';
 import { ContainerLock, type StateStore } from '../state/store.js';
@@ -27,6 +28,8 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
     }
     if (status !== 'stopped') await killAndWait(record);
     destroyCgroups(record.cgroupPaths ?? []);
+    // poststop only for a container that was made: a create that failed half-way never started one.
+    if (record.phase === 'created') runHooksWarning('poststop', record.config.hooks?.poststop, hookState(record.config, id, record.bundle, 'stopped'));
     store.remove(id);
     log().debug(`container ${id} deleted`);
   } finally {

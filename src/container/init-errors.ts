@@ -16,6 +16,7 @@ export function describeOpFailure(op: PlanOp | undefined, errno: number, detail:
     const hostHard = ownHardLimit(String(op.args.name));
     return `${op.what}: ${reason}: the hard limit is above this host's (${hostHard ?? 'unknown'}) and keel lacks CAP_SYS_RESOURCE to raise it; lower process.rlimits ${op.args.name} to at most ${hostHard ?? 'the host limit'}`;
   }
+  if (op.name === 'hook' && detail) return `${op.what}: ${detail}`;
   if (op.name === 'mount' && name === 'EXDEV') {
     return `${op.what}: the destination leaves the container root through a symlink`;
   }

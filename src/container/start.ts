@@ -1,5 +1,6 @@
 import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
 
+import { hookState, runHooksWarning } from '../hooks/run.js';
 import { ContainerLock, type StateStore } from '../state/store.js';
 import { KeelError, errnoCode } from '../util/errors.js';
 import { log } from '../util/log.js';
@@ -32,6 +33,7 @@ export async function startContainer(store: StateStore, id: string): Promise<voi
     }
     unlinkSync(store.fifoPath(id));
     log().debug(`container ${id} started`);
+    runHooksWarning('poststart', record.config.hooks?.poststart, hookState(record.config, id, record.bundle, 'running', record.pid));
   } finally {
     lock.release();
   }

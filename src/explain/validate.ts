@@ -24,6 +24,7 @@ export function validateBundle(bundleDir: string): ValidationReport {
   if (spec.hooks?.prestart?.length) report.warnings.push('/hooks/prestart: prestart hooks are deprecated; use createRuntime hooks');
   const host = readHostFacts(rootfs);
   const plan = compilePlan({
+    id: '<container-id>',
     spec,
     bundle: checked.bundle,
     rootfs,

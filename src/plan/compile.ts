@@ -3,6 +3,7 @@
  * keel-init carries out. Pure: everything it needs to know about the host comes in `host`, so
  * every decision here is testable without root.
  */
+import { hookState, hookTimeout } from '../hooks/run.js';
 import type { Spec } from '../spec/types.js';
 import type { CgroupLayout } from '../cgroups/layout.js';
 import { compileCapabilities } from './capabilities.js';
@@ -26,6 +27,8 @@ export interface HostFacts {
 }
 
 export interface CompileInput {
+  /** The container id, for the state that in-container hooks read. */
+  id: string;
   spec: Spec;
   bundle: string;
   /** Absolute path of the container's root filesystem on the host. */
@@ -121,6 +124,15 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]):
   const devIsBound = mounts.some((m) => containerPath(m.destination) === '/dev' && (m.type === 'bind' || m.options?.some((o) => o === 'bind' || o === 'rbind')));
   plan.push(...planDevices(linux.devices ?? [], { setupDev: !devIsBound, inUserNamespace: ns.isNew('user') || ns.join.some((j) => j.type === 'user') }));
 
+  // Hooks between the mounts and pivot_root: keel runs prestart and createRuntime in its own
+  // namespaces at a sync point; createContainer ones run here, in the container's namespaces.
+  const hooks = spec.hooks ?? {};
+  if (hooks.prestart?.length || hooks.createRuntime?.length) {
+    plan.push(ops.sync(SyncTag.CREATE_RUNTIME_HOOKS, 'wait for keel to run the prestart and createRuntime hooks'));
+  }
+  const creating = hookState(spec, input.id, input.bundle, 'creating');
+  (hooks.createContainer ?? []).forEach((h, i) => plan.push(ops.runHook('createContainer', i, { ...h, timeout: hookTimeout(h) }, creating)));
+
   const cwd = spec.process?.cwd ?? '/';
   if (cwd !== '/') plan.push(ops.mkdir(cwd, 'the process working directory'));
 
@@ -143,7 +155,7 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]):
 
 function planProcess(input: CompileInput, warnings: string[], notes: string[]): PlanOp[] {
   if (!input.spec.process) return [];
-  return planProcessOps(input.spec.process, {
+  const plan = planProcessOps(input.spec.process, {
     rlimitCeiling: input.host.rlimitCeiling,
     report: input.report ?? throwProblem,
     warnings,
@@ -152,6 +164,11 @@ function planProcess(input: CompileInput, warnings: string[], notes: string[]): 
     consoleFd: input.consoleFd,
     preserveFds: input.preserveFds,
   });
+  // startContainer hooks run in the container once it is started, before the user's program.
+  const started = hookState(input.spec, input.id, input.bundle, 'running');
+  const hooks = (input.spec.hooks?.startContainer ?? []).map((h, i) => ops.runHook('startContainer', i, { ...h, timeout: hookTimeout(h) }, started));
+  plan.splice(plan.findIndex((op) => op.name === 'wait-start') + 1, 0, ...hooks);
+  return plan;
 }
 
 export interface ProcessPlanOptions {

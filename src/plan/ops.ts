@@ -37,6 +37,7 @@ export const OpCode = {
   BOUNDING_SET: 35,
   NOT_DUMPABLE: 36,
   CONSOLE: 37,
+  RUN_HOOK: 38,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
@@ -175,6 +176,12 @@ export const ops = {
 
   console: (socketFd: number, rows: number, cols: number) =>
     op(OpCode.CONSOLE, 'console', `open a terminal in the container, send it to the console socket${rows && cols ? ` (${cols}x${rows})` : ''} and make it the controlling terminal`, { rows, cols }, [socketFd, rows, cols]),
+
+  runHook: (kind: string, index: number, hook: { path: string; args?: string[]; env?: string[]; timeout: number }, state: string) => {
+    const args = hook.args ?? [hook.path];
+    const env = hook.env ?? [];
+    return op(OpCode.RUN_HOOK, 'hook', `run ${kind} hook ${index} ${q(hook.path)} inside the container`, { kind, path: hook.path, args, env, timeout: hook.timeout }, [args.length, env.length, hook.timeout], [hook.path, ...args, ...env, state]);
+  },
 
   notDumpable: () => op(OpCode.NOT_DUMPABLE, 'not-dumpable', 'make the process non-dumpable, so nothing in the container can reach it through /proc', {}),
 

@@ -26,7 +26,7 @@ const HOST = { cgroups: { mode: 'v2' as const, root: '/sys/fs/cgroup', v1: [] },
 
 describe('keel explain', () => {
   it('splits the plan into namespaces, container, process and exec, in order', () => {
-    const { ops } = compilePlan({ spec: defaultSpec(), bundle: '/b', rootfs: '/b/rootfs', cgroupPath: '/keel/x', host: HOST, fifoFd: 4, preserveFds: 0 });
+    const { ops } = compilePlan({ id: 'x', spec: defaultSpec(), bundle: '/b', rootfs: '/b/rootfs', cgroupPath: '/keel/x', host: HOST, fifoFd: 4, preserveFds: 0 });
     const phases = splitPhases(ops);
     const runs = phases.filter((p, i) => p !== phases[i - 1]);
     expect(runs).toEqual(['namespaces', 'container', 'process', 'exec']);

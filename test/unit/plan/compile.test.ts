@@ -23,6 +23,7 @@ function input(edit: (s: Spec) => void = () => {}, cgroups: CgroupLayout = HYBRI
   spec.process!.terminal = false;
   edit(spec);
   return {
+    id: 'test',
     spec,
     bundle: '/b',
     rootfs: '/b/rootfs',
