@@ -35,7 +35,11 @@ dist/libkeel.so: native/lib/libkeel.c
 build/generated/validators.mjs: $(SCHEMAS) src/build/compile-schemas.mjs | deps
 	node src/build/compile-schemas.mjs build/generated
 
-dist/keel.mjs: $(TS_SRCS) build/generated/validators.mjs | deps
+# Syscall numbers for the seccomp compiler, from this machine's kernel headers.
+build/generated/syscalls.mjs: src/build/gen-syscalls.mjs
+	node src/build/gen-syscalls.mjs build/generated
+
+dist/keel.mjs: $(TS_SRCS) build/generated/validators.mjs build/generated/syscalls.mjs | deps
 	@mkdir -p dist
 	npx esbuild src/cli/main.ts --bundle --platform=node --format=esm --target=node20 \
 		--external:ffi-rs --alias:string-width=./src/cli/string-width.ts --outfile=$@ --log-level=warning \
@@ -52,7 +56,7 @@ $(FFI_ADDON): | deps
 dist/keel: dist/keel.mjs dist/keel-init dist/libkeel.so $(FFI_ADDON)
 	ln -sf keel.mjs $@
 
-typecheck: | deps
+typecheck: build/generated/validators.mjs build/generated/syscalls.mjs | deps
 	npx tsc -p tsconfig.json
 
 # Debian packages the tests and the demo use (busybox-static for the rootfs, runc to compare with).

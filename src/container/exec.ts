@@ -111,6 +111,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
     host: { rlimitCeiling: (name) => (limited ? ownHardLimit(name) : undefined) },
     preserveFds: opts.preserveFds,
     consoleFd: proc.terminal ? 3 + opts.preserveFds + 1 : undefined,
+    seccomp: record.config.linux?.seccomp,
   });
   for (const warning of plan.warnings) log().warn(warning);
 

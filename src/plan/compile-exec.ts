@@ -5,7 +5,7 @@
  * last: until then the /proc paths are resolved on the host), forks so that the PID namespace
  * applies, and takes on the process attributes exactly as create gives them.
  */
-import type { LinuxNamespaceType, Process } from '../spec/types.js';
+import type { LinuxNamespaceType, LinuxSeccomp, Process } from '../spec/types.js';
 import type { HostFacts, Plan } from './compile.js';
 import { planProcessOps } from './compile.js';
 import { cloneFlags } from './namespaces.js';
@@ -23,6 +23,8 @@ export interface ExecInput {
   preserveFds: number;
   /** The connected console socket, for a process with a terminal. */
   consoleFd?: number;
+  /** The container's seccomp filter, which an exec'd process gets too. */
+  seccomp?: LinuxSeccomp;
   report?: ReportProblem;
 }
 
@@ -43,6 +45,7 @@ export function compileExecPlan(input: ExecInput): Pick<Plan, 'ops' | 'warnings'
       notes,
       consoleFd: input.consoleFd,
       preserveFds: input.preserveFds,
+      seccomp: input.seccomp,
     }),
   );
   return { ops: plan, warnings, notes };

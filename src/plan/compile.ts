@@ -4,7 +4,8 @@
  * every decision here is testable without root.
  */
 import { hookState, hookTimeout } from '../hooks/run.js';
-import type { Spec } from '../spec/types.js';
+import { compileSeccomp } from '../seccomp/compile.js';
+import type { LinuxSeccomp, Spec } from '../spec/types.js';
 import type { CgroupLayout } from '../cgroups/layout.js';
 import { compileCapabilities } from './capabilities.js';
 import { planDevices } from './devices.js';
@@ -163,6 +164,7 @@ function planProcess(input: CompileInput, warnings: string[], notes: string[]): 
     fifoFd: input.fifoFd,
     consoleFd: input.consoleFd,
     preserveFds: input.preserveFds,
+    seccomp: input.spec.linux?.seccomp,
   });
   // startContainer hooks run in the container once it is started, before the user's program.
   const started = hookState(input.spec, input.id, input.bundle, 'running');
@@ -181,6 +183,7 @@ export interface ProcessPlanOptions {
   /** The connected console socket that receives the terminal, when process.terminal is true. */
   consoleFd?: number;
   preserveFds: number;
+  seccomp?: LinuxSeccomp;
 }
 
 /**
@@ -198,6 +201,15 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   // A new session: the container's init leads its own, and a terminal needs one to be controlling.
   if (opts.fifoFd !== undefined || opts.consoleFd !== undefined) plan.push(ops.setsid());
   if (opts.consoleFd !== undefined) plan.push(ops.console(opts.consoleFd, proc.consoleSize?.height ?? 0, proc.consoleSize?.width ?? 0));
+
+  // seccomp is installed last, right before exec, after no_new_privs. Without no_new_privs the
+  // kernel demands CAP_SYS_ADMIN, so it goes in here instead, while the process still holds it:
+  // the filter then also governs the rest of the setup, as with runc.
+  const filter = opts.seccomp ? compileSeccomp(opts.seccomp) : undefined;
+  if (filter?.unknownSyscalls.length) opts.notes.push(`seccomp: syscalls unknown on these architectures, skipped: ${filter.unknownSyscalls.join(', ')}`);
+  if (filter?.unknownArchitectures.length) opts.warnings.push(`seccomp: no syscall table for ${filter.unknownArchitectures.join(', ')}: processes of those architectures are killed`);
+  const seccompOp = filter && ops.seccomp(filter.program, filter.flags, filter.summary);
+  if (seccompOp && !proc.noNewPrivileges) plan.push(seccompOp);
 
   const caps = proc.capabilities ? compileCapabilities(proc.capabilities) : undefined;
   for (const name of caps?.unknown ?? []) opts.warnings.push(`unknown capability "${name}" skipped (this kernel or keel does not know it)`);
@@ -234,6 +246,7 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   plan.push(ops.resolveExec(args[0]!, envValue(env, 'PATH') ?? DEFAULT_PATH));
   if (opts.fifoFd !== undefined) plan.push(ops.waitStart(opts.fifoFd));
   if (proc.noNewPrivileges) plan.push(ops.noNewPrivs());
+  if (seccompOp && proc.noNewPrivileges) plan.push(seccompOp);
   plan.push(ops.exec(args, env, 3 + opts.preserveFds));
   return plan;
 }
