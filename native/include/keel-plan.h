@@ -73,6 +73,7 @@ enum keel_msg_type {
 	MSG_ERROR = 5,       /* init -> keel: op_index failed with err (errno), detail says more */
 	MSG_CONTINUE = 6,    /* keel -> init */
 	MSG_ABORT = 7,       /* keel -> init */
+	MSG_COMMIT = 8,      /* keel -> init: state.json names the init; it may now outlive keel */
 };
 
 struct keel_msg {

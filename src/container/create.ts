@@ -3,9 +3,13 @@
  *
  * Order matters for cleanup: the id is claimed (state dir) and locked first, so that everything
  * made afterwards can be undone by removing what the state dir records. Any failure kills the
- * init, undoes the cgroups and removes the state dir, leaving the host as it was.
+ * init, undoes the cgroups and removes the state dir, leaving the host as it was. A keel killed
+ * half-way leaves a record that `delete` can undo: the init's pid is written as soon as it is
+ * known, and the init exits by itself unless keel tells it (MSG_COMMIT) that state.json is final.
  */
-import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, realpathSync, writeFileSync } from 'node:fs';
+
+import { resolve } from 'node:path';
 
 import { readHostFacts } from '../host/facts.js';
 import { compilePlan } from '../plan/compile.js';
@@ -14,10 +18,11 @@ import { loadBundle } from '../spec/load.js';
 import type { Spec } from '../spec/types.js';
 import { readProcStat } from '../state/proc.js';
 import type { StateRecord } from '../state/record.js';
-import { ContainerLock, StateStore, validateId } from '../state/store.js';
+import { StateStore, validateId } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
+import { testStopPoint } from '../util/test-stop-point.js';
 import { InitSession } from './init-session.js';
 
 export interface CreateOptions {
@@ -41,8 +46,14 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     throw new KeelError('process.terminal is not supported by this keel yet: set "terminal": false in config.json');
   }
 
-  store.claim(opts.id);
-  const lock = await ContainerLock.acquire(store, opts.id);
+  refuseSymlinkedRootfs(bundle, spec.root!.path);
+  const fifoFd = 3 + opts.preserveFds + 1;
+  // Compiled before anything exists on the host: a config keel cannot carry out leaves no trace.
+  const plan = compilePlan({ spec, bundle, rootfs, host: readHostFacts(rootfs), fifoFd, preserveFds: opts.preserveFds });
+  for (const warning of plan.warnings) log().warn(warning);
+  for (const note of plan.notes) log().debug(note);
+  log().debug(`compiled a plan of ${plan.ops.length} ops`);
+
   const self = readProcStat(process.pid)!;
   const record: StateRecord = {
     ociVersion: OCI_VERSION,
@@ -57,39 +68,39 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     annotations: spec.annotations,
     config: spec,
   };
+  const lock = await store.claim(record);
+  testStopPoint('claimed');
   let session: InitSession | undefined;
   try {
-    store.write(record);
     const { mkfifo } = await import('../native/libkeel.js');
     mkfifo(store.fifoPath(opts.id), 0o622);
     // Opened read-write so that neither side blocks in open(); keel-init reads from it in WAIT_START.
     // (Node opens every fd close-on-exec; keel_spawn places this one for keel-init explicitly.)
     const fifo = openSync(store.fifoPath(opts.id), constants.O_RDWR);
-    const plan = compilePlan({
-      spec,
-      bundle,
-      rootfs,
-      host: readHostFacts(rootfs),
-      fifoFd: 3 + opts.preserveFds + 1,
-      preserveFds: opts.preserveFds,
-    });
-    for (const warning of plan.warnings) log().warn(warning);
-    for (const note of plan.notes) log().debug(note);
-    log().debug(`compiled a plan of ${plan.ops.length} ops`);
-
     try {
       session = InitSession.start(plan.ops, [fifo], opts.preserveFds);
     } finally {
       closeSync(fifo);
     }
-    const pid = await session.untilReady({ onSync: (tag, pid) => handleSync(tag, pid, spec) });
-    session.close();
+    testStopPoint('spawned');
+    const pid = await session.untilReady({
+      onSync: (tag, pid) => handleSync(tag, pid, spec),
+      onInitPid: (pid) => {
+        // Recorded at once, so that `delete` can find and kill it should this keel die from here on.
+        record.pid = pid;
+        record.pidStartTime = readProcStat(pid)?.startTime;
+        store.write(record);
+        testStopPoint('init-pid');
+      },
+    });
+    testStopPoint('ready');
 
-    record.pid = pid;
-    record.pidStartTime = readProcStat(pid)?.startTime;
     record.phase = 'created';
     store.write(record);
+    testStopPoint('state-written');
     if (opts.pidFile) writeFileAtomic(opts.pidFile, String(pid));
+    testStopPoint('pid-file');
+    session.commit();
     log().debug(`container ${opts.id} created, init pid ${pid}`);
     return record;
   } catch (err) {
@@ -101,13 +112,28 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   }
 }
 
+/**
+ * Like runc, keel refuses a root filesystem that root.path reaches through a symlink (a bundle
+ * directory reached through one is fine): what is checked must be what is mounted, and a bundle
+ * must not point the container at some other part of the host.
+ */
+function refuseSymlinkedRootfs(bundle: string, rootPath: string): void {
+  const named = resolve(realpathSync(bundle), rootPath);
+  const real = realpathSync(named);
+  if (real !== named) {
+    throw new KeelError(`root filesystem "${named}" is a symlink (to "${real}"), or has one in its path: give the real path in config.json: /root/path`);
+  }
+}
+
 function handleSync(tag: SyncTag, pid: number, spec: Spec): void {
   switch (tag) {
     case SyncTag.CGROUP:
       // Cgroup placement and limits come with the cgroup manager (src/cgroups/).
+      testStopPoint('sync-cgroup');
       return;
     case SyncTag.ID_MAPS:
       writeIdMappings(pid, spec);
+      testStopPoint('sync-id-maps');
       return;
     default:
       throw new KeelError(`keel-init waited at an unknown sync point (${tag})`);

@@ -1,6 +1,6 @@
 import { isSameLiveProcess } from '../state/proc.js';
 import type { StateRecord } from '../state/record.js';
-import { ContainerLock, type StateStore } from '../state/store.js';
+import { ContainerLock, NoSuchContainer, type StateStore } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { processesInPidNamespaceOf } from './kill.js';
@@ -10,21 +10,34 @@ const KILL_WAIT_MS = 10_000;
 /**
  * `keel delete`: removes a stopped (or never started) container. With `force`, a running one is
  * killed first. Whatever the container made on the host goes with it; its mounts lived in its own
- * mount namespace and vanished with its last process.
+ * mount namespace and vanished with its last process. A container whose `create` was killed
+ * half-way is "stopped" and is deleted like any other; its init, if it got that far, is killed.
  */
 export async function deleteContainer(store: StateStore, id: string, force: boolean): Promise<void> {
-  if (force && !store.exists(id)) {
-    // runc: deleting a container that is already gone with --force succeeds, so retries are safe.
-    return;
-  }
-  const lock = await ContainerLock.acquire(store, id);
+  store.sweepAbandonedClaims(id);
+  let lock: ContainerLock;
   try {
-    const record = store.read(id);
+    lock = await ContainerLock.acquire(store, id);
+  } catch (err) {
+    // runc: deleting a container that is already gone with --force succeeds, so retries are safe.
+    if (force && err instanceof NoSuchContainer) return;
+    throw err;
+  }
+  try {
+    let record: StateRecord;
+    try {
+      record = store.read(id);
+    } catch (err) {
+      if (!(err instanceof NoSuchContainer)) throw err;
+      // A directory without state.json: what a delete killed half-way leaves. Finish its work.
+      store.remove(id);
+      return;
+    }
     const status = store.status(record);
     if ((status === 'running' || status === 'paused' || status === 'creating') && !force) {
       throw new KeelError(`cannot delete container "${id}": it is ${status}; stop it first or use --force`);
     }
-    if (status !== 'stopped') await killAndWait(record);
+    await killAndWait(record);
     store.remove(id);
     log().debug(`container ${id} deleted`);
   } finally {
@@ -32,8 +45,10 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
   }
 }
 
+/** Kills the container's processes, if its init still lives (checked by start time: PIDs recycle). */
 async function killAndWait(record: StateRecord): Promise<void> {
-  const pid = record.pid ?? record.creatorPid;
+  const pid = record.pid;
+  if (pid === undefined || !isSameLiveProcess(pid, record.pidStartTime)) return;
   for (const target of processesInPidNamespaceOf(pid)) {
     try {
       process.kill(target, 'SIGKILL');
@@ -42,7 +57,7 @@ async function killAndWait(record: StateRecord): Promise<void> {
     }
   }
   const deadline = Date.now() + KILL_WAIT_MS;
-  while (isSameLiveProcess(pid, record.pid ? record.pidStartTime : record.creatorStartTime)) {
+  while (isSameLiveProcess(pid, record.pidStartTime)) {
     if (Date.now() > deadline) throw new KeelError(`container "${record.id}": process ${pid} did not die after SIGKILL within ${KILL_WAIT_MS / 1000} s`);
     await new Promise((r) => setTimeout(r, 5));
   }

@@ -13,7 +13,7 @@ import { KeelError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { describeOpFailure } from './init-errors.js';
 
-const MSG = { PLAN_OK: 1, SYNC: 2, INIT_PID: 3, READY: 4, ERROR: 5, CONTINUE: 6, ABORT: 7 } as const;
+const MSG = { PLAN_OK: 1, SYNC: 2, INIT_PID: 3, READY: 4, ERROR: 5, CONTINUE: 6, ABORT: 7, COMMIT: 8 } as const;
 const MSG_SIZE = 256;
 
 interface InitMessage {
@@ -27,6 +27,8 @@ interface InitMessage {
 export interface SyncHandlers {
   /** Called at each OP_SYNC with the PID of the process that waits (in keel's PID namespace). */
   onSync(tag: SyncTag, pid: number): void | Promise<void>;
+  /** Called when the container init exists, before it goes on with the plan's container phase. */
+  onInitPid(pid: number): void;
 }
 
 export class InitSession {
@@ -84,6 +86,7 @@ export class InitSession {
           this.initPid = waiting = msg.value;
           this.reapFirst();
           log().debug(`container init is pid ${msg.value}`);
+          handlers.onInitPid(msg.value);
           break;
         case MSG.READY:
           if (this.initPid === undefined) throw new KeelError('keel-init reported ready before the container init started');
@@ -96,8 +99,16 @@ export class InitSession {
     }
   }
 
-  /** Ends the conversation; the container init keeps running on its own. */
-  close(): void {
+  /**
+   * Tells the waiting init that state.json now names it, and ends the conversation: from here on
+   * the init outlives keel. (Without this, it exits as soon as keel's end of the socket closes.)
+   */
+  commit(): void {
+    this.send(MSG.COMMIT);
+    this.close();
+  }
+
+  private close(): void {
     if (this.socket !== undefined) closeSync(this.socket);
     this.socket = undefined;
   }
