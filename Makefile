@@ -9,7 +9,7 @@ INIT_HDRS := $(wildcard native/init/*.h native/include/*.h)
 TS_SRCS := $(shell find src -name '*.ts' -o -name '*.mjs' 2>/dev/null)
 SCHEMAS := $(wildcard spec-schemas/*.json)
 
-.PHONY: all deps host-deps native install uninstall test test-unit test-integration demo clean typecheck
+.PHONY: all deps host-deps native install uninstall test test-unit test-integration test-reliability demo clean typecheck
 
 all: dist/keel
 
@@ -69,6 +69,11 @@ test-unit: all
 
 test-integration: all host-deps
 	$(VITEST) test/integration
+
+# Faults, concurrency, hostile configs, escapes and load (test/reliability/README.md): each lane is
+# bounded in time; KEEL_FUZZ_SECONDS, KEEL_FUZZ_SEED and KEEL_LOAD_CYCLES make them longer.
+test-reliability: all host-deps
+	$(VITEST) test/reliability
 
 demo: all
 	@bash test/host/demo.sh
