@@ -26,6 +26,6 @@ export function checkSysctl(key: string, ns: NamespacePlan): void {
   const type = namespaceOf(key);
   if (!type) throw new KeelError(`config.json: /linux/sysctl: "${key}" is not confined to a namespace of the container: setting it would change the host`);
   if (!ns.has(type)) {
-    throw new KeelError(`config.json: /linux/sysctl: "${key}" needs a ${type} namespace of its own (add {"type": "${type}"} to /linux/namespaces)`);
+    throw new KeelError(`config.json: /linux/sysctl: "${key}" needs its own ${type} namespace (add {"type": "${type}"} to /linux/namespaces)`);
   }
 }

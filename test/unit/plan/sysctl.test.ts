@@ -19,8 +19,8 @@ describe('checkSysctl', () => {
     expect(() => checkSysctl('net.ipv4.ip_forward', podNet)).not.toThrow();
   });
   it('refuses a namespaced sysctl when the container shares that namespace with the host', () => {
-    expect(() => checkSysctl('net.ipv4.ip_forward', hostNet)).toThrow('config.json: /linux/sysctl: "net.ipv4.ip_forward" needs a network namespace of its own (add {"type": "network"} to /linux/namespaces)');
-    expect(() => checkSysctl('kernel.shmmax', hostNet)).toThrow(/needs a ipc namespace of its own/);
+    expect(() => checkSysctl('net.ipv4.ip_forward', hostNet)).toThrow('config.json: /linux/sysctl: "net.ipv4.ip_forward" needs its own network namespace (add {"type": "network"} to /linux/namespaces)');
+    expect(() => checkSysctl('kernel.shmmax', hostNet)).toThrow(/needs its own ipc namespace/);
   });
   it('refuses names that are not dotted words (paths out of /proc/sys)', () => {
     for (const key of ['net/../../../etc/passwd', '..', 'net..ipv4', 'net', 'net.ipv4.conf.all/../x']) expect(() => checkSysctl(key, own)).toThrow(/is not a sysctl name/);
