@@ -7,7 +7,7 @@
  * half-way leaves a record that `delete` can undo: the init's pid is written as soon as it is
  * known, and the init exits by itself unless keel tells it (MSG_COMMIT) that state.json is final.
  */
-import { closeSync, constants, openSync, realpathSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 
 import { resolve } from 'node:path';
 
@@ -47,6 +47,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   }
 
   refuseSymlinkedRootfs(bundle, spec.root!.path);
+  refuseHostMountNamespace(spec);
   const fifoFd = 3 + opts.preserveFds + 1;
   // Compiled before anything exists on the host: a config keel cannot carry out leaves no trace.
   const plan = compilePlan({ spec, bundle, rootfs, host: readHostFacts(rootfs), fifoFd, preserveFds: opts.preserveFds });
@@ -122,6 +123,25 @@ function refuseSymlinkedRootfs(bundle: string, rootPath: string): void {
   const real = realpathSync(named);
   if (real !== named) {
     throw new KeelError(`root filesystem "${named}" is a symlink (to "${real}"), or has one in its path: give the real path in config.json: /root/path`);
+  }
+}
+
+/**
+ * A mount namespace joined by path that is keel's own would make keel-init pivot the host's root
+ * and mount over it. No engine means that; a generator bug can write it. (runc does not check.)
+ */
+function refuseHostMountNamespace(spec: Spec): void {
+  const path = spec.linux?.namespaces?.find((ns) => ns.type === 'mount')?.path;
+  if (!path) return;
+  let joined, own;
+  try {
+    joined = statSync(path);
+    own = statSync('/proc/self/ns/mnt');
+  } catch {
+    return; // keel-init reports a path it cannot open, naming the namespace.
+  }
+  if (joined.ino === own.ino && joined.dev === own.dev) {
+    throw new KeelError(`config.json: /linux/namespaces: the mount namespace "${path}" is the host's own: the container would change the host's mounts (remove its "path" to give it a new one)`);
   }
 }
 

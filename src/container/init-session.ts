@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { NativeError, nativeDir, sealedCopy, seqpacketPair, spawnInit, tryWait, waitSync } from '../native/libkeel.js';
 import { encodePlan } from '../plan/encode.js';
 import type { PlanOp, SyncTag } from '../plan/ops.js';
-import { KeelError } from '../util/errors.js';
+import { KeelError, errnoCode } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { describeOpFailure } from './init-errors.js';
 
@@ -61,7 +61,15 @@ export class InitSession {
       closeSync(childEnd);
     }
     const session = new InitSession(ops, parentEnd, pid);
-    writeSync(parentEnd, encodePlan(ops));
+    const plan = encodePlan(ops);
+    try {
+      writeSync(parentEnd, plan);
+    } catch (err) {
+      session.abort();
+      // One message carries the whole plan; the socket's buffer bounds it (net.core.wmem_max).
+      if (errnoCode(err) === 'EMSGSIZE') throw new KeelError(`config.json is too large for keel: its plan takes ${plan.length} bytes, more than one message to keel-init can hold; trim process.env, process.args or process.user.additionalGids`);
+      throw err;
+    }
     return session;
   }
 

@@ -14,9 +14,16 @@ export const DEFAULT_ROOT = '/run/keel';
 const CLAIM_MARK = '@creating.';
 const ID_PATTERN = /^[\w+.-]+$/;
 
+/** An id names a directory, which also gets a temporary name with a suffix: a file name's 255 bytes, less that. */
+export const MAX_ID_LENGTH = 200;
+
 export function validateId(id: string): void {
+  // The id is quoted as JSON so that a newline or a control character in it cannot split the line.
   if (!ID_PATTERN.test(id) || id === '.' || id === '..') {
-    throw new KeelError(`invalid container id "${id}": use letters, digits, "_", "+", "-" and "." only`);
+    throw new KeelError(`invalid container id ${JSON.stringify(id)}: use letters, digits, "_", "+", "-" and "." only`);
+  }
+  if (id.length > MAX_ID_LENGTH) {
+    throw new KeelError(`invalid container id "${id.slice(0, 20)}...": it is ${id.length} characters long, keel allows at most ${MAX_ID_LENGTH}`);
   }
 }
 
