@@ -9,7 +9,7 @@ INIT_HDRS := $(wildcard native/init/*.h native/include/*.h)
 TS_SRCS := $(shell find src -name '*.ts' -o -name '*.mjs' 2>/dev/null)
 SCHEMAS := $(wildcard spec-schemas/*.json)
 
-.PHONY: all deps host-deps native install uninstall test test-unit test-integration test-engines bench demo clean typecheck
+.PHONY: all deps host-deps native install uninstall test test-unit test-integration test-engines test-reliability bench demo clean typecheck
 
 all: dist/keel
 
@@ -87,6 +87,11 @@ test-engines: all host-deps
 bench: all host-deps
 	@bash test/host/ensure-packages.sh hyperfine jq time
 	bash bench/run.sh
+
+# Faults, concurrency, hostile configs, escapes and load (test/reliability/README.md): each lane is
+# bounded in time; KEEL_FUZZ_SECONDS, KEEL_FUZZ_SEED and KEEL_LOAD_CYCLES make them longer.
+test-reliability: all host-deps
+	$(VITEST) test/reliability
 
 demo: all
 	@bash test/host/demo.sh

@@ -77,6 +77,7 @@ enum keel_msg_type {
 	MSG_CONTINUE = 6,    /* keel -> init */
 	MSG_ABORT = 7,       /* keel -> init */
 	MSG_EXECUTING = 8,   /* init -> keel: execve comes next; EOF follows on success, MSG_ERROR if not */
+	MSG_COMMIT = 9,      /* keel -> init: state.json names the init; it may now outlive keel */
 };
 
 struct keel_msg {

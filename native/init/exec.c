@@ -49,6 +49,11 @@ int op_wait_start(struct init_ctx *ctx, const struct op *op)
 	ssize_t n;
 	if (sync_send(ctx, MSG_READY, -1, 0, 0, NULL) < 0)
 		return -1;
+	/*
+	 * Until keel has written the init's pid to state.json, nothing could ever find and kill this
+	 * process: if keel dies first (the socket closes without MSG_COMMIT), the init exits.
+	 */
+	sync_wait_for(ctx, MSG_COMMIT);
 	do
 		n = read(fd, &byte, 1);
 	while (n < 0 && errno == EINTR);

@@ -35,6 +35,7 @@ int plan_decode(const unsigned char *buf, size_t len, struct op **ops, uint32_t 
 /* sync.c */
 int sync_send(struct init_ctx *ctx, int type, int op_index, int err, int value, const char *detail);
 int sync_wait_continue(struct init_ctx *ctx);
+void sync_wait_for(struct init_ctx *ctx, int type);
 
 /* resolve.c: paths inside the container root, never followed out of it */
 int open_in_root(struct init_ctx *ctx, const char *path, int create_as, bool create);

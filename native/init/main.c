@@ -6,8 +6,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -78,6 +80,12 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		return 2;
+	/*
+	 * Die with keel: a `create` killed half-way must not leave this process behind. (The container
+	 * init, forked later, does not inherit this; it watches the sync socket instead. A change of
+	 * credentials, as entering a user namespace, clears it too; the socket then does the job.)
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	ctx.sync_fd = atoi(argv[1]);
 	unsigned char *plan = receive_plan(ctx.sync_fd, &len);
 	if (!plan)

@@ -15,15 +15,21 @@ int sync_send(struct init_ctx *ctx, int type, int op_index, int err, int value, 
 	return send(ctx->sync_fd, &msg, sizeof(msg), MSG_NOSIGNAL) == sizeof(msg) ? 0 : -1;
 }
 
-/* Waits for keel's answer to a MSG_SYNC. Anything but MSG_CONTINUE means keel gave up on us. */
-int sync_wait_continue(struct init_ctx *ctx)
+/* Waits for keel to send `type`. Anything else, or keel's end closing, means keel gave up on us. */
+void sync_wait_for(struct init_ctx *ctx, int type)
 {
 	struct keel_msg msg;
 	ssize_t n;
 	do
 		n = recv(ctx->sync_fd, &msg, sizeof(msg), 0);
 	while (n < 0 && errno == EINTR);
-	if (n != sizeof(msg) || msg.type != MSG_CONTINUE)
+	if (n != sizeof(msg) || msg.type != type)
 		_exit(1);
+}
+
+/* Waits for keel's answer to a MSG_SYNC. */
+int sync_wait_continue(struct init_ctx *ctx)
+{
+	sync_wait_for(ctx, MSG_CONTINUE);
 	return 0;
 }

@@ -3,9 +3,12 @@
  *
  * Order matters for cleanup: the id is claimed (state dir) and locked first, so that everything
  * made afterwards can be undone by removing what the state dir records. Any failure kills the
- * init, undoes the cgroups and removes the state dir, leaving the host as it was.
+ * init, undoes the cgroups and removes the state dir, leaving the host as it was. A keel killed
+ * half-way leaves a record that `delete` can undo: the init's pid is written as soon as it is
+ * known, and the init exits by itself unless keel tells it (MSG_COMMIT) that state.json is final.
  */
-import { closeSync, constants, existsSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 import type { CgroupLayout } from '../cgroups/layout.js';
 import { containerCgroupPath, destroyCgroups, setupCgroups } from '../cgroups/manager.js';
@@ -17,10 +20,11 @@ import { loadBundle } from '../spec/load.js';
 import type { Spec } from '../spec/types.js';
 import { readProcStat } from '../state/proc.js';
 import type { StateRecord } from '../state/record.js';
-import { ContainerLock, StateStore, validateId } from '../state/store.js';
+import { StateStore, validateId } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
+import { testStopPoint } from '../util/test-stop-point.js';
 import { InitSession } from './init-session.js';
 
 export interface CreateOptions {
@@ -51,8 +55,29 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   }
   const cgroupPath = containerCgroupPath(spec.linux?.cgroupsPath, opts.id);
 
-  store.claim(opts.id);
-  const lock = await ContainerLock.acquire(store, opts.id);
+  refuseSymlinkedRootfs(bundle, spec.root!.path);
+  refuseHostMountNamespace(spec);
+  // Compiled before anything exists on the host: a config keel cannot carry out leaves no trace.
+  const host = readHostFacts(rootfs);
+  const plan = compilePlan({
+    id: opts.id,
+    spec,
+    bundle,
+    rootfs,
+    cgroupPath,
+    host,
+    // keel-init's own fds, above the container's: the sync socket, the exec fifo, the console socket.
+    fifoFd: 3 + opts.preserveFds + 1,
+    consoleFd: spec.process?.terminal ? 3 + opts.preserveFds + 2 : undefined,
+    preserveFds: opts.preserveFds,
+    report: (path, message) => {
+      throw new KeelError(`${bundle}/config.json: ${path}: ${message}`);
+    },
+  });
+  for (const warning of plan.warnings) log().warn(warning);
+  for (const note of plan.notes) log().debug(note);
+  log().debug(`compiled a plan of ${plan.ops.length} ops`);
+
   const self = readProcStat(process.pid)!;
   const record: StateRecord = {
     ociVersion: OCI_VERSION,
@@ -67,9 +92,10 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     annotations: spec.annotations,
     config: spec,
   };
+  const lock = await store.claim(record);
+  testStopPoint('claimed');
   let session: InitSession | undefined;
   try {
-    store.write(record);
     const { connectUnix, mkfifo } = await import('../native/libkeel.js');
     mkfifo(store.fifoPath(opts.id), 0o622);
     // Opened read-write so that neither side blocks in open(); keel-init reads from it in WAIT_START.
@@ -77,43 +103,33 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     const fifo = openSync(store.fifoPath(opts.id), constants.O_RDWR);
     const extraFds = [fifo];
     if (spec.process?.terminal) extraFds.push(connectUnix(opts.consoleSocket!));
-    const host = readHostFacts(rootfs);
-    const plan = compilePlan({
-      id: opts.id,
-      spec,
-      bundle,
-      rootfs,
-      cgroupPath,
-      host,
-      fifoFd: 3 + opts.preserveFds + 1,
-      consoleFd: spec.process?.terminal ? 3 + opts.preserveFds + 2 : undefined,
-      preserveFds: opts.preserveFds,
-      report: (path, message) => {
-        throw new KeelError(`${bundle}/config.json: ${path}: ${message}`);
-      },
-    });
-    for (const warning of plan.warnings) log().warn(warning);
-    for (const note of plan.notes) log().debug(note);
-    log().debug(`compiled a plan of ${plan.ops.length} ops`);
-
     try {
       session = InitSession.start(plan.ops, extraFds, opts.preserveFds);
     } finally {
       for (const fd of extraFds) closeSync(fd);
     }
+    testStopPoint('spawned');
     const pid = await session.untilReady({
       onSync: (tag, pid) => {
-        if (tag === SyncTag.CGROUP) joinCgroups(record, host.cgroups, cgroupPath, pid);
+        if (tag === SyncTag.CGROUP) joinCgroups(record, store, host.cgroups, cgroupPath, pid);
         else handleSync(tag, pid, spec, opts.id, bundle);
       },
+      onInitPid: (pid) => {
+        // Recorded at once, so that `delete` can find and kill it should this keel die from here on.
+        record.pid = pid;
+        record.pidStartTime = readProcStat(pid)?.startTime;
+        store.write(record);
+        testStopPoint('init-pid');
+      },
     });
-    session.close();
+    testStopPoint('ready');
 
-    record.pid = pid;
-    record.pidStartTime = readProcStat(pid)?.startTime;
     record.phase = 'created';
     store.write(record);
+    testStopPoint('state-written');
     if (opts.pidFile) writeFileAtomic(opts.pidFile, String(pid));
+    testStopPoint('pid-file');
+    session.commit();
     log().debug(`container ${opts.id} created, init pid ${pid}`);
     return record;
   } catch (err) {
@@ -129,20 +145,56 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
 /**
  * The first keel-init waits while keel makes the container's cgroups and moves it in, so that
  * every process of the container, and the cgroup namespace it creates next, start inside them.
+ * The directories are recorded at once, so that `delete` can remove them should this keel die.
  */
-function joinCgroups(record: StateRecord, layout: CgroupLayout, path: string, pid: number): void {
+function joinCgroups(record: StateRecord, store: StateStore, layout: CgroupLayout, path: string, pid: number): void {
   const spec = record.config;
   // Devices the config creates may be used, as with runc.
   const created = (spec.linux?.devices ?? []).map((d) => ({ allow: true, type: d.type === 'b' ? ('b' as const) : ('c' as const), major: d.major, minor: d.minor, access: 'rwm' }));
   const setup = setupCgroups(layout, path, spec.linux?.resources ?? {}, pid, created);
   record.cgroupPaths = setup.dirs;
+  store.write(record);
   log().debug(`joined cgroup ${path} (${layout.mode}), ${setup.writes.length} limits written`);
+  testStopPoint('sync-cgroup');
+}
+
+/**
+ * Like runc, keel refuses a root filesystem that root.path reaches through a symlink (a bundle
+ * directory reached through one is fine): what is checked must be what is mounted, and a bundle
+ * must not point the container at some other part of the host.
+ */
+function refuseSymlinkedRootfs(bundle: string, rootPath: string): void {
+  const named = resolve(realpathSync(bundle), rootPath);
+  const real = realpathSync(named);
+  if (real !== named) {
+    throw new KeelError(`root filesystem "${named}" is a symlink (to "${real}"), or has one in its path: give the real path in config.json: /root/path`);
+  }
+}
+
+/**
+ * A mount namespace joined by path that is keel's own would make keel-init pivot the host's root
+ * and mount over it. No engine means that; a generator bug can write it. (runc does not check.)
+ */
+function refuseHostMountNamespace(spec: Spec): void {
+  const path = spec.linux?.namespaces?.find((ns) => ns.type === 'mount')?.path;
+  if (!path) return;
+  let joined, own;
+  try {
+    joined = statSync(path);
+    own = statSync('/proc/self/ns/mnt');
+  } catch {
+    return; // keel-init reports a path it cannot open, naming the namespace.
+  }
+  if (joined.ino === own.ino && joined.dev === own.dev) {
+    throw new KeelError(`config.json: /linux/namespaces: the mount namespace "${path}" is the host's own: the container would change the host's mounts (remove its "path" to give it a new one)`);
+  }
 }
 
 function handleSync(tag: SyncTag, pid: number, spec: Spec, id: string, bundle: string): void {
   switch (tag) {
     case SyncTag.ID_MAPS:
       writeIdMappings(pid, spec);
+      testStopPoint('sync-id-maps');
       return;
     case SyncTag.CREATE_RUNTIME_HOOKS: {
       // The namespaces exist and the mounts are made; the root is not pivoted yet.

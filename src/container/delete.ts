@@ -2,7 +2,7 @@ import { cgroupPids, destroyCgroups, isFrozen, setFrozen } from '../cgroups/mana
 import { hookState, runHooksWarning } from '../hooks/run.js';
 import { isSameLiveProcess } from '../state/proc.js';
 import type { StateRecord } from '../state/record.js';
-import { ContainerLock, type StateStore } from '../state/store.js';
+import { ContainerLock, NoSuchContainer, type StateStore } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { processesInPidNamespaceOf } from './kill.js';
@@ -12,21 +12,34 @@ const KILL_WAIT_MS = 10_000;
 /**
  * `keel delete`: removes a stopped (or never started) container. With `force`, a running one is
  * killed first. Whatever the container made on the host goes with it; its mounts lived in its own
- * mount namespace and vanished with its last process.
+ * mount namespace and vanished with its last process. A container whose `create` was killed
+ * half-way is "stopped" and is deleted like any other; its init, if it got that far, is killed.
  */
 export async function deleteContainer(store: StateStore, id: string, force: boolean): Promise<void> {
-  if (force && !store.exists(id)) {
-    // runc: deleting a container that is already gone with --force succeeds, so retries are safe.
-    return;
-  }
-  const lock = await ContainerLock.acquire(store, id);
+  store.sweepAbandonedClaims(id);
+  let lock: ContainerLock;
   try {
-    const record = store.read(id);
+    lock = await ContainerLock.acquire(store, id);
+  } catch (err) {
+    // runc: deleting a container that is already gone with --force succeeds, so retries are safe.
+    if (force && err instanceof NoSuchContainer) return;
+    throw err;
+  }
+  try {
+    let record: StateRecord;
+    try {
+      record = store.read(id);
+    } catch (err) {
+      if (!(err instanceof NoSuchContainer)) throw err;
+      // A directory without state.json: what a delete killed half-way leaves. Finish its work.
+      store.remove(id);
+      return;
+    }
     const status = store.status(record);
     if ((status === 'running' || status === 'paused' || status === 'creating') && !force) {
       throw new KeelError(`cannot delete container "${id}": it is ${status}; stop it first or use --force`);
     }
-    if (status !== 'stopped') await killAndWait(record);
+    await killAndWait(record);
     destroyCgroups(record.cgroupPaths ?? []);
     // poststop only for a container that was made: a create that failed half-way never started one.
     if (record.phase === 'created') runHooksWarning('poststop', record.config.hooks?.poststop, hookState(record.config, id, record.bundle, 'stopped'));
@@ -37,10 +50,13 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
   }
 }
 
+/** Kills the container's processes, if its init still lives (checked by start time: PIDs recycle). */
 async function killAndWait(record: StateRecord): Promise<void> {
-  const pid = record.pid ?? record.creatorPid;
+  const pid = record.pid;
   const cgroups = record.cgroupPaths ?? [];
-  for (const target of new Set([...processesInPidNamespaceOf(pid), ...cgroupPids(cgroups)])) {
+  const initAlive = pid !== undefined && isSameLiveProcess(pid, record.pidStartTime);
+  // The init's PID namespace and the cgroup both know the container's processes (exec'd ones too).
+  for (const target of new Set([...(initAlive ? processesInPidNamespaceOf(pid) : []), ...cgroupPids(cgroups)])) {
     try {
       process.kill(target, 'SIGKILL');
     } catch {
@@ -49,8 +65,9 @@ async function killAndWait(record: StateRecord): Promise<void> {
   }
   // A frozen process handles its SIGKILL only once thawed.
   if (isFrozen(cgroups)) await setFrozen(cgroups, false);
+  if (!initAlive) return;
   const deadline = Date.now() + KILL_WAIT_MS;
-  while (isSameLiveProcess(pid, record.pid ? record.pidStartTime : record.creatorStartTime)) {
+  while (isSameLiveProcess(pid, record.pidStartTime)) {
     if (Date.now() > deadline) throw new KeelError(`container "${record.id}": process ${pid} did not die after SIGKILL within ${KILL_WAIT_MS / 1000} s`);
     await new Promise((r) => setTimeout(r, 5));
   }

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { NativeError, nativeDir, sealedCopy, seqpacketPair, spawnInit, tryWait, waitSync } from '../native/libkeel.js';
 import { encodePlan } from '../plan/encode.js';
 import type { PlanOp, SyncTag } from '../plan/ops.js';
-import { KeelError } from '../util/errors.js';
+import { KeelError, errnoCode } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { describeOpFailure } from './init-errors.js';
 
-const MSG = { PLAN_OK: 1, SYNC: 2, INIT_PID: 3, READY: 4, ERROR: 5, CONTINUE: 6, ABORT: 7, EXECUTING: 8 } as const;
+const MSG = { PLAN_OK: 1, SYNC: 2, INIT_PID: 3, READY: 4, ERROR: 5, CONTINUE: 6, ABORT: 7, EXECUTING: 8, COMMIT: 9 } as const;
 const MSG_SIZE = 256;
 
 interface InitMessage {
@@ -27,6 +27,8 @@ interface InitMessage {
 export interface SyncHandlers {
   /** Called at each OP_SYNC with the PID of the process that waits (in keel's PID namespace). */
   onSync(tag: SyncTag, pid: number): void | Promise<void>;
+  /** Called when the container init exists, before it goes on with the plan's container phase. */
+  onInitPid?(pid: number): void;
 }
 
 export class InitSession {
@@ -59,7 +61,15 @@ export class InitSession {
       closeSync(childEnd);
     }
     const session = new InitSession(ops, parentEnd, pid);
-    writeSync(parentEnd, encodePlan(ops));
+    const plan = encodePlan(ops);
+    try {
+      writeSync(parentEnd, plan);
+    } catch (err) {
+      session.abort();
+      // One message carries the whole plan; the socket's buffer bounds it (net.core.wmem_max).
+      if (errnoCode(err) === 'EMSGSIZE') throw new KeelError(`config.json is too large for keel: its plan takes ${plan.length} bytes, more than one message to keel-init can hold; trim process.env, process.args or process.user.additionalGids`);
+      throw err;
+    }
     return session;
   }
 
@@ -99,6 +109,7 @@ export class InitSession {
           this.initPid = waiting = msg.value;
           this.reapFirst();
           log().debug(`container process is pid ${msg.value}`);
+          handlers.onInitPid?.(msg.value);
           break;
         case MSG.ERROR:
           this.fail(msg);
@@ -116,7 +127,16 @@ export class InitSession {
     throw new KeelError(describeOpFailure(this.ops[msg.opIndex], msg.err, msg.detail));
   }
 
-  /** Ends the conversation; the container init keeps running on its own. */
+  /**
+   * Tells the waiting init that state.json now names it, and ends the conversation: from here on
+   * the init outlives keel. (Without this, it exits as soon as keel's end of the socket closes.)
+   */
+  commit(): void {
+    this.send(MSG.COMMIT);
+    this.close();
+  }
+
+  /** Ends the conversation (exec: the process runs on; its socket closed at execve). */
   close(): void {
     if (this.socket !== undefined) closeSync(this.socket);
     this.socket = undefined;

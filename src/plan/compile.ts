@@ -15,6 +15,7 @@ import { cloneFlags, planNamespaces, type NamespacePlan } from './namespaces.js'
 import { ops, SyncTag, type PlanOp } from './ops.js';
 import { throwProblem, type ReportProblem } from './problems.js';
 import { compileRlimits } from './rlimits.js';
+import { checkSysctl } from './sysctl.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -146,6 +147,7 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]):
   if (spec.hostname) plan.push(ops.sethostname(spec.hostname));
   if (spec.domainname) plan.push(ops.setdomainname(spec.domainname));
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    checkSysctl(key, ns);
     plan.push(ops.writeFile(`/proc/sys/${key.replace(/\./g, '/')}`, value, `sysctl ${key}`));
   }
   for (const path of linux.readonlyPaths ?? []) plan.push(ops.readonlyPath(containerPath(path)));

@@ -42,6 +42,7 @@ export function checkBundle(bundleDir: string): CheckedBundle {
   } catch (err) {
     throw new KeelError(`${file}: invalid JSON: ${(err as Error).message}`);
   }
+  refuseDeepNesting(doc, file);
   const schemaProblems = validateConfig(doc);
   if (schemaProblems.length) return { bundle, file, problems: schemaProblems };
   const spec = doc as Spec;
@@ -72,4 +73,18 @@ export function loadBundle(bundleDir: string): LoadedBundle {
     throw new KeelError(formatProblem(first, checked.file) + more);
   }
   return { bundle: checked.bundle, spec: checked.spec!, rootfs: checked.rootfs! };
+}
+
+/** No config needs this many levels; deeper ones would exhaust the stack of the recursive checks. */
+const MAX_NESTING = 100;
+
+/** Refuses a document nested deeper than MAX_NESTING, found without recursion, naming where. */
+function refuseDeepNesting(doc: unknown, file: string): void {
+  const stack: { value: unknown; path: string; depth: number }[] = [{ value: doc, path: '', depth: 0 }];
+  while (stack.length) {
+    const { value, path, depth } = stack.pop()!;
+    if (!value || typeof value !== 'object') continue;
+    if (depth >= MAX_NESTING) throw new KeelError(`${file}: ${path.slice(0, 60)}...: nested more than ${MAX_NESTING} levels deep`);
+    for (const [key, child] of Object.entries(value)) stack.push({ value: child, path: `${path}/${key}`, depth: depth + 1 });
+  }
 }

@@ -1,20 +1,36 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { isFrozen } from '../cgroups/manager.js';
 import type { ContainerStatus } from '../spec/types.js';
 import { KeelError, errnoCode, fsError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { testStopPoint } from '../util/test-stop-point.js';
 import { isSameLiveProcess } from './proc.js';
 import type { StateRecord } from './record.js';
 import { deriveStatus } from './status.js';
 
 export const DEFAULT_ROOT = '/run/keel';
+/** Joins an id and a keel pid in the name of a claim in progress; "@" is never part of an id. */
+const CLAIM_MARK = '@creating.';
 const ID_PATTERN = /^[\w+.-]+$/;
 
+/** An id names a directory, which also gets a temporary name with a suffix: a file name's 255 bytes, less that. */
+export const MAX_ID_LENGTH = 200;
+
 export function validateId(id: string): void {
+  // The id is quoted as JSON so that a newline or a control character in it cannot split the line.
   if (!ID_PATTERN.test(id) || id === '.' || id === '..') {
-    throw new KeelError(`invalid container id "${id}": use letters, digits, "_", "+", "-" and "." only`);
+    throw new KeelError(`invalid container id ${JSON.stringify(id)}: use letters, digits, "_", "+", "-" and "." only`);
+  }
+  if (id.length > MAX_ID_LENGTH) {
+    throw new KeelError(`invalid container id "${id.slice(0, 20)}...": it is ${id.length} characters long, keel allows at most ${MAX_ID_LENGTH}`);
+  }
+}
+
+export class NoSuchContainer extends KeelError {
+  constructor(id: string) {
+    super(`container "${id}" does not exist`);
   }
 }
 
@@ -30,21 +46,90 @@ export class StateStore {
     return join(this.dir(id), 'exec.fifo');
   }
 
-  /** Claims the id: mkdir is atomic, so of two creates with one id exactly one gets here. */
-  claim(id: string): void {
+  /**
+   * Claims the id with its first record, atomically: the directory is made and locked under a
+   * temporary name, given state.json, and only then renamed into place. So nobody ever sees a
+   * container directory without a state.json, a keel killed at any point leaves either nothing
+   * under the id or a record that `delete` understands, and of two creates with one id exactly
+   * one rename succeeds. Returns the lock, held until the caller releases it.
+   */
+  async claim(record: StateRecord): Promise<ContainerLock> {
+    const id = record.id;
     validateId(id);
     try {
       mkdirSync(this.root, { recursive: true, mode: 0o711 });
-      mkdirSync(this.dir(id), { mode: 0o711 });
     } catch (err) {
-      if (errnoCode(err) === 'EEXIST') throw new KeelError(`container "${id}" already exists`);
-      throw fsError('cannot create the state directory', this.dir(id), err);
+      throw fsError('cannot create the state root', this.root, err);
+    }
+    this.sweepAbandonedClaims(id);
+    const tmp = join(this.root, `${id}${CLAIM_MARK}${process.pid}`);
+    rmSync(tmp, { recursive: true, force: true });
+    try {
+      mkdirSync(tmp, { mode: 0o711 });
+    } catch (err) {
+      throw fsError('cannot create the state directory', tmp, err);
+    }
+    const lock = await ContainerLock.onDirectory(tmp);
+    try {
+      writeFileAtomic(join(tmp, 'state.json'), JSON.stringify(record));
+      testStopPoint('claiming');
+      await this.renameInto(tmp, id);
+      return lock;
+    } catch (err) {
+      lock.release();
+      rmSync(tmp, { recursive: true, force: true });
+      throw err;
     }
   }
 
-  exists(id: string): boolean {
-    validateId(id);
-    return existsSync(join(this.dir(id), 'state.json'));
+  private async renameInto(tmp: string, id: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        renameSync(tmp, this.dir(id));
+        return;
+      } catch (err) {
+        const code = errnoCode(err);
+        if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw fsError('cannot create the state directory', this.dir(id), err);
+        // A directory without state.json is what an interrupted delete leaves: clear it once.
+        if (attempt > 0 || !(await this.removeIfRecordless(id))) throw new KeelError(`container "${id}" already exists`);
+      }
+    }
+  }
+
+  /**
+   * Removes the id's directory when it holds no state.json (a delete was killed half-way), under
+   * its lock so that a delete still at work finishes first. Returns whether the id is now free.
+   */
+  async removeIfRecordless(id: string): Promise<boolean> {
+    let lock: ContainerLock;
+    try {
+      lock = await ContainerLock.acquire(this, id);
+    } catch (err) {
+      if (err instanceof NoSuchContainer) return true;
+      throw err;
+    }
+    try {
+      if (existsSync(join(this.dir(id), 'state.json'))) return false;
+      rmSync(this.dir(id), { recursive: true, force: true });
+      return true;
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** Temporary claim directories of this id whose keel died before renaming them into place. */
+  sweepAbandonedClaims(id: string): void {
+    const prefix = `${id}${CLAIM_MARK}`;
+    let names: string[];
+    try {
+      names = readdirSync(this.root).filter((name) => name.startsWith(prefix));
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (isSameLiveProcess(Number(name.slice(prefix.length)), undefined)) continue;
+      rmSync(join(this.root, name), { recursive: true, force: true });
+    }
   }
 
   read(id: string): StateRecord {
@@ -53,7 +138,7 @@ export class StateStore {
     try {
       text = readFileSync(join(this.dir(id), 'state.json'), 'utf8');
     } catch (err) {
-      if (errnoCode(err) === 'ENOENT') throw new KeelError(`container "${id}" does not exist`);
+      if (errnoCode(err) === 'ENOENT') throw new NoSuchContainer(id);
       throw fsError('cannot read the state of', this.dir(id), err);
     }
     try {
@@ -67,7 +152,9 @@ export class StateStore {
     writeFileAtomic(join(this.dir(record.id), 'state.json'), JSON.stringify(record));
   }
 
+  /** state.json goes first: from then on the container is gone for everyone, even if keel dies before the rest. */
   remove(id: string): void {
+    rmSync(join(this.dir(id), 'state.json'), { force: true });
     rmSync(this.dir(id), { recursive: true, force: true });
   }
 
@@ -97,16 +184,44 @@ export class ContainerLock {
 
   static async acquire(store: StateStore, id: string): Promise<ContainerLock> {
     validateId(id);
+    const dir = store.dir(id);
+    for (;;) {
+      const lock = await ContainerLock.onDirectory(dir, id);
+      // While we waited, the directory may have been deleted, and even made again by another
+      // create: the lock only counts if it is on the directory that is there now.
+      if (lock.isOn(dir)) return lock;
+      lock.release();
+    }
+  }
+
+  /** Locks the directory at `path`, waiting for whoever holds it. */
+  static async onDirectory(path: string, id?: string): Promise<ContainerLock> {
     let fd: number;
     try {
-      fd = openSync(store.dir(id), 'r');
+      fd = openSync(path, 'r');
     } catch (err) {
-      if (errnoCode(err) === 'ENOENT') throw new KeelError(`container "${id}" does not exist`);
-      throw fsError('cannot open', store.dir(id), err);
+      if (errnoCode(err) === 'ENOENT' && id !== undefined) throw new NoSuchContainer(id);
+      throw fsError('cannot open', path, err);
     }
     const { flock, LOCK_EX } = await import('../native/libkeel.js');
-    flock(fd, LOCK_EX);
+    try {
+      flock(fd, LOCK_EX);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
     return new ContainerLock(fd);
+  }
+
+  private isOn(path: string): boolean {
+    let now;
+    try {
+      now = statSync(path);
+    } catch {
+      return false;
+    }
+    const held = fstatSync(this.fd!);
+    return held.ino === now.ino && held.dev === now.dev;
   }
 
   release(): void {

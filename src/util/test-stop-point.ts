@@ -1,0 +1,23 @@
+/**
+ * Fault injection for test/reliability, and nothing else: with KEEL_TEST_STOP_AT=<step> in its
+ * environment, `keel create` stops itself (SIGSTOP) when it reaches that step, so that a test can
+ * SIGKILL it there and check that `delete --force` still leaves the host as it was. Unset, it
+ * costs one environment lookup per step. Not a feature: engines never set it.
+ */
+export const CREATE_STEPS = [
+  'claiming', // state.json written in the temporary directory, before it is renamed into place
+  'claimed', // the state directory holds the first record ("creating")
+  'spawned', // keel-init cloned, the plan not yet answered
+  'sync-cgroup', // keel-init waits at the cgroup sync point; keel has placed it
+  'sync-id-maps', // keel-init waits in its new user namespace; keel has written the id maps
+  'init-pid', // the container init is forked and its pid is in state.json
+  'ready', // mounts and the rest of the plan done; the init waits for MSG_COMMIT
+  'state-written', // state.json says "created", the pid file is not written yet
+  'pid-file', // the pid file is written; keel-init has not been told to commit yet
+] as const;
+
+export type CreateStep = (typeof CREATE_STEPS)[number];
+
+export function testStopPoint(step: CreateStep): void {
+  if (process.env.KEEL_TEST_STOP_AT === step) process.kill(process.pid, 'SIGSTOP');
+}

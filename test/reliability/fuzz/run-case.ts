@@ -1,0 +1,151 @@
+/**
+ * Runs one hostile config with `keel run` and judges it: keel either works or fails with its one
+ * line ("keel: ..."), never an internal error or a stack, never a hang; nothing outside the
+ * bundle is touched (the canary directory keeps its content, mtimes and entries; no file named
+ * like MARK appears in the host's /, /etc, /dev or /tmp); nothing is left behind.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+
+import { makeBundle } from '../../helpers/bundle.js';
+import { eventually, mountsMentioning } from '../../helpers/host.js';
+import { CLEAN_ENV, KEEL, type KeelRoot } from '../../helpers/keel.js';
+import { diffSnapshots, snapshotHost } from '../host-snapshot.js';
+import { MARK, type FuzzCase } from './mutate.js';
+
+const RUN_TIMEOUT_MS = 20_000;
+
+/** A directory of the host that hostile paths aim at; any change to it is an escape. */
+export class Canary {
+  readonly dir = mkdtempSync(join(tmpdir(), 'keel-fuzz-canary-'));
+  private readonly before: string;
+
+  constructor() {
+    writeFileSync(join(this.dir, 'canary'), 'the host must not be touched\n');
+    mkdirSync(join(this.dir, 'sub'));
+    writeFileSync(join(this.dir, 'sub', 'canary'), 'nor here\n');
+    this.before = this.fingerprint();
+  }
+
+  /** Content, mode and mtime of every entry, and the directory's own mtime. */
+  private fingerprint(): string {
+    const lines: string[] = [];
+    const visit = (path: string) => {
+      const st = statSync(path);
+      lines.push(`${path} ${st.mode} ${st.mtimeMs} ${st.isFile() ? readFileSync(path, 'utf8') : ''}`);
+      if (st.isDirectory()) for (const name of readdirSync(path).sort()) visit(join(path, name));
+    };
+    visit(this.dir);
+    return lines.join('\n');
+  }
+
+  touched(): boolean {
+    return this.fingerprint() !== this.before;
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export interface CaseContext {
+  keel: KeelRoot;
+  canary: Canary;
+  /** Tags every id of this lane (for the leak check). */
+  idTag: string;
+  /** Counts outcomes ("exit 0", "exit 1", ...), to show what the cases exercised. */
+  outcomes?: Map<string, number>;
+}
+
+const HOST_DIRS_FOR_MARKS = ['/', '/etc', '/dev', '/tmp', '/proc/sys/kernel'];
+
+function hostMarks(): string[] {
+  const found: string[] = [];
+  for (const dir of HOST_DIRS_FOR_MARKS) {
+    try {
+      for (const name of readdirSync(dir)) if (name.includes(MARK)) found.push(join(dir, name));
+    } catch {
+      // Not readable here: nothing to compare.
+    }
+  }
+  return found;
+}
+
+/** The config text as keel will read it, with placeholders filled in. */
+export function configText(c: FuzzCase, canary: string): string {
+  const corePattern = readFileSync('/proc/sys/kernel/core_pattern', 'utf8').trimEnd();
+  return JSON.stringify(c.config)
+    .replaceAll('@CANARY@', canary)
+    .replaceAll('@CORE_PATTERN@', JSON.stringify(corePattern).slice(1, -1))
+    .replace(/"@DEEP:(\d+)@"/g, (_, n: string) => '['.repeat(Number(n)) + ']'.repeat(Number(n)));
+}
+
+function judgeOutput(c: FuzzCase, code: number | null, signal: string | null, stderr: string, timedOut: boolean): string[] {
+  if (timedOut) return [`keel did not finish within ${RUN_TIMEOUT_MS / 1000} s`];
+  if (signal) return [`keel was killed by ${signal}`];
+  const lines = stderr.split('\n').filter((l) => l !== '');
+  const errors = lines.filter((l) => !l.startsWith('keel: warning: '));
+  const problems: string[] = [];
+  if (/internal error|^\s+at /m.test(stderr)) problems.push(`internal error or stack: ${stderr.slice(0, 300)}`);
+  if (c.expectError !== undefined) {
+    if (code !== 1 || errors.length !== 1 || !new RegExp(c.expectError).test(errors[0]!)) problems.push(`expected one error matching /${c.expectError}/, got exit ${code}: ${stderr.slice(0, 300)}`);
+  } else if (code === 1) {
+    if (errors.length !== 1 || !errors[0]!.startsWith('keel: ')) problems.push(`exit 1 without keel's one-line error: ${JSON.stringify(stderr.slice(0, 300))}`);
+  } else if (code !== 0) {
+    // The container's own status (keel run passes it on): fine as long as keel itself said nothing.
+    if (errors.some((l) => l.startsWith('keel: '))) problems.push(`exit ${code} with keel errors: ${stderr.slice(0, 300)}`);
+  } else if (errors.length) {
+    problems.push(`exit 0 but stderr says: ${stderr.slice(0, 300)}`);
+  }
+  return problems;
+}
+
+/** Runs one case; returns what went wrong (nothing, when keel kept its promises). */
+export async function runCase(c: FuzzCase, ctx: CaseContext, n: number): Promise<string[]> {
+  const bundle = makeBundle();
+  const id = c.id === undefined ? `${ctx.idTag}${n}` : c.id.replaceAll('@CANARY@', ctx.canary.dir);
+  const tags = [bundle.dir, basename(bundle.dir), ctx.keel.root, ctx.idTag, ctx.canary.dir];
+  const problems: string[] = [];
+  try {
+    for (const plant of c.plants) {
+      const at = join(bundle.rootfs, plant.path);
+      rmSync(at, { recursive: true, force: true });
+      mkdirSync(dirname(at), { recursive: true });
+      symlinkSync(plant.target.replaceAll('@CANARY@', ctx.canary.dir), at);
+    }
+    if (c.rootfsSymlinkTo !== undefined) {
+      renameSync(bundle.rootfs, join(bundle.dir, 'real-rootfs'));
+      symlinkSync(c.rootfsSymlinkTo.replaceAll('@CANARY@', ctx.canary.dir), bundle.rootfs);
+    }
+    writeFileSync(join(bundle.dir, 'config.json'), configText(c, ctx.canary.dir));
+    const before = snapshotHost(tags, ctx.keel.root);
+    const marksBefore = hostMarks();
+
+    const errPath = join(bundle.dir, '.stderr');
+    const errFd = openSync(errPath, 'w');
+    const argv = [KEEL, '--root', ctx.keel.root, 'run', '--bundle', bundle.dir, id];
+    const [cmd, ...args] = c.isolate ? ['unshare', '-m', '--propagation', 'private', ...argv] : argv;
+    const r = spawnSync(cmd!, args, { env: CLEAN_ENV, cwd: bundle.dir, timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', 'ignore', errFd] });
+    closeSync(errFd);
+    const stderr = readFileSync(errPath, 'utf8');
+    rmSync(errPath);
+    const outcome = r.status === 1 ? `refused at ${/plan|config\.json/.test(stderr) ? 'load' : 'setup'}` : `exit ${r.status ?? r.signal}`;
+    ctx.outcomes?.set(outcome, (ctx.outcomes.get(outcome) ?? 0) + 1);
+    problems.push(...judgeOutput(c, r.status, r.signal, stderr, (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT'));
+
+    if (ctx.canary.touched()) problems.push('the canary directory on the host was changed');
+    const marks = hostMarks().filter((m) => !marksBefore.includes(m));
+    if (marks.length) problems.push(`host paths created: ${marks.join(', ')}`);
+    // keel run deletes its container, whether it worked or not: nothing may remain.
+    await eventually(() => diffSnapshots(before, snapshotHost(tags, ctx.keel.root)).length === 0, 3000);
+    problems.push(...diffSnapshots(before, snapshotHost(tags, ctx.keel.root)));
+  } finally {
+    if (existsSync(join(ctx.keel.root))) ctx.keel.run(['delete', '--force', id]);
+    // Never rm -r a bundle with something still mounted in it: that could reach the host.
+    if (mountsMentioning(bundle.dir).length) problems.push(`mounts left in the bundle, not removed: ${mountsMentioning(bundle.dir).join('; ')}`);
+    else bundle.remove();
+  }
+  return problems;
+}
