@@ -60,10 +60,10 @@ for rt in "${runtimes[@]}"; do
   # 2. the engine lifecycle, as separate invocations
   R[life,$rt]=$(time_it life "$rt" "bash -c 'id=l\$RANDOM; $T/rt $rt create -b $B \$id && $T/rt $rt start \$id && while $T/rt $rt state \$id | grep -q running; do :; done; $T/rt $rt delete \$id'")
   # 3. state of a running container; list with 1, 100 and 1000 containers
-  rt_cmd "$rt" run -d -b "$SLEEP" s0 >/dev/null
+  rt_cmd "$rt" run -d -b "$SLEEP" s0 >/dev/null 2>&1 </dev/null
   R[state,$rt]=$(time_it state "$rt" "$T/rt $rt state s0")
   R[list1,$rt]=$(time_it list1 "$rt" "$T/rt $rt list")
-  for i in $(seq 1 99); do rt_cmd "$rt" create -b "$SLEEP" "c$i" >/dev/null; done
+  for i in $(seq 1 99); do rt_cmd "$rt" create -b "$SLEEP" "c$i" >/dev/null 2>&1 </dev/null; done
   R[list100,$rt]=$(time_it list100 "$rt" "$T/rt $rt list")
   # 1000: the 100 real ones plus 900 copies of a created one's state (same live init), as both
   # runtimes derive each status from the live process.
@@ -74,13 +74,15 @@ for rt in "${runtimes[@]}"; do
   pid=$(rt_cmd "$rt" state c1 | jq .pid)
   R[pss,$rt]=$(awk '/^Pss:/ {printf "%.0f", $2}' "/proc/$pid/smaps_rollup")
   R[rss,$rt]=$(awk '/^Rss:/ {printf "%.0f", $2}' "/proc/$pid/smaps_rollup")
-  R[maxcreate,$rt]=$( { /usr/bin/time -f %M bash -c "$T/rt $rt create -b $SLEEP m1 >/dev/null" ; } 2>&1 | tail -1)
-  R[maxstate,$rt]=$( { /usr/bin/time -f %M bash -c "$T/rt $rt state m1 >/dev/null" ; } 2>&1 | tail -1)
-  R[maxdelete,$rt]=$( { /usr/bin/time -f %M bash -c "$T/rt $rt delete --force m1 >/dev/null" ; } 2>&1 | tail -1)
+  # (Output to files: a created container keeps its runtime's stdout open, so a pipe would hang.)
+  peak() { /usr/bin/time -o "$T/peak" -f %M "$T/rt" "$rt" "$@" >/dev/null 2>&1 </dev/null; cat "$T/peak"; }
+  R[maxcreate,$rt]=$(peak create -b "$SLEEP" m1)
+  R[maxstate,$rt]=$(peak state m1)
+  R[maxdelete,$rt]=$(peak delete --force m1)
   for id in $(ls "$T/root-$rt"); do rt_cmd "$rt" delete --force "$id" >/dev/null; done
   # 5. 50 containers created and started at once
   start=$(date +%s%N)
-  seq 1 50 | xargs -P 50 -I{} bash -c "$T/rt $rt create -b $SLEEP p{} >/dev/null && $T/rt $rt start p{}"
+  seq 1 50 | xargs -P 50 -I{} bash -c "$T/rt $rt create -b $SLEEP p{} >/dev/null 2>&1 </dev/null && $T/rt $rt start p{}"
   R[fifty,$rt]=$(( ($(date +%s%N) - start) / 1000000 ))
   seq 1 50 | xargs -P 10 -I{} "$T/rt" "$rt" delete --force p{}
   left=$(ls "$T/root-$rt" | wc -l)
