@@ -35,6 +35,25 @@ describe('keel explain', () => {
     expect(ops[phases.indexOf('exec')]!.name).toBe('resolve-exec');
   });
 
+  it('explains a user-namespace config op by op: maps before root, devices bound from the host', () => {
+    const spec = defaultSpec();
+    spec.linux!.namespaces!.push({ type: 'user' });
+    spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const { ops } = compilePlan({ id: 'x', spec, bundle: '/b', rootfs: '/b/rootfs', cgroupPath: '/keel/x', host: HOST, fifoFd: 4, preserveFds: 0 });
+    expect(ops.slice(0, 6).map((o) => o.what)).toEqual([
+      'wait for keel to place the container in its cgroups',
+      'create new user namespace',
+      'wait for keel to write the uid and gid mappings',
+      'become uid 0, gid 0 in the new user namespace',
+      'create new ipc, uts, network, pid, cgroup, mount namespaces',
+      'start the container init as PID 1 of the new PID namespace',
+    ]);
+    // mknod is not allowed in a user namespace: the default devices are bind-mounted from the host.
+    expect(ops.filter((o) => o.name === 'mknod')).toEqual([]);
+    expect(ops.find((o) => o.args.destination === '/dev/null')?.what).toBe('mount bind "/dev/null" on "/dev/null" (bind)');
+  });
+
   it('prints a numbered checklist with the exec environment', () => {
     const e: Explanation = {
       bundle: '/b',
