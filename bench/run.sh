@@ -37,7 +37,7 @@ for a in sh true sleep; do ln -s busybox "$B/rootfs/bin/$a"; done
 (cd "$B" && runc spec)
 jq '.process.terminal=false | .process.args=["true"] | .root.readonly=true' "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
 SLEEP=$T/bundle-sleep
-mkdir -p "$SLEEP" && ln -s "$B/rootfs" "$SLEEP/rootfs"
+mkdir -p "$SLEEP" && cp -a "$B/rootfs" "$SLEEP/rootfs"
 jq '.process.args=["sleep","1000"]' "$B/config.json" >"$SLEEP/config.json"
 
 runtimes=(keel runc)
