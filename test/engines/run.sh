@@ -66,6 +66,7 @@ run_one() { # ENGINE SCENARIO RT RT_PATH
   local key="$1/$2/$3" log="$T/logs/$1.$2.$3.log" started=$SECONDS rc
   timeout -k 5 "$SCENARIO_TIMEOUT" "$HERE/scenario.sh" "$1" "$2" "$3" "$4" >"$log" 2>&1 </dev/null
   rc=$?
+  [ $rc = 124 ] && kill_runtime_calls "$4" >>"$log" 2>&1
   "${1}_reset" >>"$log" 2>&1
   if [ $rc = 0 ]; then
     RESULT[$key]=pass

@@ -46,7 +46,7 @@ descendants_of() { # PID
   local -A kids=()
   local stat pid line rest
   for stat in /proc/[0-9]*/stat; do
-    line=$(<"$stat") 2>/dev/null || continue
+    { line=$(<"$stat"); } 2>/dev/null || continue
     pid=${stat#/proc/}; pid=${pid%/stat}
     rest=${line##*) }   # after the command name, which may hold spaces: "S <ppid> ..."
     rest=${rest#* }

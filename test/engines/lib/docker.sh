@@ -23,7 +23,7 @@ docker_start() {
 
 docker_reset() {
   [ -S "$DK/docker.sock" ] || return 0
-  timeout 60 bash -c 'ids=$(dk ps -aq); [ -z "$ids" ] || dk rm -f $ids' >/dev/null 2>&1
+  timeout 30 bash -c 'ids=$(dk ps -aq); [ -z "$ids" ] || dk rm -f $ids' >/dev/null 2>&1
 }
 
 docker_stop() {
