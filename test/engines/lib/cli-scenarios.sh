@@ -2,7 +2,7 @@
 # flags). The engine's lib defines: $ENG, the name of its client function; $RUN_OPTS, the
 # options every `run` gets (docker: the runtime and --network none); $IMG, the loaded image.
 
-cli_scenarios="run-rm exit-codes detach-stop-rm it exec exec-it pause-unpause memory pids-limit volume read-only user env hostname stats"
+cli_scenarios="run-rm exit-codes detach-stop-rm pid-host it exec exec-it pause-unpause memory pids-limit volume read-only user env hostname stats"
 
 # A detached `sleep` container to act on, named $NAME, with extra run OPTIONS.
 cli_detached() { # NAME OPTIONS...
@@ -46,6 +46,19 @@ cli_detach-stop-rm() {
   expect_line '^137$' "$out" "exit code after stop"
   out=$($ENG rm "$NAME" 2>&1) || fail "rm: $out"
   [ -z "$($ENG ps -aq --filter "name=$NAME")" ] || fail "rm left the container"
+}
+
+# In the host's PID namespace a container's children outlive its init; when the init exits, the
+# engine has the runtime signal what is left in the container (`kill --all` on a stopped container).
+cli_pid-host() {
+  NAME=ph-$RT
+  local out pid leftover p
+  out=$($ENG run -d --name "$NAME" --pid host $RUN_OPTS "$IMG" sh -c 'sleep 302 & sleep 3' 2>&1) || fail "run -d --pid host: $out"
+  pid=$($ENG inspect -f '{{.State.Pid}}' "$NAME")
+  eventually 5 pid_with_cmdline_under "$pid" 'sleep 302' || fail "the background sleep did not start"
+  leftover=$(pid_with_cmdline_under "$pid" 'sleep 302')
+  eventually 15 cli_status_is "$NAME" exited || fail "the container did not exit with its init"
+  eventually 5 process_gone "$leftover" 'sleep 302' || fail "the init's child $leftover (sleep 302) outlived the container"
 }
 
 cli_it() {

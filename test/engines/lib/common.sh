@@ -72,6 +72,20 @@ leaked_fds() { # LISTING
   printf '%s\n' "$1" | tr -d '\r' | grep -E ' ([3-9]|[1-9][0-9]+) -> ' | grep -Ev -- '-> /proc/[0-9]+/fd$'
 }
 
+# The first descendant of PID whose command line is CMDLINE (words joined by spaces).
+pid_with_cmdline_under() { # PID CMDLINE
+  local p
+  for p in $(descendants_of "$1"); do
+    [ "$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline")" = "$2 " ] && { echo "$p"; return 0; }
+  done
+  return 1
+}
+
+# PID has exited (or is a zombie, or is another program now).
+process_gone() { # PID CMDLINE
+  [ "$(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline")" != "$2 " ]
+}
+
 # Stops a daemon by its saved PID: TERM, then KILL after SECONDS.
 stop_pid() { # PID SECONDS NAME
   local pid=$1 i
