@@ -8,11 +8,23 @@ import { KeelError } from '../util/errors.js';
 export function killContainer(store: StateStore, id: string, signal: number, all: boolean): void {
   const record = store.read(id);
   const status = store.status(record);
+  if (all && status === 'stopped') {
+    // As runc: what outlived the init (a container sharing the host's PID namespace keeps its
+    // children) still gets the signal. containerd's shim sends exactly this when such an init exits.
+    signalEach(cgroupPids(record.cgroupPaths ?? []), signal);
+    return;
+  }
   if (status === 'stopped' || status === 'creating' || record.pid === undefined) {
-    throw new KeelError(`cannot kill container "${id}": it is ${status === 'creating' ? 'still being created' : 'not running'}`);
+    // "container not running" is runc's wording, which containerd's shim matches to tell a
+    // container that has already exited from a failed kill.
+    throw new KeelError(`cannot kill container "${id}": ${status === 'creating' ? 'it is still being created' : 'container not running'}`);
   }
   // Every process of the container: its cgroup knows them all; its PID namespace, when it has one.
   const targets = all ? [...new Set([...cgroupPids(record.cgroupPaths ?? []), ...processesInPidNamespaceOf(record.pid)])] : [record.pid];
+  signalEach(targets, signal);
+}
+
+function signalEach(targets: number[], signal: number): void {
   for (const pid of targets) {
     try {
       process.kill(pid, signal);

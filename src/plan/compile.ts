@@ -218,7 +218,9 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   if (caps?.droppedAmbient.length) {
     opts.notes.push(`ambient capabilities [${caps.droppedAmbient.join(', ')}] left out: an ambient capability must also be permitted and inheritable`);
   }
-  if (caps?.masks.bounding !== undefined) plan.push(ops.boundingSet(caps.masks.bounding, caps.names.bounding!));
+  // A set left out of process.capabilities is empty, as in runc: podman --cap-drop ALL writes
+  // "capabilities": {}. For uid 0 the bounding set is what limits the capabilities after execve.
+  if (caps) plan.push(ops.boundingSet(caps.masks.bounding ?? 0n, caps.names.bounding ?? []));
 
   const user = proc.user ?? { uid: 0, gid: 0 };
   plan.push(ops.setUser(user.uid, user.gid, user.additionalGids));

@@ -48,6 +48,7 @@ snapshot_host
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  [ -n "${SCENARIO_PID:-}" ] && kill -TERM "$SCENARIO_PID" 2>/dev/null && wait "$SCENARIO_PID"
   for engine in $ENGINES; do "${engine}_stop" >>"$T/logs/stop.log" 2>&1; done
   cleanup_host
   [ "${KEEP:-0}" = 1 ] && say "logs kept in $T/logs" && cp -r "$T/logs" "$T.logs"
@@ -64,8 +65,13 @@ declare -A RESULT NOTE
 BROKEN=0
 run_one() { # ENGINE SCENARIO RT RT_PATH
   local key="$1/$2/$3" log="$T/logs/$1.$2.$3.log" started=$SECONDS rc
-  timeout -k 5 "$SCENARIO_TIMEOUT" "$HERE/scenario.sh" "$1" "$2" "$3" "$4" >"$log" 2>&1 </dev/null
+  # In the background and waited for, so that an interrupt reaches the cleanup trap at once.
+  timeout -k 5 "$SCENARIO_TIMEOUT" "$HERE/scenario.sh" "$1" "$2" "$3" "$4" >"$log" 2>&1 </dev/null &
+  SCENARIO_PID=$!
+  wait $SCENARIO_PID
   rc=$?
+  SCENARIO_PID=
+  [ $rc = 124 ] && kill_runtime_calls "$4" >>"$log" 2>&1
   "${1}_reset" >>"$log" 2>&1
   if [ $rc = 0 ]; then
     RESULT[$key]=pass

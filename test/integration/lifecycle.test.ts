@@ -50,6 +50,9 @@ describe('container lifecycle', () => {
     keel.ok(['kill', id, 'KILL']);
     expect(await eventually(() => state(id).status === 'stopped')).toBe(true);
     expect(state(id).pid).toBe(0);
+    // runc's words and behaviour, which containerd's shim relies on once a container has exited.
+    expect(keel.run(['kill', id, 'TERM'])).toMatchObject({ code: 1, stderr: `keel: cannot kill container "${id}": container not running\n` });
+    keel.ok(['kill', '--all', id, 'KILL']);
 
     keel.ok(['delete', id]);
     expect(keel.containers()).toEqual([]);

@@ -2,7 +2,7 @@
 # flags). The engine's lib defines: $ENG, the name of its client function; $RUN_OPTS, the
 # options every `run` gets (docker: the runtime and --network none); $IMG, the loaded image.
 
-cli_scenarios="run-rm exit-codes detach-stop-rm it exec exec-it pause-unpause memory pids-limit volume read-only user env hostname stats"
+cli_scenarios="run-rm exit-codes detach-stop-rm pid-host it exec exec-it pause-unpause memory pids-limit volume tmpfs read-only user cap-drop env hostname stats"
 
 # A detached `sleep` container to act on, named $NAME, with extra run OPTIONS.
 cli_detached() { # NAME OPTIONS...
@@ -46,6 +46,19 @@ cli_detach-stop-rm() {
   expect_line '^137$' "$out" "exit code after stop"
   out=$($ENG rm "$NAME" 2>&1) || fail "rm: $out"
   [ -z "$($ENG ps -aq --filter "name=$NAME")" ] || fail "rm left the container"
+}
+
+# In the host's PID namespace a container's children outlive its init; when the init exits, the
+# engine has the runtime signal what is left in the container (`kill --all` on a stopped container).
+cli_pid-host() {
+  NAME=ph-$RT
+  local out pid leftover p
+  out=$($ENG run -d --name "$NAME" --pid host $RUN_OPTS "$IMG" sh -c 'sleep 302 & sleep 3' 2>&1) || fail "run -d --pid host: $out"
+  pid=$($ENG inspect -f '{{.State.Pid}}' "$NAME")
+  eventually 5 pid_with_cmdline_under "$pid" 'sleep 302' || fail "the background sleep did not start"
+  leftover=$(pid_with_cmdline_under "$pid" 'sleep 302')
+  eventually 15 cli_status_is "$NAME" exited || fail "the container did not exit with its init"
+  eventually 5 process_gone "$leftover" 'sleep 302' || fail "the init's child $leftover (sleep 302) outlived the container"
 }
 
 cli_it() {
@@ -108,6 +121,12 @@ cli_volume() {
   [ "$(cat "$dir/out" 2>/dev/null)" = from-container ] || fail "the container's write did not reach the host"
 }
 
+cli_tmpfs() {
+  local out
+  out=$($ENG run --rm --tmpfs /scratch:size=1m,noexec $RUN_OPTS "$IMG" sh -c 'grep " /scratch " /proc/mounts' 2>&1)
+  expect_line '^tmpfs /scratch tmpfs .*noexec.*size=1024k' "$out" "the --tmpfs mount"
+}
+
 cli_read-only() {
   local out
   out=$($ENG run --rm --read-only $RUN_OPTS "$IMG" sh -c 'touch /file; echo rc $?' 2>&1)
@@ -120,6 +139,13 @@ cli_user() {
   out=$($ENG run --rm --user 1000:1000 $RUN_OPTS "$IMG" sh -c 'echo $(id -u):$(id -g); touch /root/x' 2>&1)
   expect_line '^1000:1000$' "$out" "ids under --user 1000:1000"
   expect_line 'Permission denied' "$out" "uid 1000 writing to /root"
+}
+
+cli_cap-drop() {
+  local out
+  out=$($ENG run --rm --cap-drop ALL $RUN_OPTS "$IMG" sh -c 'grep -E "^Cap(Eff|Bnd)" /proc/self/status' 2>&1)
+  expect_line '^CapEff:[[:space:]]+0+$' "$out" "effective capabilities under --cap-drop ALL"
+  expect_line '^CapBnd:[[:space:]]+0+$' "$out" "bounding set under --cap-drop ALL"
 }
 
 cli_env() {

@@ -46,7 +46,7 @@ descendants_of() { # PID
   local -A kids=()
   local stat pid line rest
   for stat in /proc/[0-9]*/stat; do
-    line=$(<"$stat") 2>/dev/null || continue
+    { line=$(<"$stat"); } 2>/dev/null || continue
     pid=${stat#/proc/}; pid=${pid%/stat}
     rest=${line##*) }   # after the command name, which may hold spaces: "S <ppid> ..."
     rest=${rest#* }
@@ -70,6 +70,20 @@ cgroup_dir_of() { # PID CONTROLLER
 # File descriptors above 2 in an `ls -l /proc/self/fd` listing, except ls's own directory fd.
 leaked_fds() { # LISTING
   printf '%s\n' "$1" | tr -d '\r' | grep -E ' ([3-9]|[1-9][0-9]+) -> ' | grep -Ev -- '-> /proc/[0-9]+/fd$'
+}
+
+# The first descendant of PID whose command line is CMDLINE (words joined by spaces).
+pid_with_cmdline_under() { # PID CMDLINE
+  local p
+  for p in $(descendants_of "$1"); do
+    [ "$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline")" = "$2 " ] && { echo "$p"; return 0; }
+  done
+  return 1
+}
+
+# PID has exited (or is a zombie, or is another program now).
+process_gone() { # PID CMDLINE
+  [ "$(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline")" != "$2 " ]
 }
 
 # Stops a daemon by its saved PID: TERM, then KILL after SECONDS.

@@ -108,6 +108,9 @@ sc_containerd_detached-kill-delete() {
   ctr_ tasks kill -s SIGKILL "$ID" 2>&1 || fail "ctr task kill failed"
   eventually 10 task_status_is "$ID" STOPPED || fail "task not STOPPED after SIGKILL: $(ctr_ tasks ls 2>&1 | tr '\n' '|')"
   local out
+  # The shim asks the runtime, and tells "already exited" from a failure by runc's error wording.
+  out=$(ctr_ tasks kill -s SIGTERM "$ID" 2>&1)
+  expect_line 'process already finished: not found' "$out" "ctr task kill of a stopped task"
   out=$(ctr_ tasks delete "$ID" 2>&1) || fail "ctr task delete: $out"
   expect_line '137' "$out" "exit status reported by task delete"
   ctr_ containers rm "$ID" 2>&1 || fail "ctr container rm failed"

@@ -1,6 +1,6 @@
 # dockerd 20.10 (Debian's docker.io) with a private data root, exec root and socket, no bridge and
-# no iptables rules; containers run with --network none. keel is added as a runtime named "keel"
-# (`--add-runtime keel=<path>`, the daemon.json "runtimes" entry); runc is docker's own default.
+# no iptables rules; containers run with --network none. keel is a runtime named "keel" in the
+# private daemon.json ("runtimes", as the README says); runc is docker's own default.
 
 DK=$T/docker
 DOCKER_CLI=/usr/bin/docker   # Debian's 20.10 client; another docker on the PATH may be newer
@@ -11,11 +11,12 @@ export DK DOCKER_CLI
 
 docker_start() {
   mkdir -p "$DK"/{data,exec,tmp,config}
-  echo '{}' >"$DK/daemon.json"
+  # keel as the README configures it: a "runtimes" entry in daemon.json.
+  printf '{"runtimes": {"keel": {"path": "%s"}}}\n' "$KEEL" >"$DK/daemon.json"
   "${SERVICE_ENV[@]}" TMPDIR="$DK/tmp" setsid dockerd --config-file "$DK/daemon.json" --data-root "$DK/data" --exec-root "$DK/exec" \
     --pidfile "$DK/dockerd.pid" -H "unix://$DK/docker.sock" --bridge=none --iptables=false --ip6tables=false \
     --ip-masq=false --ip-forward=false --userland-proxy=false --exec-opt native.cgroupdriver=cgroupfs \
-    --storage-driver overlay2 --add-runtime "keel=$KEEL" >"$DK/dockerd.log" 2>&1 </dev/null &
+    --storage-driver overlay2 >"$DK/dockerd.log" 2>&1 </dev/null &
   echo $! >"$DK/pid"
   eventually 30 dk version || { say "dockerd did not answer within 30 s: $(tail -3 "$DK/dockerd.log")"; return 1; }
   dk load -i "$IMAGE_TAR" >"$DK/load.log" 2>&1 || { say "docker load failed: $(tail -3 "$DK/load.log")"; return 1; }
@@ -23,7 +24,7 @@ docker_start() {
 
 docker_reset() {
   [ -S "$DK/docker.sock" ] || return 0
-  timeout 60 bash -c 'ids=$(dk ps -aq); [ -z "$ids" ] || dk rm -f $ids' >/dev/null 2>&1
+  timeout 30 bash -c 'ids=$(dk ps -aq); [ -z "$ids" ] || dk rm -f $ids' >/dev/null 2>&1
 }
 
 docker_stop() {

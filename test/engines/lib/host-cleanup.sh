@@ -16,15 +16,34 @@ snapshot_host() {
 
 existed() { local p; for p in "${PREEXISTING[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
 
-cleanup_host() {
-  # Whatever still runs from $T (conmon, shims, dockerd's containerd, a hung runtime) and its
-  # descendants (the containers' processes), by PID.
+# The runtime processes (cmdline naming RUNTIME) started by this lane's engines: after a scenario
+# timed out, a hung runtime call would otherwise hold up the engine's own cleanup.
+kill_runtime_calls() { # RUNTIME
   local pid cmd victims=()
+  for pid in $(engine_pids); do
+    for pid in $pid $(descendants_of "$pid"); do
+      cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || continue
+      [[ $cmd == *"$1 "* ]] && victims+=("$pid" $(descendants_of "$pid"))
+    done
+  done
+  [ ${#victims[@]} -eq 0 ] || { say "killing runtime calls left running: ${victims[*]}"; kill -KILL "${victims[@]}" 2>/dev/null; }
+}
+
+# Processes whose command line names $T: the engines' daemons, shims and conmons.
+engine_pids() {
+  local pid cmd
   for pid in $(ls /proc | grep -E '^[0-9]+$'); do
     [ "$pid" = $$ ] && continue
     cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || continue
-    [[ $cmd == *"$T/"* ]] && victims+=("$pid" $(descendants_of "$pid"))
+    [[ $cmd == *"$T/"* ]] && echo "$pid"
   done
+}
+
+cleanup_host() {
+  # Whatever still runs from $T (conmon, shims, dockerd's containerd, a hung runtime) and its
+  # descendants (the containers' processes), by PID.
+  local pid victims=()
+  for pid in $(engine_pids); do victims+=("$pid" $(descendants_of "$pid")); done
   if [ ${#victims[@]} -gt 0 ]; then
     say "killing leftover processes: ${victims[*]}"
     kill -KILL "${victims[@]}" 2>/dev/null

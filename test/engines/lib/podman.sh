@@ -55,7 +55,7 @@ CONF
 
 podman_reset() {
   [ -f "$PM/containers.conf" ] || return 0
-  RT_PATH='' timeout 60 bash -c 'pm rm -af -t 0' >/dev/null 2>&1
+  RT_PATH='' timeout 30 bash -c 'pm rm -af -t 0' >/dev/null 2>&1
 }
 
 podman_stop() {

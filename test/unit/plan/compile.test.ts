@@ -131,6 +131,11 @@ describe('compilePlan', () => {
     expect(withInh.args.ambient).toEqual(['CAP_KILL']);
   });
 
+  it('empties the capability sets left out of process.capabilities, bounding included (podman --cap-drop ALL)', () => {
+    const plan = compilePlan(input((s) => (s.process!.capabilities = {}))).ops;
+    expect(plan.find((o) => o.name === 'bounding-set')).toMatchObject({ ints: [0n], args: { keep: [] } });
+  });
+
   it('warns about unknown capabilities and skips them', () => {
     const plan = compilePlan(input((s) => s.process!.capabilities!.bounding!.push('CAP_FROM_THE_FUTURE')));
     expect(plan.warnings).toEqual(['unknown capability "CAP_FROM_THE_FUTURE" skipped (this kernel or keel does not know it)']);
