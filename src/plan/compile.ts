@@ -84,6 +84,8 @@ export function compilePlan(input: CompileInput): Plan {
 function planNamespacePhase({ spec, report = throwProblem }: CompileInput, ns: NamespacePlan): PlanOp[] {
   const plan: PlanOp[] = [ops.sync(SyncTag.CGROUP, 'wait for keel to place the container in its cgroups')];
   for (const { type, path } of ns.join) plan.push(ops.setns(type, cloneFlagsOf(type), path));
+  // keel's uid 0 is not mapped in a joined user namespace: become that namespace's root first.
+  if (ns.join.some((j) => j.type === 'user')) plan.push(ops.setIds(0, 0));
   if (ns.isNew('user')) {
     plan.push(
       ops.unshare(['user'], cloneFlags(['user'])),
@@ -213,37 +215,37 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   const seccompOp = filter && ops.seccomp(filter.program, filter.flags, filter.summary);
   if (seccompOp && !proc.noNewPrivileges) plan.push(seccompOp);
 
-  const caps = proc.capabilities ? compileCapabilities(proc.capabilities) : undefined;
-  for (const name of caps?.unknown ?? []) opts.warnings.push(`unknown capability "${name}" skipped (this kernel or keel does not know it)`);
-  if (caps?.droppedAmbient.length) {
+  // Without process.capabilities every set is empty: the process gets no capability it was not
+  // given, as with runc.
+  const caps = compileCapabilities(proc.capabilities ?? {});
+  for (const name of caps.unknown) opts.warnings.push(`unknown capability "${name}" skipped (this kernel or keel does not know it)`);
+  if (caps.droppedAmbient.length) {
     opts.notes.push(`ambient capabilities [${caps.droppedAmbient.join(', ')}] left out: an ambient capability must also be permitted and inheritable`);
   }
   // A set left out of process.capabilities is empty, as in runc: podman --cap-drop ALL writes
   // "capabilities": {}. For uid 0 the bounding set is what limits the capabilities after execve.
-  if (caps) plan.push(ops.boundingSet(caps.masks.bounding ?? 0n, caps.names.bounding ?? []));
+  plan.push(ops.boundingSet(caps.masks.bounding ?? 0n, caps.names.bounding ?? []));
 
   const user = proc.user ?? { uid: 0, gid: 0 };
   plan.push(ops.setUser(user.uid, user.gid, user.additionalGids));
   plan.push(ops.chdir(proc.cwd));
   plan.push(ops.umask(user.umask ?? 0o022));
-  if (caps) {
-    plan.push(
-      ops.caps(
-        {
-          effective: caps.masks.effective ?? 0n,
-          permitted: caps.masks.permitted ?? 0n,
-          inheritable: caps.masks.inheritable ?? 0n,
-          ambient: caps.masks.ambient ?? 0n,
-        },
-        {
-          effective: caps.names.effective ?? [],
-          permitted: caps.names.permitted ?? [],
-          inheritable: caps.names.inheritable ?? [],
-          ambient: caps.names.ambient ?? [],
-        },
-      ),
-    );
-  }
+  plan.push(
+    ops.caps(
+      {
+        effective: caps.masks.effective ?? 0n,
+        permitted: caps.masks.permitted ?? 0n,
+        inheritable: caps.masks.inheritable ?? 0n,
+        ambient: caps.masks.ambient ?? 0n,
+      },
+      {
+        effective: caps.names.effective ?? [],
+        permitted: caps.names.permitted ?? [],
+        inheritable: caps.names.inheritable ?? [],
+        ambient: caps.names.ambient ?? [],
+      },
+    ),
+  );
 
   const env = withHome(proc.env ?? []);
   const args = proc.args ?? [];

@@ -136,6 +136,17 @@ describe('compilePlan', () => {
     expect(plan.find((o) => o.name === 'bounding-set')).toMatchObject({ ints: [0n], args: { keep: [] } });
   });
 
+  it('gives no capabilities when the config lists none, as runc', () => {
+    const plan = compilePlan(input((s) => delete s.process!.capabilities)).ops;
+    expect(plan.find((o) => o.name === 'bounding-set')!.ints).toEqual([0n]);
+    expect(plan.find((o) => o.name === 'capabilities')!.ints).toEqual([0n, 0n, 0n, 0n]);
+  });
+
+  it('becomes root of a user namespace joined by path before joining the rest', () => {
+    const names = compilePlan(input((s) => s.linux!.namespaces!.push({ type: 'user', path: '/run/netns/userns' }))).ops.map((o) => o.name);
+    expect(names.slice(0, 3)).toEqual(['sync', 'setns', 'set-ids']);
+  });
+
   it('warns about unknown capabilities and skips them', () => {
     const plan = compilePlan(input((s) => s.process!.capabilities!.bounding!.push('CAP_FROM_THE_FUTURE')));
     expect(plan.warnings).toEqual(['unknown capability "CAP_FROM_THE_FUTURE" skipped (this kernel or keel does not know it)']);
