@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 
-import type { ContainerStatus, Hook, Spec } from '../spec/types.js';
+import type { ContainerStatus, Hook, Spec, State } from '../spec/types.js';
 import { KeelError } from '../util/errors.js';
 import { log } from '../util/log.js';
 
@@ -15,17 +15,8 @@ export type HookKind = 'prestart' | 'createRuntime' | 'createContainer' | 'start
 /** setTimeout and friends overflow above 2^31-1 ms; a longer timeout is no timeout at all in practice. */
 const MAX_TIMEOUT_S = Math.floor(0x7fffffff / 1000);
 
-export interface HookState {
-  ociVersion: string;
-  id: string;
-  status: ContainerStatus;
-  pid?: number;
-  bundle: string;
-  annotations?: Record<string, string>;
-}
-
 export function hookState(spec: Spec, id: string, bundle: string, status: ContainerStatus, pid?: number): string {
-  const state: HookState = { ociVersion: spec.ociVersion, id, status, bundle };
+  const state: State = { ociVersion: spec.ociVersion, id, status, bundle };
   if (pid !== undefined) state.pid = pid;
   if (spec.annotations) state.annotations = spec.annotations;
   return JSON.stringify(state);

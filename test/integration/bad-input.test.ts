@@ -1,26 +1,17 @@
 /** Bad input: one clear line on stderr, exit 1, and nothing left behind. */
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 import { makeBundle, type Bundle } from '../helpers/bundle.js';
 import { mountsMentioning, processesMentioning } from '../helpers/host.js';
-import { KeelRoot, requireRootAndBuild } from '../helpers/keel.js';
+import { useTestbed } from '../helpers/testbed.js';
 
-let keel: KeelRoot;
-const bundles: Bundle[] = [];
-
-beforeAll(() => {
-  requireRootAndBuild();
-  keel = new KeelRoot();
-});
-afterAll(() => {
-  keel.cleanup();
-  for (const b of bundles) b.remove();
-});
+const bed = useTestbed();
+const bundles = bed.bundles;
 afterEach(() => {
   // Whatever failed must have left no state, no process and no mount.
-  expect(keel.containers()).toEqual([]);
+  expect(bed.keel.containers()).toEqual([]);
   for (const b of bundles) {
     expect(mountsMentioning(b.dir)).toEqual([]);
     expect(processesMentioning(b.dir)).toEqual([]);
@@ -34,7 +25,7 @@ function bundleWith(edit: Parameters<typeof makeBundle>[0]): Bundle {
 }
 
 function createFails(b: Bundle, id = 'bad'): string {
-  const r = keel.run(['create', '--bundle', b.dir, id]);
+  const r = bed.keel.run(['create', '--bundle', b.dir, id]);
   expect(r.code).toBe(1);
   expect(r.stdout).toBe('');
   const lines = r.stderr.trim().split('\n');
@@ -74,10 +65,10 @@ describe('bad input', () => {
     const b = bundleWith((s) => {
       s.process!.args = ['sleep', '1000'];
     });
-    keel.ok(['create', '--bundle', b.dir, 'dup']);
+    bed.keel.ok(['create', '--bundle', b.dir, 'dup']);
     expect(createFails(b, 'dup')).toBe('keel: container "dup" already exists');
-    expect(JSON.parse(keel.ok(['state', 'dup'])).status).toBe('created');
-    keel.ok(['delete', '--force', 'dup']);
+    expect(JSON.parse(bed.keel.ok(['state', 'dup'])).status).toBe('created');
+    bed.keel.ok(['delete', '--force', 'dup']);
   });
 
   it.each(['../escape', 'a/b', 'white space', '..'])('an invalid id %j is refused', (id) => {
@@ -86,7 +77,7 @@ describe('bad input', () => {
   });
 
   it.each([['state'], ['start'], ['kill'], ['delete']])('%s of an unknown id says it does not exist', (verb) => {
-    const r = keel.run([verb, 'nope']);
+    const r = bed.keel.run([verb, 'nope']);
     expect(r).toMatchObject({ code: 1, stderr: 'keel: container "nope" does not exist\n' });
   });
 
@@ -111,7 +102,7 @@ describe('bad input', () => {
     });
     // An absolute symlink to /etc: on the host that is the host's /etc, inside the rootfs its own.
     symlinkSync('/etc', join(b.rootfs, 'evil'));
-    keel.ok(['run', '--bundle', b.dir, 'inside']);
+    bed.keel.ok(['run', '--bundle', b.dir, 'inside']);
     expect(existsSync(join(b.rootfs, 'etc/sub'))).toBe(true);
     expect(existsSync('/etc/sub')).toBe(false);
   });
@@ -121,7 +112,7 @@ describe('bad input', () => {
       s.root!.path = 'missing';
     });
     const logFile = join(b.dir, 'log.json');
-    const r = keel.run(['--log', logFile, '--log-format', 'json', 'create', '--bundle', b.dir, 'logged']);
+    const r = bed.keel.run(['--log', logFile, '--log-format', 'json', 'create', '--bundle', b.dir, 'logged']);
     expect(r.code).toBe(1);
     const line = JSON.parse(readFileSync(logFile, 'utf8').trim().split('\n').pop()!);
     expect(line).toMatchObject({ level: 'error', msg: expect.stringContaining('root filesystem') });
@@ -131,7 +122,7 @@ describe('bad input', () => {
   it('writes a usage error (an unknown verb) to --log too, where containerd looks for it', () => {
     const b = bundleWith(() => {});
     const logFile = join(b.dir, 'log.json');
-    const r = keel.run(['--log', logFile, '--log-format', 'json', 'no-such-verb', '--process', '/p', 'c1']);
+    const r = bed.keel.run(['--log', logFile, '--log-format', 'json', 'no-such-verb', '--process', '/p', 'c1']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('keel: unknown command "no-such-verb": run "keel --help" for the list\n');
     const line = JSON.parse(readFileSync(logFile, 'utf8').trim());

@@ -1,20 +1,11 @@
 /** What `keel explain` says a bundle mounts is what the running container has mounted. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { makeBundle, type Bundle } from '../helpers/bundle.js';
-import { KeelRoot, requireRootAndBuild } from '../helpers/keel.js';
+import { makeBundle } from '../helpers/bundle.js';
+import { useTestbed } from '../helpers/testbed.js';
 
-let keel: KeelRoot;
-const bundles: Bundle[] = [];
-
-beforeAll(() => {
-  requireRootAndBuild();
-  keel = new KeelRoot();
-});
-afterAll(() => {
-  keel.cleanup();
-  for (const b of bundles) b.remove();
-});
+const bed = useTestbed();
+const bundles = bed.bundles;
 
 interface Step {
   op: string;
@@ -40,8 +31,8 @@ describe('keel explain', () => {
       edit(s);
     });
     bundles.push(b);
-    const steps = (JSON.parse(keel.ok(['explain', '--format', 'json', '--bundle', b.dir])).phases as { steps: Step[] }[]).flatMap((p) => p.steps);
-    const mounted = keel
+    const steps = (JSON.parse(bed.keel.ok(['explain', '--format', 'json', '--bundle', b.dir])).phases as { steps: Step[] }[]).flatMap((p) => p.steps);
+    const mounted = bed.keel
       .ok(['run', '--bundle', b.dir, `explain-${bundles.length}`])
       .trim()
       .split('\n')
@@ -63,8 +54,8 @@ describe('keel explain', () => {
       s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 1048576 }];
     });
     bundles.push(good, bad);
-    expect(keel.run(['validate', '--bundle', good.dir])).toMatchObject({ code: 0, stdout: `${good.dir}/config.json: valid\n` });
-    const r = keel.run(['validate', '--bundle', bad.dir]);
+    expect(bed.keel.run(['validate', '--bundle', good.dir])).toMatchObject({ code: 0, stdout: `${good.dir}/config.json: valid\n` });
+    const r = bed.keel.run(['validate', '--bundle', bad.dir]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`error: /root/path: root filesystem "${bad.dir}/nope" does not exist`);
     expect(r.stdout).toContain("error: /process/rlimits/0/hard: RLIMIT_NOFILE hard limit 1048576 is above this host's 20000");

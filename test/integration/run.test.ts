@@ -1,20 +1,11 @@
 /** `keel run` end to end: what the process sees inside a real container on this kernel. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { makeBundle, type Bundle } from '../helpers/bundle.js';
-import { KeelRoot, requireRootAndBuild } from '../helpers/keel.js';
+import { makeBundle } from '../helpers/bundle.js';
+import { useTestbed } from '../helpers/testbed.js';
 
-let keel: KeelRoot;
-const bundles: Bundle[] = [];
-
-beforeAll(() => {
-  requireRootAndBuild();
-  keel = new KeelRoot();
-});
-afterAll(() => {
-  keel.cleanup();
-  for (const b of bundles) b.remove();
-});
+const bed = useTestbed();
+const bundles = bed.bundles;
 
 let seq = 0;
 function runIn(args: string[], edit: Parameters<typeof makeBundle>[0] = () => {}) {
@@ -23,7 +14,7 @@ function runIn(args: string[], edit: Parameters<typeof makeBundle>[0] = () => {}
     edit(spec);
   });
   bundles.push(bundle);
-  return keel.run(['run', '--bundle', bundle.dir, `run-${process.pid}-${seq++}`]);
+  return bed.keel.run(['run', '--bundle', bundle.dir, `run-${process.pid}-${seq++}`]);
 }
 
 describe('keel run', () => {

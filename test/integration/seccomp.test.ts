@@ -1,21 +1,12 @@
 /** seccomp filters enforced by the kernel, inside real containers. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import type { LinuxSeccomp } from '../../src/spec/types.js';
-import { makeBundle, type Bundle } from '../helpers/bundle.js';
-import { KeelRoot, requireRootAndBuild } from '../helpers/keel.js';
+import { makeBundle } from '../helpers/bundle.js';
+import { useTestbed } from '../helpers/testbed.js';
 
-let keel: KeelRoot;
-const bundles: Bundle[] = [];
-
-beforeAll(() => {
-  requireRootAndBuild();
-  keel = new KeelRoot();
-});
-afterAll(() => {
-  keel.cleanup();
-  for (const b of bundles) b.remove();
-});
+const bed = useTestbed();
+const bundles = bed.bundles;
 
 let n = 0;
 function runWith(seccomp: LinuxSeccomp, args: string[], noNewPrivileges = true) {
@@ -25,7 +16,7 @@ function runWith(seccomp: LinuxSeccomp, args: string[], noNewPrivileges = true) 
     s.linux!.seccomp = seccomp;
   });
   bundles.push(b);
-  return keel.run(['run', '--bundle', b.dir, `seccomp-${n++}`]);
+  return bed.keel.run(['run', '--bundle', b.dir, `seccomp-${n++}`]);
 }
 
 const ARCHES = ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'];
