@@ -132,7 +132,7 @@ describe('one id, many keels', () => {
     keel.ok(['start', id]);
     const results = await times(20, () => keelAsync(['kill', id, 'KILL']));
     expect(results.filter((r) => r.code === 0).length).toBeGreaterThanOrEqual(1);
-    for (const r of results) expect([`0 `, `1 keel: cannot kill container "${id}": it is not running\n`]).toContain(`${r.code} ${r.stderr}`);
+    for (const r of results) expect([`0 `, `1 keel: cannot kill container "${id}": container not running\n`]).toContain(`${r.code} ${r.stderr}`);
     expect(await eventually(() => status(id).status === 'stopped')).toBe(true);
     keel.ok(['delete', id]);
   }, 120_000);
