@@ -91,7 +91,7 @@ bench: all host-deps
 # Faults, concurrency, hostile configs, escapes and load (test/reliability/README.md): each lane is
 # bounded in time; KEEL_FUZZ_SECONDS, KEEL_FUZZ_SEED and KEEL_LOAD_CYCLES make them longer.
 test-reliability: all host-deps
-	$(VITEST) test/reliability
+	@$(call VITEST_LANE,reliability,test/reliability)
 
 demo: all
 	@bash test/host/demo.sh
