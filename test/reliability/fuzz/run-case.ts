@@ -79,7 +79,9 @@ export function configText(c: FuzzCase, canary: string): string {
   return JSON.stringify(c.config)
     .replaceAll('@CANARY@', canary)
     .replaceAll('@CORE_PATTERN@', JSON.stringify(corePattern).slice(1, -1))
-    .replace(/"@DEEP:(\d+)@"/g, (_, n: string) => '['.repeat(Number(n)) + ']'.repeat(Number(n)));
+    .replace(/"@DEEP:(\d+)@"/g, (_, n: string) => '['.repeat(Number(n)) + ']'.repeat(Number(n)))
+    .replace(/"@RANGE:(\d+)@"/g, (_, n: string) => JSON.stringify(Array.from({ length: Number(n) }, (_, i) => i)))
+    .replace(/"@STRING:(\d+)@"/g, (_, n: string) => `"${'A'.repeat(Number(n))}"`);
 }
 
 function judgeOutput(c: FuzzCase, code: number | null, signal: string | null, stderr: string, timedOut: boolean): string[] {
