@@ -246,7 +246,8 @@ const MUTATIONS: Record<string, Mutation> = {
 /** One case: a valid config with one to three mutations. */
 export function generateCase(rng: Random): FuzzCase {
   const d: Draft = { mutations: [], config: baseSpec(), plants: [] };
-  const names = Object.keys(MUTATIONS);
+  // Paths and planted symlinks get most of the draws: they reach keel-init, where escapes would be.
+  const names = [...Object.keys(MUTATIONS), ...Array(4).fill('pathTraversal'), ...Array(2).fill('symlinkedDirs')];
   const count = 1 + rng.int(3);
   for (let i = 0; i < count; i++) {
     const name = rng.pick(names);

@@ -104,6 +104,20 @@ function judgeOutput(c: FuzzCase, code: number | null, signal: string | null, st
   return problems;
 }
 
+/** With --log-format json, the error is also the last line of the log, as runc writes it (engines read it). */
+function judgeJsonLog(logPath: string, stderr: string): string[] {
+  const last = existsSync(logPath) ? readFileSync(logPath, 'utf8').trimEnd().split('\n').at(-1) : undefined;
+  let entry: { level?: string; msg?: string } | undefined;
+  try {
+    entry = last ? (JSON.parse(last) as typeof entry) : undefined;
+  } catch {
+    return [`the last --log line is not JSON: ${last?.slice(0, 200)}`];
+  }
+  const errorLine = stderr.split('\n').find((l) => l.startsWith('keel: ') && !l.startsWith('keel: warning: '));
+  if (entry?.level !== 'error' || `keel: ${entry.msg}` !== errorLine) return [`the --log file does not end with the error as JSON: ${last?.slice(0, 200)}`];
+  return [];
+}
+
 /** Runs one case; returns what went wrong (nothing, when keel kept its promises). */
 export async function runCase(c: FuzzCase, ctx: CaseContext, n: number): Promise<string[]> {
   const bundle = makeBundle();
@@ -127,7 +141,8 @@ export async function runCase(c: FuzzCase, ctx: CaseContext, n: number): Promise
 
     const errPath = join(bundle.dir, '.stderr');
     const errFd = openSync(errPath, 'w');
-    const argv = [KEEL, '--root', ctx.keel.root, 'run', '--bundle', bundle.dir, id];
+    const logPath = join(bundle.dir, '.log.json');
+    const argv = [KEEL, '--root', ctx.keel.root, '--log', logPath, '--log-format', 'json', 'run', '--bundle', bundle.dir, id];
     const [cmd, ...args] = c.isolate ? ['unshare', '-m', '--propagation', 'private', ...argv] : argv;
     const r = spawnSync(cmd!, args, { env: CLEAN_ENV, cwd: bundle.dir, timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', 'ignore', errFd] });
     closeSync(errFd);
@@ -136,6 +151,10 @@ export async function runCase(c: FuzzCase, ctx: CaseContext, n: number): Promise
     const outcome = r.status === 1 ? `refused at ${/plan|config\.json/.test(stderr) ? 'load' : 'setup'}` : `exit ${r.status ?? r.signal}`;
     ctx.outcomes?.set(outcome, (ctx.outcomes.get(outcome) ?? 0) + 1);
     problems.push(...judgeOutput(c, r.status, r.signal, stderr, (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT'));
+    // An id that yargs takes for flags ("-rf") or misses ("") fails before logging is set up;
+    // that usage error reaches stderr only (left to the CLI, see the lane's README).
+    const usageError = c.id !== undefined && (c.id === '' || c.id.startsWith('-'));
+    if (r.status === 1 && !usageError) problems.push(...judgeJsonLog(logPath, stderr));
 
     if (ctx.canary.touched()) problems.push('the canary directory on the host was changed');
     const marks = hostMarks().filter((m) => !marksBefore.includes(m));
