@@ -5,7 +5,7 @@
  * like MARK appears in the host's /, /etc, /dev or /tmp); nothing is left behind.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
@@ -150,6 +150,7 @@ export async function runCase(c: FuzzCase, ctx: CaseContext, n: number): Promise
     rmSync(errPath);
     const outcome = r.status === 1 ? `refused at ${/plan|config\.json/.test(stderr) ? 'load' : 'setup'}` : `exit ${r.status ?? r.signal}`;
     ctx.outcomes?.set(outcome, (ctx.outcomes.get(outcome) ?? 0) + 1);
+    if (process.env.KEEL_FUZZ_LOG) appendFileSync(process.env.KEEL_FUZZ_LOG, `${n}\t${outcome}\t${c.mutations.join(' | ')}\t${stderr.trim()}\n`);
     problems.push(...judgeOutput(c, r.status, r.signal, stderr, (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT'));
     // An id that yargs takes for flags ("-rf") or misses ("") fails before logging is set up;
     // that usage error reaches stderr only (left to the CLI, see the lane's README).
