@@ -6,9 +6,19 @@ import { strerror } from './errno.js';
  */
 export class KeelError extends Error {
   constructor(message: string) {
-    super(message);
+    super(oneLine(message));
     this.name = 'KeelError';
   }
+}
+
+/**
+ * Control characters from a config (a newline in a mount option) must not split the one line, and
+ * a lone UTF-16 surrogate becomes U+FFFD, as stderr's UTF-8 shows it, so the --log JSON says the same.
+ */
+function oneLine(message: string): string {
+  return message
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+    .replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }
 
 export function errnoCode(err: unknown): string | undefined {

@@ -58,6 +58,11 @@ async function tornReadsWhile(id: string, during: Promise<unknown>): Promise<{ r
   return result;
 }
 
+function startContainer(id: string): void {
+  keel.ok(['create', '--bundle', bundle.dir, id]);
+  keel.ok(['start', id]);
+}
+
 const status = (id: string) => (JSON.parse(keel.ok(['state', id])) as { status: string; pid: number });
 
 function expectOneWinner(results: Finished[], loserLine: string): void {
@@ -108,8 +113,7 @@ describe('one id, many keels', () => {
   it('20 deletes of a stopped container: one wins, the others say it does not exist', async () => {
     const id = `${ID_TAG}delete`;
     const before = snapshotHost(tags(), keel.root);
-    keel.ok(['create', '--bundle', bundle.dir, id]);
-    keel.ok(['start', id]);
+    startContainer(id);
     keel.ok(['kill', id, 'KILL']);
     expect(await eventually(() => status(id).status === 'stopped')).toBe(true);
     expectOneWinner(await times(20, () => keelAsync(['delete', id])), `keel: container "${id}" does not exist`);
@@ -119,8 +123,7 @@ describe('one id, many keels', () => {
   it('20 forced deletes of a running container all succeed (as runc) and leave nothing behind', async () => {
     const id = `${ID_TAG}fdelete`;
     const before = snapshotHost(tags(), keel.root);
-    keel.ok(['create', '--bundle', bundle.dir, id]);
-    keel.ok(['start', id]);
+    startContainer(id);
     const results = await times(20, () => keelAsync(['delete', '--force', id]));
     expect(results.map((r) => `${r.code} ${r.stderr}`)).toEqual(Array(20).fill('0 '));
     expect(diffSnapshots(before, snapshotHost(tags(), keel.root))).toEqual([]);
@@ -128,8 +131,7 @@ describe('one id, many keels', () => {
 
   it('20 kills: each succeeds or says the container is not running, and it ends stopped', async () => {
     const id = `${ID_TAG}kill`;
-    keel.ok(['create', '--bundle', bundle.dir, id]);
-    keel.ok(['start', id]);
+    startContainer(id);
     const results = await times(20, () => keelAsync(['kill', id, 'KILL']));
     expect(results.filter((r) => r.code === 0).length).toBeGreaterThanOrEqual(1);
     for (const r of results) expect([`0 `, `1 keel: cannot kill container "${id}": container not running\n`]).toContain(`${r.code} ${r.stderr}`);

@@ -94,13 +94,18 @@ function readdirCount(path: string): number {
   return execFileSync('ls', ['-A', path], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
 }
 
+/** A created, not started, container: its init is still keel-init, waiting for `start`. */
+function waitingContainer(name: string): { id: string; pid: number } {
+  const bundle = makeBundle((s) => (s.process!.args = ['sleep', '1000']));
+  bundles.push(bundle);
+  const id = `${ID_TAG}${name}`;
+  keel.ok(['create', '--bundle', bundle.dir, id]);
+  return { id, pid: (JSON.parse(keel.ok(['state', id])) as { pid: number }).pid };
+}
+
 describe('keel-init through /proc/<pid>/exe', () => {
   it('runs from a sealed memfd, which refuses writes even from the host', () => {
-    const bundle = makeBundle((s) => (s.process!.args = ['sleep', '1000']));
-    bundles.push(bundle);
-    const id = `${ID_TAG}memfd`;
-    keel.ok(['create', '--bundle', bundle.dir, id]);
-    const { pid } = JSON.parse(keel.ok(['state', id])) as { pid: number };
+    const { id, pid } = waitingContainer('memfd');
     expect(readlinkSync(`/proc/${pid}/exe`)).toMatch(/^\/memfd:keel-init/);
     // Seals: F_SEAL_SEAL 1 | SHRINK 2 | GROW 4 | WRITE 8. Then a write through a new read-write open.
     const probe = `
@@ -124,11 +129,7 @@ for flags, name in ((os.O_WRONLY, "open_wronly"), (os.O_RDWR, "open_rdwr")):
   });
 
   it('cannot be opened for writing by a process of another container that sees it', () => {
-    const waiting = makeBundle((s) => (s.process!.args = ['sleep', '1000']));
-    bundles.push(waiting);
-    const id = `${ID_TAG}victim`;
-    keel.ok(['create', '--bundle', waiting.dir, id]);
-    const { pid } = JSON.parse(keel.ok(['state', id])) as { pid: number };
+    const { id, pid } = waitingContainer('victim');
     // The attacker shares the host's PID namespace, so /proc/<pid> of the waiting keel-init is there.
     // `exec 3<>` opens read-write without truncating: even a successful open would change nothing.
     const r = report('attacker', `${TRY}

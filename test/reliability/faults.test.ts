@@ -4,7 +4,7 @@
  * not at all), `delete --force` succeeds, and the host is exactly as before: mounts, cgroups,
  * processes and the state root. The id is then free for a new container.
  */
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -95,6 +95,36 @@ describe('a container whose process dies on its own', () => {
     expect(await eventually(() => (JSON.parse(keel.ok(['state', id])) as Listed).status === 'stopped')).toBe(true);
     expect(keel.run(['start', id])).toMatchObject({ code: 1, stderr: `keel: cannot start container "${id}": it has stopped\n` });
     expect(keel.run(['delete', id])).toMatchObject({ code: 0, stderr: '' });
+    expect(diffSnapshots(before, snapshotHost(tags(), keel.root))).toEqual([]);
+  });
+});
+
+describe('a delete killed half-way', () => {
+  // store.remove() drops state.json first; a keel killed right after leaves the directory.
+  const leaveHalfDeleted = (id: string) => {
+    keel.ok(['create', '--bundle', plain.dir, id]);
+    keel.ok(['kill', id, 'KILL']);
+    rmSync(join(keel.root, id, 'state.json'));
+  };
+
+  it('leaves an id that a new create takes over', async () => {
+    const id = `${ID_TAG}halfdel`;
+    const before = snapshotHost(tags(), keel.root);
+    leaveHalfDeleted(id);
+    expect(keel.ok(['list', '-q'])).not.toContain(id);
+    keel.ok(['create', '--bundle', plain.dir, id]);
+    expect((JSON.parse(keel.ok(['state', id])) as Listed).status).toBe('created');
+    keel.ok(['delete', '--force', id]);
+    expect(diffSnapshots(before, snapshotHost(tags(), keel.root))).toEqual([]);
+  });
+
+  it('is finished by delete, with or without --force', () => {
+    const before = snapshotHost(tags(), keel.root);
+    for (const args of [['delete'], ['delete', '--force']]) {
+      const id = `${ID_TAG}halfdel-${args.length}`;
+      leaveHalfDeleted(id);
+      expect(keel.run([...args, id])).toMatchObject({ code: 0, stderr: '' });
+    }
     expect(diffSnapshots(before, snapshotHost(tags(), keel.root))).toEqual([]);
   });
 });

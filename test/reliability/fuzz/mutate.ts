@@ -4,8 +4,9 @@
  * point at the host (/, /proc, /sys, /etc, /dev, a canary directory), a rootfs that is itself a
  * symlink, devices that would expose host disks, sysctls that would change the host.
  *
- * Placeholders keep a case replayable on any machine: @CANARY@ is the canary directory, and
- * "@DEEP:n@" (with its quotes) becomes n nested arrays when config.json is written. Host-global
+ * Placeholders keep a case replayable on any machine, and small: @CANARY@ is the canary
+ * directory, "@DEEP:n@" (with its quotes) becomes n nested arrays and "@RANGE:n@" the array
+ * [0, ..., n-1], "@STRING:n@" a string of n letters, when config.json is written. Host-global
  * values (core_pattern) are written back with their current value, so that even a keel that
  * failed to refuse them would change nothing.
  */
@@ -151,7 +152,7 @@ const MUTATIONS: Record<string, Mutation> = {
     if (!slot) return 'hugeString: nothing';
     const [o, k] = slot;
     const n = rng.pick([4096, 65536, 1 << 20]);
-    o[k] = 'A'.repeat(n);
+    o[k] = `@STRING:${n}@`;
     return `hugeString ${describePick(o, k)} of ${n}`;
   },
   deepNesting(rng, d) {
@@ -200,7 +201,7 @@ const MUTATIONS: Record<string, Mutation> = {
     const p = d.config.process;
     const what = rng.pick(['uid', 'gids', 'rlimit', 'umask']);
     if (what === 'uid') p.user = { uid: rng.pick([4294967295, 4294967294, 65534, -1]), gid: rng.pick([4294967295, 0]) };
-    if (what === 'gids') p.user = { uid: 0, gid: 0, additionalGids: Array.from({ length: rng.pick([65537, 70000, 3]) }, (_, i) => i) };
+    if (what === 'gids') p.user = { uid: 0, gid: 0, additionalGids: `@RANGE:${rng.pick([65537, 70000, 3])}@` };
     if (what === 'rlimit') p.rlimits = [{ type: rng.pick(['RLIMIT_NOFILE', 'RLIMIT_NPROC', 'RLIMIT_BOGUS', 'RLIMIT_CORE']), hard: rng.pick(HUGE_NUMBERS), soft: rng.pick(HUGE_NUMBERS) }];
     if (what === 'umask') p.user = { uid: 0, gid: 0, umask: rng.pick([0o7777, 4294967295, -1]) };
     return `identity ${what}: ${JSON.stringify(p.user ?? p.rlimits).slice(0, 60)}`;
@@ -245,11 +246,17 @@ const MUTATIONS: Record<string, Mutation> = {
 /** One case: a valid config with one to three mutations. */
 export function generateCase(rng: Random): FuzzCase {
   const d: Draft = { mutations: [], config: baseSpec(), plants: [] };
-  const names = Object.keys(MUTATIONS);
+  // Paths and planted symlinks get most of the draws: they reach keel-init, where escapes would be.
+  const names = [...Object.keys(MUTATIONS), ...Array(4).fill('pathTraversal'), ...Array(2).fill('symlinkedDirs')];
   const count = 1 + rng.int(3);
   for (let i = 0; i < count; i++) {
     const name = rng.pick(names);
-    d.mutations.push(MUTATIONS[name]!(rng, d));
+    try {
+      d.mutations.push(MUTATIONS[name]!(rng, d));
+    } catch {
+      // An earlier mutation took away (or retyped) what this one edits: the case stays as it is.
+      d.mutations.push(`${name}: nothing left to change`);
+    }
   }
   return d;
 }

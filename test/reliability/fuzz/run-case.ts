@@ -5,7 +5,7 @@
  * like MARK appears in the host's /, /etc, /dev or /tmp); nothing is left behind.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
@@ -79,7 +79,9 @@ export function configText(c: FuzzCase, canary: string): string {
   return JSON.stringify(c.config)
     .replaceAll('@CANARY@', canary)
     .replaceAll('@CORE_PATTERN@', JSON.stringify(corePattern).slice(1, -1))
-    .replace(/"@DEEP:(\d+)@"/g, (_, n: string) => '['.repeat(Number(n)) + ']'.repeat(Number(n)));
+    .replace(/"@DEEP:(\d+)@"/g, (_, n: string) => '['.repeat(Number(n)) + ']'.repeat(Number(n)))
+    .replace(/"@RANGE:(\d+)@"/g, (_, n: string) => JSON.stringify(Array.from({ length: Number(n) }, (_, i) => i)))
+    .replace(/"@STRING:(\d+)@"/g, (_, n: string) => `"${'A'.repeat(Number(n))}"`);
 }
 
 function judgeOutput(c: FuzzCase, code: number | null, signal: string | null, stderr: string, timedOut: boolean): string[] {
@@ -100,6 +102,20 @@ function judgeOutput(c: FuzzCase, code: number | null, signal: string | null, st
     problems.push(`exit 0 but stderr says: ${stderr.slice(0, 300)}`);
   }
   return problems;
+}
+
+/** With --log-format json, the error is also the last line of the log, as runc writes it (engines read it). */
+function judgeJsonLog(logPath: string, stderr: string): string[] {
+  const last = existsSync(logPath) ? readFileSync(logPath, 'utf8').trimEnd().split('\n').at(-1) : undefined;
+  let entry: { level?: string; msg?: string } | undefined;
+  try {
+    entry = last ? (JSON.parse(last) as typeof entry) : undefined;
+  } catch {
+    return [`the last --log line is not JSON: ${last?.slice(0, 200)}`];
+  }
+  const errorLine = stderr.split('\n').find((l) => l.startsWith('keel: ') && !l.startsWith('keel: warning: '));
+  if (entry?.level !== 'error' || `keel: ${entry.msg}` !== errorLine) return [`the --log file does not end with the error as JSON: ${last?.slice(0, 200)}`];
+  return [];
 }
 
 /** Runs one case; returns what went wrong (nothing, when keel kept its promises). */
@@ -125,7 +141,8 @@ export async function runCase(c: FuzzCase, ctx: CaseContext, n: number): Promise
 
     const errPath = join(bundle.dir, '.stderr');
     const errFd = openSync(errPath, 'w');
-    const argv = [KEEL, '--root', ctx.keel.root, 'run', '--bundle', bundle.dir, id];
+    const logPath = join(bundle.dir, '.log.json');
+    const argv = [KEEL, '--root', ctx.keel.root, '--log', logPath, '--log-format', 'json', 'run', '--bundle', bundle.dir, id];
     const [cmd, ...args] = c.isolate ? ['unshare', '-m', '--propagation', 'private', ...argv] : argv;
     const r = spawnSync(cmd!, args, { env: CLEAN_ENV, cwd: bundle.dir, timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', 'ignore', errFd] });
     closeSync(errFd);
@@ -133,7 +150,12 @@ export async function runCase(c: FuzzCase, ctx: CaseContext, n: number): Promise
     rmSync(errPath);
     const outcome = r.status === 1 ? `refused at ${/plan|config\.json/.test(stderr) ? 'load' : 'setup'}` : `exit ${r.status ?? r.signal}`;
     ctx.outcomes?.set(outcome, (ctx.outcomes.get(outcome) ?? 0) + 1);
+    if (process.env.KEEL_FUZZ_LOG) appendFileSync(process.env.KEEL_FUZZ_LOG, `${n}\t${outcome}\t${c.mutations.join(' | ')}\t${stderr.trim()}\n`);
     problems.push(...judgeOutput(c, r.status, r.signal, stderr, (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT'));
+    // An id that yargs takes for flags ("-rf") or misses ("") fails before logging is set up;
+    // that usage error reaches stderr only (left to the CLI, see the lane's README).
+    const usageError = c.id !== undefined && (c.id === '' || c.id.startsWith('-'));
+    if (r.status === 1 && !usageError) problems.push(...judgeJsonLog(logPath, stderr));
 
     if (ctx.canary.touched()) problems.push('the canary directory on the host was changed');
     const marks = hostMarks().filter((m) => !marksBefore.includes(m));
