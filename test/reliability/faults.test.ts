@@ -4,7 +4,8 @@
  * not at all), `delete --force` succeeds, and the host is exactly as before: mounts, cgroups,
  * processes and the state root. The id is then free for a new container.
  */
-import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -100,10 +101,14 @@ describe('a container whose process dies on its own', () => {
 });
 
 describe('a delete killed half-way', () => {
-  // store.remove() drops state.json first; a keel killed right after leaves the directory.
+  // delete kills, removes the cgroups, then store.remove() drops state.json first; a keel killed
+  // right after that leaves the directory alone.
   const leaveHalfDeleted = (id: string) => {
     keel.ok(['create', '--bundle', plain.dir, id]);
     keel.ok(['kill', id, 'KILL']);
+    const record = JSON.parse(readFileSync(join(keel.root, id, 'state.json'), 'utf8')) as { pid: number; cgroupPaths?: string[] };
+    for (let i = 0; i < 200 && existsSync(`/proc/${record.pid}/stat`) && !readFileSync(`/proc/${record.pid}/stat`, 'utf8').includes(') Z'); i++) execFileSync('sleep', ['0.01']);
+    for (const dir of [...(record.cgroupPaths ?? [])].reverse()) rmdirSync(dir);
     rmSync(join(keel.root, id, 'state.json'));
   };
 
