@@ -5,9 +5,9 @@
  * like MARK appears in the host's /, /etc, /dev or /tmp); nothing is left behind.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 
 import { makeBundle } from '../../helpers/bundle.js';
 import { eventually, mountsMentioning } from '../../helpers/host.js';
@@ -59,18 +59,39 @@ export interface CaseContext {
   outcomes?: Map<string, number>;
 }
 
-const HOST_DIRS_FOR_MARKS = ['/', '/etc', '/dev', '/tmp', '/proc/sys/kernel'];
+const HOST_DIRS_FOR_MARKS = ['/', '/etc', '/dev', '/tmp'];
 
-function hostMarks(): string[] {
+/** Entries of the host's top directories named like something the case makes (MARK, or a planted link). */
+function hostMarks(c: FuzzCase): string[] {
+  const names = new Set(c.plants.map((p) => basename(p.path)));
   const found: string[] = [];
   for (const dir of HOST_DIRS_FOR_MARKS) {
     try {
-      for (const name of readdirSync(dir)) if (name.includes(MARK)) found.push(join(dir, name));
+      for (const name of readdirSync(dir)) if (name.includes(MARK) || names.has(name)) found.push(join(dir, name));
     } catch {
       // Not readable here: nothing to compare.
     }
   }
   return found;
+}
+
+/**
+ * Puts a symlink at `path` inside the rootfs, replacing what is there. The test itself must not
+ * follow the hostile links it plants: when a parent of `path` is already a symlink (an earlier
+ * plant made "dev" point at the host's /dev), this plant is left out rather than made through it.
+ */
+function plantSymlink(rootfs: string, path: string, target: string): void {
+  const parts = path.split('/').filter(Boolean);
+  let dir = rootfs;
+  for (const part of parts.slice(0, -1)) {
+    dir = join(dir, part);
+    const st = lstatSync(dir, { throwIfNoEntry: false });
+    if (st?.isSymbolicLink()) return;
+    if (!st) mkdirSync(dir);
+  }
+  const at = join(dir, parts.at(-1)!);
+  rmSync(at, { recursive: true, force: true });
+  symlinkSync(target, at);
 }
 
 /** The config text as keel will read it, with placeholders filled in. */
@@ -124,20 +145,16 @@ export async function runCase(c: FuzzCase, ctx: CaseContext, n: number): Promise
   const id = c.id === undefined ? `${ctx.idTag}${n}` : c.id.replaceAll('@CANARY@', ctx.canary.dir);
   const tags = [bundle.dir, basename(bundle.dir), ctx.keel.root, ctx.idTag, ctx.canary.dir];
   const problems: string[] = [];
+  // Taken before the plants too: the test must not reach the host through its own links either.
+  const marksBefore = hostMarks(c);
   try {
-    for (const plant of c.plants) {
-      const at = join(bundle.rootfs, plant.path);
-      rmSync(at, { recursive: true, force: true });
-      mkdirSync(dirname(at), { recursive: true });
-      symlinkSync(plant.target.replaceAll('@CANARY@', ctx.canary.dir), at);
-    }
+    for (const plant of c.plants) plantSymlink(bundle.rootfs, plant.path, plant.target.replaceAll('@CANARY@', ctx.canary.dir));
     if (c.rootfsSymlinkTo !== undefined) {
       renameSync(bundle.rootfs, join(bundle.dir, 'real-rootfs'));
       symlinkSync(c.rootfsSymlinkTo.replaceAll('@CANARY@', ctx.canary.dir), bundle.rootfs);
     }
     writeFileSync(join(bundle.dir, 'config.json'), configText(c, ctx.canary.dir));
     const before = snapshotHost(tags, ctx.keel.root);
-    const marksBefore = hostMarks();
 
     const errPath = join(bundle.dir, '.stderr');
     const errFd = openSync(errPath, 'w');
@@ -158,7 +175,7 @@ export async function runCase(c: FuzzCase, ctx: CaseContext, n: number): Promise
     if (r.status === 1 && !usageError) problems.push(...judgeJsonLog(logPath, stderr));
 
     if (ctx.canary.touched()) problems.push('the canary directory on the host was changed');
-    const marks = hostMarks().filter((m) => !marksBefore.includes(m));
+    const marks = hostMarks(c).filter((m) => !marksBefore.includes(m));
     if (marks.length) problems.push(`host paths created: ${marks.join(', ')}`);
     // keel run deletes its container, whether it worked or not: nothing may remain.
     await eventually(() => diffSnapshots(before, snapshotHost(tags, ctx.keel.root)).length === 0, 3000);
