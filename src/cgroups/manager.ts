@@ -17,9 +17,12 @@ import { v1Writes, v2Writes, type CgroupWrite } from './resources.js';
  * or empty (like runc's default, which is /<id> under the runtime's own parent).
  */
 export function containerCgroupPath(cgroupsPath: string | undefined, id: string): string {
+  if (cgroupsPath?.split('/').includes('..')) {
+    throw new KeelError(`config.json: /linux/cgroupsPath: "${cgroupsPath}" climbs with "..": give the cgroup's path without it`);
+  }
   const path = !cgroupsPath ? `/keel/${id}` : cgroupsPath.startsWith('/') ? cgroupsPath : `/keel/${cgroupsPath}`;
   const normal = posix.normalize(path);
-  if (normal === '/' || normal.split('/').includes('..')) {
+  if (normal === '/') {
     throw new KeelError(`config.json: /linux/cgroupsPath: "${cgroupsPath}" does not name a cgroup of its own`);
   }
   return normal;

@@ -11,7 +11,7 @@ import { closeSync, constants, existsSync, openSync, realpathSync, statSync, wri
 import { resolve } from 'node:path';
 
 import type { CgroupLayout } from '../cgroups/layout.js';
-import { containerCgroupPath, destroyCgroups, setupCgroups } from '../cgroups/manager.js';
+import { cgroupDirs, containerCgroupPath, destroyCgroups, setupCgroups } from '../cgroups/manager.js';
 import { hookState, runHooks } from '../hooks/run.js';
 import { readHostFacts } from '../host/facts.js';
 import { compilePlan } from '../plan/compile.js';
@@ -145,15 +145,15 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
 /**
  * The first keel-init waits while keel makes the container's cgroups and moves it in, so that
  * every process of the container, and the cgroup namespace it creates next, start inside them.
- * The directories are recorded at once, so that `delete` can remove them should this keel die.
  */
 function joinCgroups(record: StateRecord, store: StateStore, layout: CgroupLayout, path: string, pid: number): void {
   const spec = record.config;
   // Devices the config creates may be used, as with runc.
   const created = (spec.linux?.devices ?? []).map((d) => ({ allow: true, type: d.type === 'b' ? ('b' as const) : ('c' as const), major: d.major, minor: d.minor, access: 'rwm' }));
-  const setup = setupCgroups(layout, path, spec.linux?.resources ?? {}, pid, created);
-  record.cgroupPaths = setup.dirs;
+  // Recorded before they are made: a keel killed in between leaves directories delete can find.
+  record.cgroupPaths = cgroupDirs(layout, path).map((d) => d.dir);
   store.write(record);
+  const setup = setupCgroups(layout, path, spec.linux?.resources ?? {}, pid, created);
   log().debug(`joined cgroup ${path} (${layout.mode}), ${setup.writes.length} limits written`);
   testStopPoint('sync-cgroup');
 }

@@ -77,6 +77,7 @@ describe('containerCgroupPath', () => {
     expect(containerCgroupPath('/machine/ctr', 'id')).toBe('/machine/ctr');
     expect(containerCgroupPath('pod1/ctr', 'id')).toBe('/keel/pod1/ctr');
     expect(containerCgroupPath(undefined, 'id')).toBe('/keel/id');
-    expect(() => containerCgroupPath('/a/../..', 'id')).toThrow(/does not name a cgroup of its own/);
+    expect(() => containerCgroupPath('/a/../..', 'id')).toThrow(/climbs with "\.\."/);
+    expect(() => containerCgroupPath('/', 'id')).toThrow(/does not name a cgroup of its own/);
   });
 });
