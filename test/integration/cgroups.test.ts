@@ -1,33 +1,20 @@
 /** cgroup limits really enforced on this host (hybrid: the v1 controllers), pause/resume, cleanup. */
 import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
-import { makeBundle, type Bundle } from '../helpers/bundle.js';
 import { eventually } from '../helpers/host.js';
-import { KeelRoot, requireRootAndBuild } from '../helpers/keel.js';
+import { useTestbed } from '../helpers/testbed.js';
 
-let keel: KeelRoot;
-const bundles: Bundle[] = [];
 const CG = '/sys/fs/cgroup';
+const bed = useTestbed();
+const bundle = bed.bundle;
 
-beforeAll(() => {
-  requireRootAndBuild();
-  keel = new KeelRoot();
-});
 afterAll(() => {
-  keel.cleanup();
-  for (const b of bundles) b.remove();
   // keel removes a container's own cgroup; the parent this test chose is the test's to remove.
   for (const hierarchy of readdirSync(CG)) {
     if (existsSync(`${CG}/${hierarchy}/keel-test-${process.pid}`)) rmdirSync(`${CG}/${hierarchy}/keel-test-${process.pid}`);
   }
 });
-
-function bundle(edit: Parameters<typeof makeBundle>[0]): Bundle {
-  const b = makeBundle(edit);
-  bundles.push(b);
-  return b;
-}
 
 const path = (id: string) => `/keel-test-${process.pid}/${id}`;
 
@@ -39,15 +26,15 @@ describe('cgroups (v1 controllers)', () => {
       s.linux!.cgroupsPath = path(id);
       s.linux!.resources = { memory: { limit: 64 << 20 }, cpu: { quota: 20000, period: 100000, shares: 256 }, pids: { limit: 20 } };
     });
-    keel.ok(['run', '-d', '--bundle', b.dir, id]);
-    const pid = JSON.parse(keel.ok(['state', id])).pid as number;
+    bed.keel.ok(['run', '-d', '--bundle', b.dir, id]);
+    const pid = JSON.parse(bed.keel.ok(['state', id])).pid as number;
     const cgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
     for (const c of ['memory', 'cpu', 'pids', 'freezer']) expect(cgroup).toMatch(new RegExp(`:${c}:${path(id)}\\n`));
     expect(readFileSync(`${CG}/memory${path(id)}/memory.limit_in_bytes`, 'utf8').trim()).toBe(String(64 << 20));
     expect(readFileSync(`${CG}/cpu${path(id)}/cpu.cfs_quota_us`, 'utf8').trim()).toBe('20000');
     expect(readFileSync(`${CG}/cpu${path(id)}/cpu.shares`, 'utf8').trim()).toBe('256');
     expect(readFileSync(`${CG}/pids${path(id)}/pids.max`, 'utf8').trim()).toBe('20');
-    keel.ok(['delete', '--force', id]);
+    bed.keel.ok(['delete', '--force', id]);
     for (const c of ['memory', 'cpu', 'pids', 'freezer', 'unified']) expect(existsSync(`${CG}/${c}${path(id)}`)).toBe(false);
   });
 
@@ -56,7 +43,7 @@ describe('cgroups (v1 controllers)', () => {
       s.process!.args = ['cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/pids/pids.max'];
       s.linux!.resources = { memory: { limit: 32 << 20 }, pids: { limit: 7 } };
     });
-    expect(keel.ok(['run', '--bundle', b.dir, 'own-view'])).toBe(`${32 << 20}\n7\n`);
+    expect(bed.keel.ok(['run', '--bundle', b.dir, 'own-view'])).toBe(`${32 << 20}\n7\n`);
   });
 
   it('a pids limit makes fork fail inside', () => {
@@ -64,7 +51,7 @@ describe('cgroups (v1 controllers)', () => {
       s.process!.args = ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8; do sleep 5 & done 2>&1; wait'];
       s.linux!.resources = { pids: { limit: 4 } };
     });
-    const r = keel.run(['run', '--bundle', b.dir, 'forks']);
+    const r = bed.keel.run(['run', '--bundle', b.dir, 'forks']);
     expect(r.stdout + r.stderr).toMatch(/can't fork|Resource temporarily unavailable/);
   });
 
@@ -74,7 +61,7 @@ describe('cgroups (v1 controllers)', () => {
       s.process!.args = ['sh', '-c', 'x=$(head -c 67108864 /dev/zero | tr "\\0" a); echo survived ${#x}'];
       s.linux!.resources = { memory: { limit: 16 << 20, swap: 16 << 20 } };
     });
-    const r = keel.run(['run', '--bundle', b.dir, 'oom']);
+    const r = bed.keel.run(['run', '--bundle', b.dir, 'oom']);
     expect(r.stdout).not.toContain('survived');
     expect(r.code).not.toBe(0);
   });
@@ -84,21 +71,21 @@ describe('cgroups (v1 controllers)', () => {
     const b = bundle((s) => {
       s.process!.args = ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.01; done'];
     });
-    keel.ok(['run', '-d', '--bundle', b.dir, id]);
+    bed.keel.ok(['run', '-d', '--bundle', b.dir, id]);
     const count = () => Number(readFileSync(`${b.rootfs}/tmp/count`, 'utf8') || 0);
     expect(await eventually(() => existsSync(`${b.rootfs}/tmp/count`) && count() > 3)).toBe(true);
-    keel.ok(['pause', id]);
-    expect(JSON.parse(keel.ok(['state', id])).status).toBe('paused');
+    bed.keel.ok(['pause', id]);
+    expect(JSON.parse(bed.keel.ok(['state', id])).status).toBe('paused');
     const frozenAt = count();
     await new Promise((r) => setTimeout(r, 300));
     expect(count()).toBe(frozenAt);
-    expect(keel.run(['pause', id])).toMatchObject({ code: 1, stderr: `keel: cannot pause container "${id}": it is paused, not running\n` });
-    keel.ok(['resume', id]);
-    expect(JSON.parse(keel.ok(['state', id])).status).toBe('running');
+    expect(bed.keel.run(['pause', id])).toMatchObject({ code: 1, stderr: `keel: cannot pause container "${id}": it is paused, not running\n` });
+    bed.keel.ok(['resume', id]);
+    expect(JSON.parse(bed.keel.ok(['state', id])).status).toBe('running');
     expect(await eventually(() => count() > frozenAt)).toBe(true);
-    keel.ok(['pause', id]);
-    keel.ok(['delete', '--force', id]); // a paused container can be force-deleted
-    expect(keel.containers()).not.toContain(id);
+    bed.keel.ok(['pause', id]);
+    bed.keel.ok(['delete', '--force', id]); // a paused container can be force-deleted
+    expect(bed.keel.containers()).not.toContain(id);
   });
 
   it('kill --all reaches every process in the container', async () => {
@@ -107,11 +94,11 @@ describe('cgroups (v1 controllers)', () => {
       s.process!.args = ['sh', '-c', 'sleep 1000 & sleep 1000 & wait'];
       s.linux!.cgroupsPath = path(id);
     });
-    keel.ok(['run', '-d', '--bundle', b.dir, id]);
+    bed.keel.ok(['run', '-d', '--bundle', b.dir, id]);
     expect(await eventually(() => readFileSync(`${CG}/pids${path(id)}/cgroup.procs`, 'utf8').trim().split('\n').length === 3)).toBe(true);
-    keel.ok(['kill', '--all', id, 'KILL']);
+    bed.keel.ok(['kill', '--all', id, 'KILL']);
     expect(await eventually(() => readFileSync(`${CG}/pids${path(id)}/cgroup.procs`, 'utf8').trim() === '')).toBe(true);
-    keel.ok(['delete', id]);
+    bed.keel.ok(['delete', id]);
   });
 
   it('refuses unified keys on this host with the field named, leaving no cgroup behind', () => {
@@ -119,10 +106,10 @@ describe('cgroups (v1 controllers)', () => {
       s.linux!.cgroupsPath = path('unified');
       s.linux!.resources = { unified: { 'memory.high': '1G' } };
     });
-    const r = keel.run(['create', '--bundle', b.dir, 'unified']);
+    const r = bed.keel.run(['create', '--bundle', b.dir, 'unified']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^keel: config\.json: \/linux\/resources\/unified: these are cgroup v2 files/);
     expect(existsSync(`${CG}/memory${path('unified')}`)).toBe(false);
-    expect(keel.containers()).toEqual(expect.not.arrayContaining(['unified']));
+    expect(bed.keel.containers()).toEqual(expect.not.arrayContaining(['unified']));
   });
 });

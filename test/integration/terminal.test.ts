@@ -1,24 +1,16 @@
 /** process.terminal with --console-socket: the protocol containerd, conmon and CRI-O speak. */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { makeBundle, type Bundle } from '../helpers/bundle.js';
+import { makeBundle } from '../helpers/bundle.js';
 import { eventually } from '../helpers/host.js';
-import { KeelRoot, requireRootAndBuild } from '../helpers/keel.js';
+import { useTestbed } from '../helpers/testbed.js';
 
-let keel: KeelRoot;
-const bundles: Bundle[] = [];
+const bed = useTestbed();
+const bundles = bed.bundles;
 const RECEIVER = join(new URL('..', import.meta.url).pathname, 'helpers/console-receiver.py');
 
-beforeAll(() => {
-  requireRootAndBuild();
-  keel = new KeelRoot();
-});
-afterAll(() => {
-  keel.cleanup();
-  for (const b of bundles) b.remove();
-});
 
 /** Starts a receiver on a socket in `dir`; resolves with what the terminal showed. */
 function receiver(dir: string, command: string) {
@@ -40,36 +32,36 @@ describe('terminals', () => {
     bundles.push(b);
     const r = receiver(b.dir, 'stty size; tty; [ -t 0 ] && echo interactive; echo DO""NE');
     expect(await r.listening()).toBe(true);
-    keel.ok(['create', '--console-socket', r.socketPath, '--bundle', b.dir, 'tty']);
-    keel.ok(['start', 'tty']);
+    bed.keel.ok(['create', '--console-socket', r.socketPath, '--bundle', b.dir, 'tty']);
+    bed.keel.ok(['start', 'tty']);
     const shown = await r.done;
     expect(shown).toMatch(/^pty \/dev\/pts\/\d+$/m);
     expect(shown).toContain('30 100');
     expect(shown).toMatch(/^\/dev\/pts\/\d+\r?$/m);
     expect(shown).toContain('interactive');
     expect(shown).toMatch(/^DONE/m);
-    keel.ok(['delete', '--force', 'tty']);
+    bed.keel.ok(['delete', '--force', 'tty']);
   });
 
   it('exec --tty gets a terminal of its own through its console socket', async () => {
     const b = makeBundle((s) => (s.process!.args = ['sleep', '1000']));
     bundles.push(b);
-    keel.ok(['run', '-d', '--bundle', b.dir, 'exec-tty']);
+    bed.keel.ok(['run', '-d', '--bundle', b.dir, 'exec-tty']);
     const r = receiver(b.dir, 'tty; echo DO""NE; exit');
     expect(await r.listening()).toBe(true);
-    keel.ok(['exec', '--tty', '--detach', '--console-socket', r.socketPath, 'exec-tty', 'sh']);
+    bed.keel.ok(['exec', '--tty', '--detach', '--console-socket', r.socketPath, 'exec-tty', 'sh']);
     const shown = await r.done;
     expect(shown).toMatch(/^\/dev\/pts\/\d+\r?$/m);
     expect(shown).toMatch(/^DONE/m);
-    keel.ok(['delete', '--force', 'exec-tty']);
+    bed.keel.ok(['delete', '--force', 'exec-tty']);
   });
 
   it('create refuses a terminal without a console socket, leaving nothing', () => {
     const b = makeBundle((s) => (s.process!.terminal = true));
     bundles.push(b);
-    const r = keel.run(['create', '--bundle', b.dir, 'no-socket']);
+    const r = bed.keel.run(['create', '--bundle', b.dir, 'no-socket']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('keel: process.terminal is true but no --console-socket was given: keel passes the terminal to whoever listens there (set "terminal": false, or pass --console-socket)\n');
-    expect(keel.containers()).not.toContain('no-socket');
+    expect(bed.keel.containers()).not.toContain('no-socket');
   });
 });

@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 
+import type { CreateOptions } from '../../container/create.js';
 import { type GlobalArgs, storeOf } from '../globals.js';
 
 export interface CreateArgs extends GlobalArgs {
@@ -22,19 +23,24 @@ export function createOptions(y: Argv<GlobalArgs>): Argv<CreateArgs> {
     .option('no-new-keyring', { type: 'boolean', hidden: true, describe: 'accepted for runc compatibility' }) as unknown as Argv<CreateArgs>;
 }
 
+/** The create options in a parsed command line (shared by create and run). */
+export function createOptionsOf(argv: CreateArgs): CreateOptions {
+  return {
+    id: argv['container-id'],
+    bundle: argv.bundle,
+    pidFile: argv['pid-file'],
+    consoleSocket: argv['console-socket'],
+    preserveFds: argv['preserve-fds'],
+    systemdCgroup: argv['systemd-cgroup'],
+  };
+}
+
 export const createCommand: CommandModule<GlobalArgs, CreateArgs> = {
   command: 'create <container-id>',
   describe: 'create a container; it waits for "keel start" to run its process',
   builder: createOptions,
   handler: async (argv) => {
     const { createContainer } = await import('../../container/create.js');
-    await createContainer(storeOf(argv), {
-      id: argv['container-id'],
-      bundle: argv.bundle,
-      pidFile: argv['pid-file'],
-      consoleSocket: argv['console-socket'],
-      preserveFds: argv['preserve-fds'],
-      systemdCgroup: argv['systemd-cgroup'],
-    });
+    await createContainer(storeOf(argv), createOptionsOf(argv));
   },
 };

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 
 import { storeOf, type GlobalArgs } from '../globals.js';
-import { createOptions, type CreateArgs } from './create.js';
+import { createOptions, createOptionsOf, type CreateArgs } from './create.js';
 
 interface RunArgs extends CreateArgs {
   detach: boolean;
@@ -19,12 +19,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
   handler: async (argv) => {
     const { runContainer } = await import('../../container/run.js');
     process.exitCode = await runContainer(storeOf(argv), {
-      id: argv['container-id'],
-      bundle: argv.bundle,
-      pidFile: argv['pid-file'],
-      consoleSocket: argv['console-socket'],
-      preserveFds: argv['preserve-fds'],
-      systemdCgroup: argv['systemd-cgroup'],
+      ...createOptionsOf(argv),
       detach: argv.detach,
       keep: argv.keep,
     });
