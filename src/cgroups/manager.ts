@@ -108,6 +108,21 @@ export function setupCgroups(layout: CgroupLayout, path: string, resources: Linu
   return setup;
 }
 
+/**
+ * Writes limits into a container's existing cgroup directories (`keel update`): each file goes to
+ * the hierarchy that has its controller (a v1 directory sits under /sys/fs/cgroup/<controllers>/).
+ */
+export function writeLimits(layout: CgroupLayout, dirs: readonly string[], resources: LinuxResources): void {
+  for (const w of planWrites(layout, resources, [])) {
+    const dir =
+      layout.mode === 'v2'
+        ? dirs[0]
+        : dirs.find((d) => layout.v1.some((h) => h.options.split(',').includes(w.controller) && d.startsWith(join(layout.root, h.dir) + '/')));
+    if (!dir) throw new KeelError(`cgroup: this container has no ${w.controller} cgroup to update`);
+    write(dir, w.file, w.value);
+  }
+}
+
 export function cgroupPids(dirs: readonly string[]): number[] {
   const pids = new Set<number>();
   for (const dir of dirs) {

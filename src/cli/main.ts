@@ -8,18 +8,20 @@ import { hideBin } from 'yargs/helpers';
 import { KeelError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { createCommand } from './commands/create.js';
-import { execCommand, markExecCommand } from './commands/exec.js';
+import { execCommand } from './commands/exec.js';
+import { prepareArgs } from './raw-args.js';
 import { explainCommand, validateCommand } from './commands/explain.js';
-import { deleteCommand, featuresCommand, killCommand, listCommand, pauseCommand, resumeCommand, startCommand, stateCommand } from './commands/lifecycle.js';
+import { deleteCommand, featuresCommand, killCommand, listCommand, pauseCommand, psCommand, resumeCommand, startCommand, stateCommand } from './commands/lifecycle.js';
 import { runCommand } from './commands/run.js';
 import { specCommand } from './commands/spec.js';
+import { updateCommand } from './commands/update.js';
 import { applyLogging, applyLoggingFromRawArgs, globalOptions } from './globals.js';
 
 export const KEEL_VERSION = '0.1.0';
 
 async function main(): Promise<void> {
   applyLoggingFromRawArgs(hideBin(process.argv));
-  const cli = globalOptions(yargs(markExecCommand(hideBin(process.argv))))
+  const cli = globalOptions(yargs(prepareArgs(hideBin(process.argv))))
     .scriptName('keel')
     .usage('keel: an OCI runtime\n\nUsage: keel [global options] <command> [options]')
     .middleware(applyLogging)
@@ -31,6 +33,8 @@ async function main(): Promise<void> {
     .command(deleteCommand)
     .command(listCommand)
     .command(execCommand)
+    .command(psCommand)
+    .command(updateCommand)
     .command(pauseCommand)
     .command(resumeCommand)
     .command(specCommand)

@@ -112,4 +112,33 @@ describe('cgroups (v1 controllers)', () => {
     expect(existsSync(`${CG}/memory${path('unified')}`)).toBe(false);
     expect(bed.keel.containers()).toEqual(expect.not.arrayContaining(['unified']));
   });
+
+  it('ps lists the processes in the container (json: their PIDs; table: ps output with ps options)', () => {
+    const id = 'ps';
+    const b = bundle((s) => (s.process!.args = ['sh', '-c', 'sleep 1000 & wait']));
+    bed.keel.ok(['run', '-d', '--bundle', b.dir, id]);
+    const pids = JSON.parse(bed.keel.ok(['ps', '--format', 'json', id])) as number[];
+    expect(pids).toHaveLength(2);
+    const table = bed.keel.ok(['ps', id, '-o', 'pid,comm']).trim().split('\n');
+    expect(table[0]!.trim()).toBe('PID COMMAND');
+    expect(table.slice(1).map((l) => l.trim().split(/\s+/)[1]).sort()).toEqual(['sh', 'sleep']);
+    bed.keel.ok(['delete', '--force', id]);
+  });
+
+  it('update changes a live limit, from --resources - (as Docker sends it) and from runc flags', () => {
+    const id = 'update';
+    const b = bundle((s) => {
+      s.process!.args = ['sleep', '1000'];
+      s.linux!.cgroupsPath = path(id);
+      s.linux!.resources = { memory: { limit: 64 << 20 }, pids: { limit: 20 } };
+    });
+    bed.keel.ok(['run', '-d', '--bundle', b.dir, id]);
+    bed.keel.ok(['update', '--resources', '-', id], { input: JSON.stringify({ pids: { limit: 33 } }) });
+    expect(readFileSync(`${CG}/pids${path(id)}/pids.max`, 'utf8').trim()).toBe('33');
+    bed.keel.ok(['update', '--memory', '128m', '--cpu-quota', '30000', id]);
+    expect(readFileSync(`${CG}/memory${path(id)}/memory.limit_in_bytes`, 'utf8').trim()).toBe(String(128 << 20));
+    expect(readFileSync(`${CG}/cpu${path(id)}/cpu.cfs_quota_us`, 'utf8').trim()).toBe('30000');
+    expect(bed.keel.run(['update', '--memory', '12x', id])).toMatchObject({ code: 1, stderr: 'keel: --memory "12x": give bytes, optionally with k, m, g or t (e.g. 512m), or -1 for no limit\n' });
+    bed.keel.ok(['delete', '--force', id]);
+  });
 });

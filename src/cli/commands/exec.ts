@@ -25,7 +25,7 @@ export const execCommand: CommandModule<GlobalArgs, ExecArgs> = {
   describe: 'run a process inside a running container',
   builder: (y) =>
     (y as Argv<GlobalArgs>)
-      // The command comes after "--" (see markExecCommand), which yargs keeps apart in argv['--'].
+      // The command comes after "--" (see prepareArgs), which yargs keeps apart in argv['--'].
       .parserConfiguration({ 'populate--': true })
       .positional('container-id', { type: 'string', demandOption: true })
       .option('process', { alias: 'p', type: 'string', describe: 'a process.json to run instead of a command' })
@@ -69,26 +69,4 @@ export const execCommand: CommandModule<GlobalArgs, ExecArgs> = {
 
 function list<T>(value: T | T[] | undefined): T[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
-}
-
-/** keel's and exec's options that take a value (as a separate argument, unless written --opt=value). */
-const TAKES_VALUE = new Set(['--root', '--log', '--log-format', '--rootless', '--criu', '--process', '-p', '--env', '-e', '--cwd', '--user', '-u', '--additional-gids', '-g', '--cap', '-c', '--console-socket', '--pid-file', '--preserve-fds', '--apparmor', '--process-label', '--cgroup']);
-
-/**
- * As with runc, options of `exec` end at the container id: what follows is the command and its
- * own options (`keel exec web sh -c "ls -l"`). Marking that point with "--" keeps yargs from
- * reading the command's options as keel's.
- */
-export function markExecCommand(args: string[]): string[] {
-  let i = 0;
-  const skipOptions = () => {
-    while (i < args.length && args[i]!.startsWith('-') && args[i] !== '--') i += TAKES_VALUE.has(args[i]!) ? 2 : 1;
-  };
-  skipOptions();
-  if (args[i] !== 'exec') return args;
-  i++;
-  skipOptions();
-  const idAt = i;
-  if (idAt + 1 >= args.length || args[idAt + 1] === '--') return args;
-  return [...args.slice(0, idAt + 1), '--', ...args.slice(idAt + 1)];
 }

@@ -104,3 +104,23 @@ export const resumeCommand: CommandModule<GlobalArgs, IdArgs> = {
     await setPaused(storeOf(argv), argv['container-id'], false);
   },
 };
+
+interface PsArgs extends IdArgs {
+  format: 'table' | 'json';
+  '--'?: (string | number)[];
+}
+
+export const psCommand: CommandModule<GlobalArgs, PsArgs> = {
+  command: 'ps <container-id> [ps-options...]',
+  describe: "list the container's processes (--format json: their PIDs)",
+  builder: (y) =>
+    y
+      // ps's own options come after "--" (see prepareArgs), which yargs keeps in argv['--'].
+      .parserConfiguration({ 'populate--': true })
+      .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const }) as never,
+  handler: async (argv) => {
+    const { containerPids, psTable } = await import('../../container/cgroup-verbs.js');
+    const pids = containerPids(storeOf(argv), argv['container-id']);
+    process.stdout.write(argv.format === 'json' ? JSON.stringify(pids) + '\n' : psTable(pids, (argv['--'] ?? []).map(String)));
+  },
+};

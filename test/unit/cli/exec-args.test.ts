@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { markExecCommand } from '../../../src/cli/commands/exec.js';
+import { prepareArgs as markExecCommand } from '../../../src/cli/raw-args.js';
 
 describe('markExecCommand', () => {
   it('ends keel options at the container id, so the command keeps its own options', () => {
@@ -11,6 +11,11 @@ describe('markExecCommand', () => {
     expect(markExecCommand(['--root', '/r', '--log-format=json', 'exec', '-d', '--pid-file', '/p', '-e', 'A=1', 'web', 'top', '-b'])).toEqual([
       '--root', '/r', '--log-format=json', 'exec', '-d', '--pid-file', '/p', '-e', 'A=1', 'web', '--', 'top', '-b',
     ]);
+  });
+
+  it('treats ps like exec, and reads --resources - as a value', () => {
+    expect(markExecCommand(['ps', 'web', '-o', 'pid,comm'])).toEqual(['ps', 'web', '--', '-o', 'pid,comm']);
+    expect(markExecCommand(['--root', '/r', 'update', '--resources', '-', 'web'])).toEqual(['--root', '/r', 'update', '--resources=-', 'web']);
   });
 
   it('leaves other verbs, a bare exec and an explicit "--" alone', () => {

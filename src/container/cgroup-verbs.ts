@@ -1,0 +1,44 @@
+/** `keel ps` and `keel update`: the container's processes and its limits, through its cgroups. */
+import { execFileSync } from 'node:child_process';
+
+import { detectCgroupLayout } from '../cgroups/layout.js';
+import { cgroupPids, writeLimits } from '../cgroups/manager.js';
+import type { LinuxResources } from '../spec/types.js';
+import { ContainerLock, type StateStore } from '../state/store.js';
+import { KeelError } from '../util/errors.js';
+
+function runningRecord(store: StateStore, id: string, verb: string) {
+  const record = store.read(id);
+  const status = store.status(record);
+  if (status === 'stopped' || status === 'creating') throw new KeelError(`cannot ${verb} container "${id}": it is ${status}`);
+  return record;
+}
+
+/** The PIDs in the container's cgroup, as runc's `ps --format json` prints them. */
+export function containerPids(store: StateStore, id: string): number[] {
+  return cgroupPids(runningRecord(store, id, 'list the processes of').cgroupPaths ?? []).sort((a, b) => a - b);
+}
+
+/** runc's table form: the host's `ps` output (with the given options), only the container's rows. */
+export function psTable(pids: readonly number[], psArgs: string[]): string {
+  const out = execFileSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });
+  const [header, ...rows] = out.split('\n');
+  const pidColumn = header!.trim().split(/\s+/).indexOf('PID');
+  if (pidColumn < 0) throw new KeelError(`ps ${psArgs.join(' ')}: its output has no PID column to find the container's processes by`);
+  const wanted = new Set(pids.map(String));
+  return [header, ...rows.filter((row) => wanted.has(row.trim().split(/\s+/)[pidColumn]!))].join('\n') + '\n';
+}
+
+/** `keel update`: new limits written to the running container's cgroups. */
+export async function updateContainer(store: StateStore, id: string, resources: LinuxResources): Promise<void> {
+  const lock = await ContainerLock.acquire(store, id);
+  try {
+    const record = runningRecord(store, id, 'update');
+    writeLimits(detectCgroupLayout(), record.cgroupPaths ?? [], resources);
+    const linux = (record.config.linux ??= {});
+    linux.resources = { ...linux.resources, ...resources };
+    store.write(record);
+  } finally {
+    lock.release();
+  }
+}
