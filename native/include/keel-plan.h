@@ -27,7 +27,7 @@ enum keel_op_code {
 
 	/* Container phase: run by the container's init process. */
 	OP_PREPARE_ROOTFS = 10, /* ints: propagation flags for "/"   strs: rootfs host path */
-	OP_MOUNT = 11,       /* ints: flags, propagation, bind-remount flags, create-as
+	OP_MOUNT = 11,       /* ints: flags, propagation, bind-remount flags, create-as, copy-up (0/1)
 	                      * strs: source, destination (in root), fstype, data */
 	OP_MKNOD = 12,       /* ints: mode (type|perm), major, minor, uid, gid   strs: path */
 	OP_SYMLINK = 13,     /* strs: target, link path (in root) */

@@ -42,6 +42,9 @@ int open_in_root(struct init_ctx *ctx, const char *path, int create_as, bool cre
 int open_parent_in_root(struct init_ctx *ctx, const char *path, const char **name);
 void fd_path(int fd, char *buf, size_t len);
 
+/* copyup.c: copies a directory tree between two open directories (tmpcopyup) */
+int copy_tree(int src_dir, int dst_dir);
+
 /* Op handlers: return 0, or -1 with errno set (and ctx->detail filled when errno is not enough). */
 typedef int (*op_handler)(struct init_ctx *ctx, const struct op *op);
 int op_setns(struct init_ctx *, const struct op *);

@@ -70,12 +70,32 @@ int op_mount(struct init_ctx *ctx, const struct op *op)
 	if (fd < 0)
 		return -1;
 	fd_path(fd, target, sizeof(target));
+	/* tmpcopyup: keep a handle on what the mount will hide, to fill the new tmpfs from it. */
+	int below = op_int(op, 4) ? openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	int rc = (flags & MS_BIND) ? mount(source, target, NULL, flags & (MS_BIND | MS_REC), NULL)
 				   : mount(source, target, fstype, flags, data);
 	int saved = errno;
 	close(fd);
-	if (rc < 0)
+	if (rc < 0) {
+		if (below >= 0)
+			close(below);
 		return errno = saved, -1;
+	}
+	if (below >= 0) {
+		int above = open_in_root(ctx, dest, CREATE_DIR, false);
+		int top = above < 0 ? -1 : openat(above, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		rc = top < 0 ? -1 : copy_tree(below, top);
+		saved = errno;
+		close(below);
+		if (above >= 0)
+			close(above);
+		if (top >= 0)
+			close(top);
+		if (rc < 0) {
+			snprintf(ctx->detail, sizeof(ctx->detail), "copying what was under the tmpfs (tmpcopyup) failed");
+			return errno = saved, -1;
+		}
+	}
 	/* Bind mounts take their flags only from a remount of the new mount. */
 	if (remount && remount_in_root(ctx, dest, remount) < 0)
 		return -1;

@@ -63,7 +63,7 @@ export const PROPAGATION_OPTIONS: Record<string, number> = {
 
 /** Every mount option keel carries out, for `keel features`. */
 export function knownMountOptions(): string[] {
-  return [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS)].sort();
+  return [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS), 'tmpcopyup'].sort();
 }
 
 export interface ParsedMountOptions {
@@ -73,17 +73,19 @@ export interface ParsedMountOptions {
   data: string[];
   /** Options keel recognises but does not carry out yet (reported, not silently dropped). */
   unsupported: string[];
+  /** tmpcopyup (runc's): a new tmpfs starts with the contents of the directory it covers. */
+  copyUp: boolean;
 }
 
-// tmpcopyup (runc's: fill a new tmpfs with what the image had there; podman --read-only asks for it)
-// would otherwise reach tmpfs as data and fail as an unexplained EINVAL.
-const UNSUPPORTED = new Set(['tmpcopyup', 'idmap', 'ridmap', 'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnoatime', 'ratime', 'rrelatime', 'rnorelatime', 'rstrictatime', 'rnostrictatime', 'rnodiratime', 'rdiratime', 'rnosymfollow', 'rsymfollow', 'nosymfollow', 'symfollow']);
+const UNSUPPORTED = new Set(['idmap', 'ridmap', 'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnoatime', 'ratime', 'rrelatime', 'rnorelatime', 'rstrictatime', 'rnostrictatime', 'rnodiratime', 'rdiratime', 'rnosymfollow', 'rsymfollow', 'nosymfollow', 'symfollow']);
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
-  const parsed: ParsedMountOptions = { flags: 0, propagation: 0, data: [], unsupported: [] };
+  const parsed: ParsedMountOptions = { flags: 0, propagation: 0, data: [], unsupported: [], copyUp: false };
   for (const option of options) {
     const flag = FLAG_OPTIONS[option];
-    if (flag) {
+    if (option === 'tmpcopyup') {
+      parsed.copyUp = true;
+    } else if (flag) {
       parsed.flags = (parsed.flags | flag[0]) & ~flag[1];
     } else if (option in PROPAGATION_OPTIONS) {
       parsed.propagation |= PROPAGATION_OPTIONS[option]!;

@@ -45,6 +45,7 @@ export function planMount(mount: Mount, index: number, ctx: MountContext): PlanO
         remountFlags: 0,
         createAs: CreateAs.DIR,
         options: mount.options ?? [],
+        copyUp: opts.copyUp && mount.type === 'tmpfs',
       }),
     ];
   }

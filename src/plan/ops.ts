@@ -103,13 +103,14 @@ export const ops = {
     remountFlags: number;
     createAs: number;
     options: string[];
+    copyUp?: boolean;
   }) =>
     op(
       OpCode.MOUNT,
       'mount',
       `mount ${m.type || 'bind'} ${q(m.source)} on ${q(m.destination)}${m.options.length ? ` (${m.options.join(',')})` : ''}`,
       { source: m.source, destination: m.destination, type: m.type, options: m.options, data: m.data },
-      [m.flags, m.propagation, m.remountFlags, m.createAs],
+      [m.flags, m.propagation, m.remountFlags, m.createAs, m.copyUp ? 1 : 0],
       [m.source, m.destination, m.type, m.data],
     ),
 

@@ -132,4 +132,12 @@ describe('keel run', () => {
     });
     expect(r.stdout).toBe('found\n');
   });
+
+  it('tmpcopyup fills a tmpfs with what the directory held, and a read-only root stays read-only', () => {
+    const r = runIn(['sh', '-c', 'grep -c " /etc tmpfs" /proc/self/mounts; cat /etc/passwd | head -1; ls -l /etc/passwd | cut -c1-10; touch /etc/new && echo writable; touch /x 2>&1 | grep -c Read-only'], (s) => {
+      s.root!.readonly = true;
+      s.mounts!.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'tmpcopyup'] });
+    });
+    expect(r.stdout).toBe('1\nroot:x:0:0:root:/root:/bin/sh\n-rw-r--r--\nwritable\n1\n');
+  });
 });

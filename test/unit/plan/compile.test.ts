@@ -89,7 +89,7 @@ describe('compilePlan', () => {
     ).ops.filter((o) => o.code === OpCode.MOUNT);
     const [data, file, tmp] = plan;
     expect(data!.strs.slice(0, 2)).toEqual(['/b/host-dir', '/data']);
-    expect(data!.ints).toEqual([BigInt(MS.BIND | MS.REC), BigInt(MS.PRIVATE | MS.REC), BigInt(MS.RDONLY | MS.NOSUID), 0n]);
+    expect(data!.ints).toEqual([BigInt(MS.BIND | MS.REC), BigInt(MS.PRIVATE | MS.REC), BigInt(MS.RDONLY | MS.NOSUID), 0n, 0n]);
     expect(file!.ints[3]).toBe(1n); // created as a file
     expect(tmp!.strs).toEqual(['tmpfs', '/tmp', 'tmpfs', 'mode=1777,size=10m']);
     expect(tmp!.ints[0]).toBe(BigInt(MS.NOSUID | MS.NODEV));
@@ -102,10 +102,10 @@ describe('compilePlan', () => {
     );
   });
 
-  it('refuses tmpcopyup by name rather than passing it to tmpfs as data', () => {
-    expect(() => compilePlan(input((s) => (s.mounts = [{ destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'tmpcopyup'] }])))).toThrow(
-      'config.json: /mounts/0/options: keel does not support "tmpcopyup" yet',
-    );
+  it('turns tmpcopyup into the copy-up field of a tmpfs mount, not filesystem data', () => {
+    const [tmp] = compilePlan(input((s) => (s.mounts = [{ destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'tmpcopyup'] }]))).ops.filter((o) => o.name === 'mount');
+    expect(tmp!.ints[4]).toBe(1n);
+    expect(tmp!.strs[3]).toBe('');
   });
 
   it('lays out cgroup v1 hierarchies on a hybrid host and a single cgroup2 mount on v2', () => {
