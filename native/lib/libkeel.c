@@ -85,8 +85,9 @@ static int spawn_child(void *arg)
 	for (int i = 0; i < a->nfds; i++)
 		if (syscall(SYS_dup3, SPAWN_SCRATCH_FD + i, a->base + i, 0) < 0)
 			goto fail;
-	/* Node marks its stdio close-on-exec; the container must inherit it. */
-	for (int fd = 0; fd < 3; fd++)
+	/* Node marks every fd it inherited close-on-exec; the container must inherit its stdio and
+	 * the --preserve-fds ones (3 up to base). */
+	for (int fd = 0; fd < a->base; fd++)
 		syscall(SYS_fcntl, fd, F_SETFD, 0);
 	sigset_t none;
 	sigemptyset(&none);

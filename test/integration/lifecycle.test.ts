@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { makeBundle, type Bundle } from '../helpers/bundle.js';
 import { eventually, mountsMentioning, processesMentioning } from '../helpers/host.js';
-import { KeelRoot, requireRootAndBuild } from '../helpers/keel.js';
+import { KEEL as KEEL_BIN, KeelRoot, requireRootAndBuild } from '../helpers/keel.js';
 
 let keel: KeelRoot;
 let bundle: Bundle;
@@ -132,6 +132,27 @@ describe('container lifecycle', () => {
       expect(await eventually(() => out.includes('ready'))).toBe(true);
       keel.ok(['kill', id, 'KILL']);
       expect(await new Promise<number | null>((r) => child.on('exit', r))).toBe(137);
+    } finally {
+      b.remove();
+    }
+  });
+
+  it('--preserve-fds hands the container fds 3 and up, and nothing above them', async () => {
+    const b = makeBundle((s) => (s.process!.args = ['sh', '-c', 'cat <&3; ls /proc/self/fd | sort -n | tr "\\n" " "']));
+    try {
+      const { spawn } = await import('node:child_process');
+      const { openSync, writeFileSync } = await import('node:fs');
+      const data = join(b.dir, 'fd3.txt');
+      writeFileSync(data, 'from fd 3\n');
+      const child = spawn(KEEL_BIN, ['--root', keel.root, 'run', '--preserve-fds', '1', '--bundle', b.dir, 'fds'], {
+        env: { PATH: process.env.PATH },
+        stdio: ['ignore', 'pipe', 'inherit', openSync(data, 'r'), openSync('/dev/null', 'r')],
+      });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      expect(await new Promise((r) => child.on('exit', r))).toBe(0);
+      // fd 3 is the preserved file; fd 4 (not preserved) is closed; ls's own directory fd comes next.
+      expect(out).toMatch(/^from fd 3\n0 1 2 3 4 $/);
     } finally {
       b.remove();
     }
