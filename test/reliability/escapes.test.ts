@@ -5,11 +5,14 @@
  * CAP_SYS_ADMIN granted, to show that the test sees an escape when there is one.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { makeBundle, type Bundle } from '../helpers/bundle.js';
-import { KeelRoot, requireRootAndBuild } from '../helpers/keel.js';
+import { eventually } from '../helpers/host.js';
+import { KEEL, KeelRoot, requireRootAndBuild } from '../helpers/keel.js';
 
 let keel: KeelRoot;
 const bundles: Bundle[] = [];
@@ -146,3 +149,57 @@ echo "sees_it=$(cat /proc/${pid}/cmdline | tr '\\0' ' ')"
   });
 });
 
+
+/**
+ * CVE-2019-5736's shape: a container process watches for the runtime's process joining it during
+ * `exec` and tries to reach the runtime's binary through /proc/<pid>/exe. The joining process is
+ * keel-init from a sealed memfd, non-dumpable until it runs the container's program, so the
+ * watcher must never see a host path there, never open one for writing, and the host's keel and
+ * node files must stay as they were.
+ */
+describe('keel exec through /proc/<pid>/exe', () => {
+  const WATCHER = `
+seen=/tmp/seen; : > $seen
+while [ ! -e /tmp/stop ]; do
+  for d in /proc/[0-9]*; do
+    p=\${d#/proc/}
+    [ "$p" = "$$" ] && continue
+    [ -e /tmp/known.$p ] && continue
+    : > /tmp/known.$p
+    exe=$(readlink $d/exe 2>/dev/null) || exe=unreadable
+    if sh -c "exec 3<>$d/exe" 2>/dev/null; then w=opened; else w=refused; fi
+    echo "$p $exe $w" >> $seen
+  done
+done
+`;
+
+  it('a watcher in the container never reaches keel, node or keel-init while processes join', async () => {
+    const bundle = makeBundle((s) => (s.process!.args = ['sh', '-c', WATCHER]));
+    bundles.push(bundle);
+    const id = `${ID_TAG}exec-watch`;
+    const fingerprint = () => [KEEL, process.execPath].map((f) => `${f} ${statSync(f).mtimeMs} ${createHash('sha256').update(readFileSync(f)).digest('hex')}`);
+    const before = fingerprint();
+    keel.ok(['run', '--detach', '--bundle', bundle.dir, id]);
+    const seenFile = join(bundle.rootfs, 'tmp/seen');
+    expect(await eventually(() => existsSync(seenFile))).toBe(true);
+    const EXECS = 15;
+    for (let i = 0; i < EXECS; i++) {
+      expect(keel.run(['exec', id, 'sleep', '0.2'])).toMatchObject({ code: 0, stderr: '' });
+      await new Promise((r) => setImmediate(r));
+    }
+    writeFileSync(join(bundle.rootfs, 'tmp/stop'), '');
+    keel.ok(['delete', '--force', id]);
+
+    const seen = readFileSync(seenFile, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' '));
+    const kinds = new Map<string, number>();
+    for (const [, exe, w] of seen) kinds.set(`${exe} ${w}`, (kinds.get(`${exe} ${w}`) ?? 0) + 1);
+    console.log(`exec watch: ${EXECS} execs; processes seen: ${[...kinds].map(([k, v]) => `${k} x${v}`).join(', ')}`);
+    // The control: the watcher did see the exec'd processes (each runs busybox's sleep for 0.2 s);
+    // "unreadable" ones were caught while still joining (non-dumpable keel-init).
+    expect(seen.filter(([, exe]) => exe === '/bin/busybox').length).toBeGreaterThanOrEqual(EXECS / 2);
+    const hostPaths = seen.filter(([, exe]) => exe !== '/bin/busybox' && exe !== 'unreadable' && !exe!.startsWith('/memfd:keel-init'));
+    expect(hostPaths).toEqual([]);
+    expect(seen.filter(([, , w]) => w === 'opened')).toEqual([]);
+    expect(fingerprint()).toEqual(before);
+  }, 120_000);
+});

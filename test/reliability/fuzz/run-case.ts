@@ -4,7 +4,7 @@
  * bundle is touched (the canary directory keeps its content, mtimes and entries; no file named
  * like MARK appears in the host's /, /etc, /dev or /tmp); nothing is left behind.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -139,6 +139,35 @@ function judgeJsonLog(logPath: string, stderr: string): string[] {
   return [];
 }
 
+interface Bounded {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+}
+
+/**
+ * Runs a command to its end, killed after RUN_TIMEOUT_MS. Asynchronous on purpose: a fuzz run
+ * lasts minutes, and a test worker blocked in spawnSync that long misses the runner's RPC deadline.
+ */
+function runBounded(cmd: string, args: string[], opts: { cwd: string; stdio: ['ignore', 'ignore', number] }): Promise<Bounded> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: CLEAN_ENV, cwd: opts.cwd, stdio: opts.stdio });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, RUN_TIMEOUT_MS);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('exit', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, timedOut });
+    });
+  });
+}
+
 /** Runs one case; returns what went wrong (nothing, when keel kept its promises). */
 export async function runCase(c: FuzzCase, ctx: CaseContext, n: number): Promise<string[]> {
   const bundle = makeBundle();
@@ -161,14 +190,14 @@ export async function runCase(c: FuzzCase, ctx: CaseContext, n: number): Promise
     const logPath = join(bundle.dir, '.log.json');
     const argv = [KEEL, '--root', ctx.keel.root, '--log', logPath, '--log-format', 'json', 'run', '--bundle', bundle.dir, id];
     const [cmd, ...args] = c.isolate ? ['unshare', '-m', '--propagation', 'private', ...argv] : argv;
-    const r = spawnSync(cmd!, args, { env: CLEAN_ENV, cwd: bundle.dir, timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', 'ignore', errFd] });
+    const r = await runBounded(cmd!, args, { cwd: bundle.dir, stdio: ['ignore', 'ignore', errFd] });
     closeSync(errFd);
     const stderr = readFileSync(errPath, 'utf8');
     rmSync(errPath);
     const outcome = r.status === 1 ? `refused at ${/plan|config\.json/.test(stderr) ? 'load' : 'setup'}` : `exit ${r.status ?? r.signal}`;
     ctx.outcomes?.set(outcome, (ctx.outcomes.get(outcome) ?? 0) + 1);
     if (process.env.KEEL_FUZZ_LOG) appendFileSync(process.env.KEEL_FUZZ_LOG, `${n}\t${outcome}\t${c.mutations.join(' | ')}\t${stderr.trim()}\n`);
-    problems.push(...judgeOutput(c, r.status, r.signal, stderr, (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT'));
+    problems.push(...judgeOutput(c, r.status, r.signal, stderr, r.timedOut));
     // An id that yargs takes for flags ("-rf") or misses ("") fails before logging is set up;
     // that usage error reaches stderr only (left to the CLI, see the lane's README).
     const usageError = c.id !== undefined && (c.id === '' || c.id.startsWith('-'));
