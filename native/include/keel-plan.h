@@ -56,6 +56,9 @@ enum keel_op_code {
 	OP_NOT_DUMPABLE = 36, /* before joining a container: nothing in it may reach us via /proc */
 	OP_CONSOLE = 37,     /* ints: console socket fd, rows, cols; after OP_SETSID */
 	OP_RUN_HOOK = 38,    /* ints: argc, envc, timeout (s)   strs: path, argv..., env..., state JSON */
+	OP_SCHEDULER = 39,   /* ints: policy, flags, nice, priority, runtime, deadline, period (sched_setattr) */
+	OP_IOPRIO = 40,      /* ints: ioprio value (class << 13 | level) */
+	OP_PERSONALITY = 41, /* ints: persona */
 	OP_MAX
 };
 

@@ -112,6 +112,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
     preserveFds: opts.preserveFds,
     consoleFd: proc.terminal ? 3 + opts.preserveFds + 1 : undefined,
     seccomp: record.config.linux?.seccomp,
+    personality: record.config.linux?.personality,
   });
   for (const warning of plan.warnings) log().warn(warning);
 

@@ -5,7 +5,7 @@
  * last: until then the /proc paths are resolved on the host), forks so that the PID namespace
  * applies, and takes on the process attributes exactly as create gives them.
  */
-import type { LinuxNamespaceType, LinuxSeccomp, Process } from '../spec/types.js';
+import type { LinuxNamespaceType, LinuxPersonality, LinuxSeccomp, Process } from '../spec/types.js';
 import type { HostFacts, Plan } from './compile.js';
 import { planProcessOps } from './compile.js';
 import { cloneFlags } from './namespaces.js';
@@ -25,6 +25,8 @@ export interface ExecInput {
   consoleFd?: number;
   /** The container's seccomp filter, which an exec'd process gets too. */
   seccomp?: LinuxSeccomp;
+  /** The container's linux.personality, which an exec'd process takes too. */
+  personality?: LinuxPersonality;
   report?: ReportProblem;
 }
 
@@ -46,6 +48,7 @@ export function compileExecPlan(input: ExecInput): Pick<Plan, 'ops' | 'warnings'
       consoleFd: input.consoleFd,
       preserveFds: input.preserveFds,
       seccomp: input.seccomp,
+      personality: input.personality,
     }),
   );
   return { ops: plan, warnings, notes };

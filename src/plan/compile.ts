@@ -5,7 +5,7 @@
  */
 import { hookState, hookTimeout } from '../hooks/run.js';
 import { compileSeccomp } from '../seccomp/compile.js';
-import type { LinuxSeccomp, Spec } from '../spec/types.js';
+import type { LinuxPersonality, LinuxSeccomp, Spec } from '../spec/types.js';
 import type { CgroupLayout } from '../cgroups/layout.js';
 import { compileCapabilities } from './capabilities.js';
 import { planDevices } from './devices.js';
@@ -15,6 +15,7 @@ import { cloneFlags, planNamespaces, type NamespacePlan } from './namespaces.js'
 import { ops, SyncTag, type PlanOp } from './ops.js';
 import { throwProblem, type ReportProblem } from './problems.js';
 import { compileRlimits } from './rlimits.js';
+import { compileIoPriority, compilePersonality, compileScheduler } from './sched.js';
 import { checkSysctl } from './sysctl.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -169,6 +170,7 @@ function planProcess(input: CompileInput, warnings: string[], notes: string[]): 
     consoleFd: input.consoleFd,
     preserveFds: input.preserveFds,
     seccomp: input.spec.linux?.seccomp,
+    personality: input.spec.linux?.personality,
   });
   // startContainer hooks run in the container once it is started, before the user's program.
   const started = hookState(input.spec, input.id, input.bundle, 'running');
@@ -188,6 +190,8 @@ export interface ProcessPlanOptions {
   consoleFd?: number;
   preserveFds: number;
   seccomp?: LinuxSeccomp;
+  /** linux.personality: the container's, which a process joining it takes too. */
+  personality?: LinuxPersonality;
 }
 
 /**
@@ -202,6 +206,14 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
     plan.push(ops.writeFile('/proc/self/oom_score_adj', String(proc.oomScoreAdj), 'oomScoreAdj'));
   }
   for (const rl of compileRlimits(proc.rlimits, opts.rlimitCeiling, opts.report)) plan.push(ops.setrlimit(rl.name, rl.resource, rl.soft, rl.hard));
+  // Scheduling and I/O class while keel-init still has CAP_SYS_NICE (realtime classes need it),
+  // before a filter without no_new_privs starts governing the setup.
+  const sched = proc.scheduler && compileScheduler(proc.scheduler, opts.report);
+  if (sched) plan.push(ops.scheduler(proc.scheduler!.policy, sched));
+  const ioprio = proc.ioPriority && compileIoPriority(proc.ioPriority, opts.report);
+  if (ioprio !== undefined) plan.push(ops.ioPriority(proc.ioPriority!.class, proc.ioPriority!.priority, ioprio));
+  const persona = opts.personality && compilePersonality(opts.personality, opts.report, opts.warnings);
+  if (persona !== undefined) plan.push(ops.personality(opts.personality!.domain, persona));
   // A new session: the container's init leads its own, and a terminal needs one to be controlling.
   if (opts.fifoFd !== undefined || opts.consoleFd !== undefined) plan.push(ops.setsid());
   if (opts.consoleFd !== undefined) plan.push(ops.console(opts.consoleFd, proc.consoleSize?.height ?? 0, proc.consoleSize?.width ?? 0));

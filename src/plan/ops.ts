@@ -38,6 +38,9 @@ export const OpCode = {
   NOT_DUMPABLE: 36,
   CONSOLE: 37,
   RUN_HOOK: 38,
+  SCHEDULER: 39,
+  IOPRIO: 40,
+  PERSONALITY: 41,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
@@ -183,6 +186,21 @@ export const ops = {
     const env = hook.env ?? [];
     return op(OpCode.RUN_HOOK, 'hook', `run ${kind} hook ${index} ${q(hook.path)} inside the container`, { kind, path: hook.path, args, env, timeout: hook.timeout }, [args.length, env.length, hook.timeout], [hook.path, ...args, ...env, state]);
   },
+
+  scheduler: (policyName: string, s: { policy: number; flags: number; nice: number; priority: number; runtime: bigint; deadline: bigint; period: bigint }) =>
+    op(
+      OpCode.SCHEDULER,
+      'scheduler',
+      `set the scheduling policy to ${policyName} (nice ${s.nice}, priority ${s.priority}${s.runtime ? `, runtime ${s.runtime} ns, deadline ${s.deadline} ns, period ${s.period} ns` : ''})`,
+      { policy: policyName, nice: s.nice, priority: s.priority, flags: s.flags, runtime: String(s.runtime), deadline: String(s.deadline), period: String(s.period) },
+      [s.policy, s.flags, s.nice, s.priority, s.runtime, s.deadline, s.period],
+    ),
+
+  ioPriority: (className: string, priority: number, value: number) =>
+    op(OpCode.IOPRIO, 'io-priority', `set the I/O priority to ${className} level ${priority}`, { class: className, priority }, [value]),
+
+  personality: (domainName: string, value: number) =>
+    op(OpCode.PERSONALITY, 'personality', `set the personality to ${domainName}`, { domain: domainName }, [value]),
 
   notDumpable: () => op(OpCode.NOT_DUMPABLE, 'not-dumpable', 'make the process non-dumpable, so nothing in the container can reach it through /proc', {}),
 
