@@ -8,6 +8,7 @@
 import type { LinuxNamespaceType, LinuxPersonality, LinuxSeccomp, Process } from '../spec/types.js';
 import type { HostFacts, Plan } from './compile.js';
 import { planProcessOps } from './compile.js';
+import type { LsmFacts } from './lsm.js';
 import { cloneFlags } from './namespaces.js';
 import { ops, SyncTag, type PlanOp } from './ops.js';
 import { throwProblem, type ReportProblem } from './problems.js';
@@ -27,6 +28,8 @@ export interface ExecInput {
   seccomp?: LinuxSeccomp;
   /** The container's linux.personality, which an exec'd process takes too. */
   personality?: LinuxPersonality;
+  /** The security modules the host runs, for the process's AppArmor profile or SELinux label. */
+  lsm?: LsmFacts;
   report?: ReportProblem;
 }
 
@@ -49,6 +52,7 @@ export function compileExecPlan(input: ExecInput): Pick<Plan, 'ops' | 'warnings'
       preserveFds: input.preserveFds,
       seccomp: input.seccomp,
       personality: input.personality,
+      lsm: input.lsm,
     }),
   );
   return { ops: plan, warnings, notes };

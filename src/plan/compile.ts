@@ -15,6 +15,7 @@ import { cloneFlags, planNamespaces, type NamespacePlan } from './namespaces.js'
 import { ops, SyncTag, type PlanOp } from './ops.js';
 import { throwProblem, type ReportProblem } from './problems.js';
 import { compileRlimits } from './rlimits.js';
+import { NO_LSM, planExecLabels, planMountLabel, type LsmFacts } from './lsm.js';
 import { compileIoPriority, compilePersonality, compileScheduler } from './sched.js';
 import { checkSysctl } from './sysctl.js';
 
@@ -27,6 +28,8 @@ export interface HostFacts {
   kindOf(path: string): 'file' | 'dir' | undefined;
   /** The highest hard rlimit keel can grant, where it cannot raise its own (no CAP_SYS_RESOURCE). */
   rlimitCeiling(name: string): bigint | undefined;
+  /** The security modules the host runs; none when absent. */
+  lsm?: LsmFacts;
 }
 
 export interface CompileInput {
@@ -123,7 +126,8 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]):
   const prepareFlags = MS.SLAVE | MS.REC;
   const plan: PlanOp[] = [ops.prepareRootfs(rootfs, prepareFlags, propagationName(prepareFlags))];
 
-  const ctx = { bundle: input.bundle, cgroups: host.cgroups, cgroupPath: input.cgroupPath, cgroupNamespace: ns.has('cgroup'), kindOf: host.kindOf, report };
+  const tmpfsContext = planMountLabel(linux.mountLabel, host.lsm ?? NO_LSM, report);
+  const ctx = { bundle: input.bundle, cgroups: host.cgroups, cgroupPath: input.cgroupPath, cgroupNamespace: ns.has('cgroup'), kindOf: host.kindOf, report, tmpfsContext };
   mounts.forEach((m, i) => plan.push(...planMount(m, i, ctx)));
 
   const devIsBound = mounts.some((m) => containerPath(m.destination) === '/dev' && (m.type === 'bind' || m.options?.some((o) => o === 'bind' || o === 'rbind')));
@@ -171,6 +175,7 @@ function planProcess(input: CompileInput, warnings: string[], notes: string[]): 
     preserveFds: input.preserveFds,
     seccomp: input.spec.linux?.seccomp,
     personality: input.spec.linux?.personality,
+    lsm: input.host.lsm,
   });
   // startContainer hooks run in the container once it is started, before the user's program.
   const started = hookState(input.spec, input.id, input.bundle, 'running');
@@ -192,6 +197,8 @@ export interface ProcessPlanOptions {
   seccomp?: LinuxSeccomp;
   /** linux.personality: the container's, which a process joining it takes too. */
   personality?: LinuxPersonality;
+  /** The security modules the host runs, for process.apparmorProfile and process.selinuxLabel. */
+  lsm?: LsmFacts;
 }
 
 /**
@@ -263,6 +270,8 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   const args = proc.args ?? [];
   plan.push(ops.resolveExec(args[0]!, envValue(env, 'PATH') ?? DEFAULT_PATH));
   if (opts.fifoFd !== undefined) plan.push(ops.waitStart(opts.fifoFd));
+  // Labels take effect at execve: the program starts confined, keel's setup did not have to be.
+  for (const w of planExecLabels(proc, opts.lsm ?? NO_LSM, opts.report)) plan.push(ops.writeFile(w.path, w.content, w.why));
   if (proc.noNewPrivileges) plan.push(ops.noNewPrivs());
   if (seccompOp && proc.noNewPrivileges) plan.push(seccompOp);
   plan.push(ops.exec(args, env, 3 + opts.preserveFds));
