@@ -15,6 +15,7 @@ import { KeelError, fsError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
 import { readLsmFacts } from '../host/lsm.js';
+import { containerProcessState, sendToAgent } from '../seccomp/agent.js';
 import { InitSession } from './init-session.js';
 import { exitCodeOf, waitForegroundProcess } from './run.js';
 
@@ -136,6 +137,8 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
         if (tag !== SyncTag.CGROUP) throw new KeelError(`keel-init waited at an unexpected sync point (${tag})`);
         for (const dir of record.cgroupPaths ?? []) writeFileSync(join(dir, 'cgroup.procs'), String(waiting));
       },
+      // The exec'd process gets the container's filter, and the agent a fd for it (as with runc).
+      onSeccompFd: (fd, waiting) => sendToAgent(record.config.linux?.seccomp, fd, containerProcessState(record.config, record.id, record.bundle, 'running', record.pid!, waiting)),
     });
   } catch (err) {
     session.abort();

@@ -231,7 +231,7 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   const filter = opts.seccomp ? compileSeccomp(opts.seccomp) : undefined;
   if (filter?.unknownSyscalls.length) opts.notes.push(`seccomp: syscalls unknown on these architectures, skipped: ${filter.unknownSyscalls.join(', ')}`);
   if (filter?.unknownArchitectures.length) opts.warnings.push(`seccomp: no syscall table for ${filter.unknownArchitectures.join(', ')}: processes of those architectures are killed`);
-  const seccompOp = filter && ops.seccomp(filter.program, filter.flags, filter.summary);
+  const seccompOp = filter && ops.seccomp(filter.program, filter.flags, filter.summary, filter.notifies);
   if (seccompOp && !proc.noNewPrivileges) plan.push(seccompOp);
 
   // Without process.capabilities every set is empty: the process gets no capability it was not
@@ -269,11 +269,15 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   const env = withHome(proc.env ?? []);
   const args = proc.args ?? [];
   plan.push(ops.resolveExec(args[0]!, envValue(env, 'PATH') ?? DEFAULT_PATH));
+  // A filter that notifies a seccomp agent is installed before `start` is awaited, while keel
+  // (create) is still there to pass the notify fd on, as runc does; it then governs the wait too.
+  const early = filter?.notifies === true;
+  if (early && proc.noNewPrivileges) plan.push(ops.noNewPrivs(), seccompOp!);
   if (opts.fifoFd !== undefined) plan.push(ops.waitStart(opts.fifoFd));
   // Labels take effect at execve: the program starts confined, keel's setup did not have to be.
   for (const w of planExecLabels(proc, opts.lsm ?? NO_LSM, opts.report)) plan.push(ops.writeFile(w.path, w.content, w.why));
-  if (proc.noNewPrivileges) plan.push(ops.noNewPrivs());
-  if (seccompOp && proc.noNewPrivileges) plan.push(seccompOp);
+  if (!early && proc.noNewPrivileges) plan.push(ops.noNewPrivs());
+  if (!early && seccompOp && proc.noNewPrivileges) plan.push(seccompOp);
   plan.push(ops.exec(args, env, 3 + opts.preserveFds));
   return plan;
 }

@@ -49,6 +49,7 @@ export const SyncTag = {
   ID_MAPS: 2,
   CREATE_RUNTIME_HOOKS: 3,
   CREATE_CONTAINER_HOOKS: 4,
+  SECCOMP_LISTENER: 5,
 } as const;
 export type SyncTag = (typeof SyncTag)[keyof typeof SyncTag];
 
@@ -204,8 +205,15 @@ export const ops = {
 
   notDumpable: () => op(OpCode.NOT_DUMPABLE, 'not-dumpable', 'make the process non-dumpable, so nothing in the container can reach it through /proc', {}),
 
-  seccomp: (program: Uint8Array, flags: number, summary: string) =>
-    op(OpCode.SECCOMP, 'seccomp', `install the seccomp filter (${summary})`, { instructions: program.length / 8, flags }, [flags], [program]),
+  seccomp: (program: Uint8Array, flags: number, summary: string, listener: boolean) =>
+    op(
+      OpCode.SECCOMP,
+      'seccomp',
+      `install the seccomp filter (${summary})${listener ? ' and hand its notify fd to keel for the seccomp agent' : ''}`,
+      { instructions: program.length / 8, flags, listener },
+      [flags, listener ? 1 : 0],
+      [program],
+    ),
 
   resolveExec: (argv0: string, searchPath: string) =>
     op(OpCode.RESOLVE_EXEC, 'resolve-exec', `find the executable ${q(argv0)}`, { argv0, path: searchPath }, [], [argv0, searchPath]),

@@ -17,6 +17,7 @@ const RET = {
   KILL_THREAD: 0x00000000,
   TRAP: 0x00030000,
   ERRNO: 0x00050000,
+  USER_NOTIF: 0x7fc00000,
   TRACE: 0x7ff00000,
   LOG: 0x7ffc0000,
   ALLOW: 0x7fff0000,
@@ -25,7 +26,17 @@ const RET = {
 const EPERM = 1;
 
 /** libseccomp's precedence, most restrictive first. */
-const PRECEDENCE = ['SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE', 'SCMP_ACT_LOG', 'SCMP_ACT_ALLOW'];
+const PRECEDENCE = ['SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO', 'SCMP_ACT_NOTIFY', 'SCMP_ACT_TRACE', 'SCMP_ACT_LOG', 'SCMP_ACT_ALLOW'];
+
+/** SECCOMP_FILTER_FLAG_NEW_LISTENER: seccomp(2) returns the notify fd the agent answers on. */
+export const FLAG_NEW_LISTENER = 8;
+const FLAG_TSYNC_ESRCH = 16;
+
+/**
+ * What keel-init calls between installing a filter with SCMP_ACT_NOTIFY and handing the notify fd
+ * to keel: notified there, they would wait for an agent that has no fd yet.
+ */
+const NEEDED_BEFORE_HANDOFF = ['sendto', 'sendmsg', 'recvfrom', 'recvmsg', 'close'];
 
 const AUDIT_ARCH = { x86_64: 0xc000003e, x86: 0x40000003 } as const;
 const X32_SYSCALL_BIT = 0x40000000;
@@ -53,6 +64,8 @@ export interface CompiledSeccomp {
   unknownSyscalls: string[];
   /** Architectures keel has no syscall table for: their processes are killed by the filter. */
   unknownArchitectures: string[];
+  /** Some rule notifies a seccomp agent: the filter is installed with a listener, sent to listenerPath. */
+  notifies: boolean;
 }
 
 function actionValue(action: string, errnoRet: number | undefined, path: string): number {
@@ -73,7 +86,7 @@ function actionValue(action: string, errnoRet: number | undefined, path: string)
     case 'SCMP_ACT_ALLOW':
       return RET.ALLOW;
     case 'SCMP_ACT_NOTIFY':
-      throw new ConfigError(path, 'SCMP_ACT_NOTIFY (a seccomp agent) is not supported by this keel yet');
+      return RET.USER_NOTIF;
     default:
       throw new ConfigError(path, `unknown seccomp action "${action}"`);
   }
@@ -140,6 +153,17 @@ function ruleBlock(nr: number, args: readonly LinuxSeccompArg[], action: number)
 }
 
 export function compileSeccomp(seccomp: LinuxSeccomp): CompiledSeccomp {
+  if (seccomp.defaultAction === 'SCMP_ACT_NOTIFY') {
+    // As runc: every call, keel-init's own included, would wait for an agent that has no fd yet.
+    throw new ConfigError('/linux/seccomp/defaultAction', 'SCMP_ACT_NOTIFY cannot be the default action (notify chosen syscalls in /linux/seccomp/syscalls instead)');
+  }
+  const notifies = (seccomp.syscalls ?? []).some((r) => r.action === 'SCMP_ACT_NOTIFY');
+  (seccomp.syscalls ?? []).forEach((r, i) => {
+    if (r.action !== 'SCMP_ACT_NOTIFY') return;
+    if (!seccomp.listenerPath) throw new ConfigError('/linux/seccomp/listenerPath', `missing: syscalls/${i} uses SCMP_ACT_NOTIFY, which needs the path of the seccomp agent's socket`);
+    const blocked = r.names.filter((n) => NEEDED_BEFORE_HANDOFF.includes(n));
+    if (blocked.length) throw new ConfigError(`/linux/seccomp/syscalls/${i}/names`, `SCMP_ACT_NOTIFY cannot apply to ${blocked.join(', ')}: keel needs them to hand the notify fd to the agent`);
+  });
   const defaultAction = actionValue(seccomp.defaultAction, seccomp.defaultErrnoRet, '/linux/seccomp/defaultAction');
   const listed = seccomp.architectures?.length ? seccomp.architectures : ['SCMP_ARCH_X86_64'];
   const unknownArchitectures = listed.filter((a) => !ARCHES[a]);
@@ -152,6 +176,9 @@ export function compileSeccomp(seccomp: LinuxSeccomp): CompiledSeccomp {
     if (bit === undefined) throw new ConfigError('/linux/seccomp/flags', `unknown seccomp flag "${flag}" (known: ${Object.keys(FILTER_FLAGS).join(', ')})`);
     flags |= bit;
   }
+  if (notifies) flags |= FLAG_NEW_LISTENER;
+  // The kernel takes TSYNC with a listener only if told to report a failed sync as ESRCH.
+  if (notifies && flags & FILTER_FLAGS.SECCOMP_FILTER_FLAG_TSYNC!) flags |= FLAG_TSYNC_ESRCH;
 
   const rules = (seccomp.syscalls ?? [])
     .map((rule, i) => ({ rule, action: actionValue(rule.action, rule.errnoRet, `/linux/seccomp/syscalls/${i}/action`), rank: PRECEDENCE.indexOf(rule.action) }))
@@ -204,5 +231,6 @@ export function compileSeccomp(seccomp: LinuxSeccomp): CompiledSeccomp {
     summary: `default ${seccomp.defaultAction}, ${rules.length} rules, ${[...arches].join('+')}, ${program.length} instructions`,
     unknownSyscalls,
     unknownArchitectures,
+    notifies,
   };
 }

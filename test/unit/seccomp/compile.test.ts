@@ -103,4 +103,33 @@ describe('seccomp compiler', () => {
     expect(() => compileSeccomp({ defaultAction: 'SCMP_ACT_NOPE' as never })).toThrow('config.json: /linux/seccomp/defaultAction: unknown seccomp action "SCMP_ACT_NOPE"');
     expect(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_NOPE'] })).toThrow(/\/linux\/seccomp\/flags: unknown seccomp flag/);
   });
+
+  describe('SCMP_ACT_NOTIFY', () => {
+    const USER_NOTIF = 0x7fc00000;
+    const notify: LinuxSeccomp = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      listenerPath: '/run/agent.sock',
+      syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }, { names: ['mkdir'], action: 'SCMP_ACT_ALLOW' }, { names: ['getpid'], action: 'SCMP_ACT_NOTIFY' }, { names: ['getpid'], action: 'SCMP_ACT_ERRNO', errnoRet: 3 }],
+    };
+
+    it('returns USER_NOTIF and asks for a listener (SECCOMP_FILTER_FLAG_NEW_LISTENER)', () => {
+      const c = compileSeccomp(notify);
+      expect(c.notifies).toBe(true);
+      expect(c.flags & 8).toBe(8);
+      expect(run(c.program, { arch: X86_64, nr: nr('mkdir') })).toBe(USER_NOTIF);
+      // libseccomp's precedence: ERRNO over NOTIFY, NOTIFY over ALLOW
+      expect(run(c.program, { arch: X86_64, nr: nr('getpid') })).toBe(ERRNO(3));
+      expect(compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW' }).notifies).toBe(false);
+    });
+
+    it('adds TSYNC_ESRCH to TSYNC, the only way the kernel takes TSYNC with a listener', () => {
+      expect(compileSeccomp({ ...notify, flags: ['SECCOMP_FILTER_FLAG_TSYNC'] }).flags).toBe(1 | 8 | 16);
+    });
+
+    it('needs a listenerPath, is no default action, and spares what keel needs to hand the fd over', () => {
+      expect(() => compileSeccomp({ ...notify, listenerPath: undefined })).toThrow('config.json: /linux/seccomp/listenerPath: missing: syscalls/0 uses SCMP_ACT_NOTIFY');
+      expect(() => compileSeccomp({ ...notify, defaultAction: 'SCMP_ACT_NOTIFY' })).toThrow('/linux/seccomp/defaultAction: SCMP_ACT_NOTIFY cannot be the default action');
+      expect(() => compileSeccomp({ ...notify, syscalls: [{ names: ['read', 'sendmsg'], action: 'SCMP_ACT_NOTIFY' }] })).toThrow('/linux/seccomp/syscalls/0/names: SCMP_ACT_NOTIFY cannot apply to sendmsg');
+    });
+  });
 });
