@@ -38,7 +38,8 @@ const FLAG_TSYNC_ESRCH = 16;
  */
 const NEEDED_BEFORE_HANDOFF = ['sendto', 'sendmsg', 'recvfrom', 'recvmsg', 'close'];
 
-const AUDIT_ARCH = { x86_64: 0xc000003e, x86: 0x40000003 } as const;
+/** linux/audit.h: EM_* | __AUDIT_ARCH_64BIT (0x80000000) | __AUDIT_ARCH_LE (0x40000000). */
+const AUDIT_ARCH = { x86_64: 0xc000003e, x86: 0x40000003, aarch64: 0xc00000b7 } as const;
 const X32_SYSCALL_BIT = 0x40000000;
 
 /** OCI architecture names -> the tables keel has; x32 shares x86_64's audit arch. */
@@ -46,6 +47,7 @@ const ARCHES: Record<string, keyof typeof SYSCALLS> = {
   SCMP_ARCH_X86_64: 'x86_64',
   SCMP_ARCH_X86: 'x86',
   SCMP_ARCH_X32: 'x32',
+  SCMP_ARCH_AARCH64: 'aarch64',
 };
 
 export const FILTER_FLAGS: Record<string, number> = {
@@ -210,6 +212,7 @@ export function compileSeccomp(seccomp: LinuxSeccomp): CompiledSeccomp {
     sections.push({ arch: AUDIT_ARCH.x86_64, body: section([...tables], !arches.has('x32')) });
   }
   if (arches.has('x86')) sections.push({ arch: AUDIT_ARCH.x86, body: section(['x86'], false) });
+  if (arches.has('aarch64')) sections.push({ arch: AUDIT_ARCH.aarch64, body: section(['aarch64'], false) });
 
   // Dispatch: "jeq arch, next, skip 1; ja section" for each, then kill what no section takes.
   const program: Insn[] = [insn(BPF.LD_W_ABS, DATA.arch)];

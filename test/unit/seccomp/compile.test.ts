@@ -35,7 +35,7 @@ function run(program: Uint8Array, call: { arch: number; nr: number; args?: bigin
 const ALLOW = 0x7fff0000;
 const ERRNO = (e: number) => 0x00050000 | e;
 const KILL_PROCESS = 0x80000000;
-const nr = (name: string, table: 'x86_64' | 'x86' | 'x32' = 'x86_64') => SYSCALLS[table][name]!;
+const nr = (name: string, table: 'x86_64' | 'x86' | 'x32' | 'aarch64' = 'x86_64') => SYSCALLS[table][name]!;
 
 describe('seccomp compiler', () => {
   const profile: LinuxSeccomp = {
@@ -65,6 +65,30 @@ describe('seccomp compiler', () => {
     expect(run(program, { arch: X86_64, nr: nr('read', 'x32') })).toBe(KILL_PROCESS);
     const withX32 = compileSeccomp({ ...profile, architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X32'] }).program;
     expect(run(withX32, { arch: X86_64, nr: nr('read', 'x32') })).toBe(ALLOW);
+  });
+
+  it('has an aarch64 table from asm-generic/unistd.h, with the 64-bit names of the 32/64 pairs', () => {
+    // Spot checks against arm64's published numbers; the rest comes from the same header.
+    expect([nr('read', 'aarch64'), nr('openat', 'aarch64'), nr('fcntl', 'aarch64'), nr('newfstatat', 'aarch64'), nr('mmap', 'aarch64'), nr('clone3', 'aarch64')]).toEqual([63, 56, 25, 79, 222, 435]);
+    // aarch64 never had the old calls, nor the 32-bit variants
+    for (const gone of ['open', 'mkdir', 'fork', 'fcntl64', 'arch_specific_syscall']) expect(SYSCALLS.aarch64[gone]).toBeUndefined();
+  });
+
+  it('checks aarch64 calls with AUDIT_ARCH_AARCH64 and its own numbers when SCMP_ARCH_AARCH64 is listed', () => {
+    const both = compileSeccomp({ ...profile, architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_AARCH64'] });
+    expect(both.unknownArchitectures).toEqual([]);
+    expect(run(both.program, { arch: AARCH64, nr: nr('read', 'aarch64') })).toBe(ALLOW);
+    expect(run(both.program, { arch: AARCH64, nr: nr('uname', 'aarch64') })).toBe(KILL_PROCESS);
+    expect(run(both.program, { arch: AARCH64, nr: nr('mkdirat', 'aarch64') })).toBe(ERRNO(38)); // mkdir has no aarch64 number
+    expect(run(both.program, { arch: AARCH64, nr: nr('personality', 'aarch64'), args: [8n] })).toBe(ALLOW);
+    expect(run(both.program, { arch: AARCH64, nr: nr('personality', 'aarch64'), args: [0n] })).toBe(ERRNO(38));
+    // x86_64's numbers still mean x86_64's calls
+    expect(run(both.program, { arch: X86_64, nr: nr('uname') })).toBe(KILL_PROCESS);
+    expect(run(both.program, { arch: X86_64, nr: 63 })).toBe(KILL_PROCESS); // 63 is uname on x86_64
+    // an aarch64-only profile: x86_64 calls are killed
+    const arm = compileSeccomp({ ...profile, architectures: ['SCMP_ARCH_AARCH64'] });
+    expect(run(arm.program, { arch: X86_64, nr: nr('read') })).toBe(KILL_PROCESS);
+    expect(run(arm.program, { arch: AARCH64, nr: nr('write', 'aarch64') })).toBe(ALLOW);
   });
 
   it('skips syscall names no listed architecture knows, as runc does', () => {
