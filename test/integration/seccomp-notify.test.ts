@@ -91,6 +91,18 @@ describe('SCMP_ACT_NOTIFY with a seccomp agent', () => {
     }
   });
 
+  it('without no_new_privs too, where the filter is installed before capabilities are dropped', async () => {
+    const { socket, done } = await startAgent('nnp');
+    const b = bed.bundle((s) => {
+      s.process!.args = ['sh', '-c', 'mkdir /tmp/refused 2>/dev/null || echo refused; grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status'];
+      s.process!.noNewPrivileges = false;
+      s.linux!.seccomp = profile(socket);
+    });
+    const r = bed.keel.run(['run', '--bundle', b.dir, `notify-nnp-${process.pid}`]);
+    expect(r.stdout.replace(/\t/g, ' ')).toBe('refused\nNoNewPrivs: 0\nSeccomp: 2\n');
+    expect(await done).toMatch(/answered 1/);
+  });
+
   it('a listenerPath where no agent listens fails create, naming the field, and leaves nothing behind', () => {
     const b = bed.bundle((s) => {
       s.process!.args = ['true'];
