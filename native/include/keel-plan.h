@@ -47,7 +47,7 @@ enum keel_op_code {
 	OP_SET_USER = 27,    /* ints: uid, gid, set_groups (0/1), groups...  */
 	OP_CAPS = 28,        /* ints: effective, permitted, inheritable, ambient (bit masks) */
 	OP_NO_NEW_PRIVS = 29,
-	OP_SECCOMP = 30,     /* ints: flags   strs: sock_filter program bytes */
+	OP_SECCOMP = 30,     /* ints: flags, listener (0/1)   strs: sock_filter program bytes */
 	OP_RESOLVE_EXEC = 31, /* strs: argv[0], PATH */
 	OP_WAIT_START = 32,  /* ints: fd of the exec fifo; reports READY first */
 	OP_EXEC = 33,        /* ints: argc, envc, first fd to close   strs: argv..., env... */
@@ -56,6 +56,9 @@ enum keel_op_code {
 	OP_NOT_DUMPABLE = 36, /* before joining a container: nothing in it may reach us via /proc */
 	OP_CONSOLE = 37,     /* ints: console socket fd, rows, cols; after OP_SETSID */
 	OP_RUN_HOOK = 38,    /* ints: argc, envc, timeout (s)   strs: path, argv..., env..., state JSON */
+	OP_SCHEDULER = 39,   /* ints: policy, flags, nice, priority, runtime, deadline, period (sched_setattr) */
+	OP_IOPRIO = 40,      /* ints: ioprio value (class << 13 | level) */
+	OP_PERSONALITY = 41, /* ints: persona */
 	OP_MAX
 };
 
@@ -65,6 +68,8 @@ enum keel_sync_tag {
 	SYNC_ID_MAPS = 2,    /* keel writes uid_map/gid_map (and setgroups) */
 	SYNC_CREATE_RUNTIME_HOOKS = 3,
 	SYNC_CREATE_CONTAINER_HOOKS = 4,
+	SYNC_SECCOMP_LISTENER = 5, /* the notify fd follows in a message of its own (SCM_RIGHTS);
+	                            * keel sends it to the seccomp agent with the process state */
 };
 
 /* Messages on the SOCK_SEQPACKET pair between keel and keel-init. */

@@ -50,6 +50,9 @@ static const op_handler handlers[OP_MAX] = {
 	[OP_NOT_DUMPABLE] = op_not_dumpable,
 	[OP_CONSOLE] = op_console,
 	[OP_RUN_HOOK] = op_run_hook,
+	[OP_SCHEDULER] = op_scheduler,
+	[OP_IOPRIO] = op_ioprio,
+	[OP_PERSONALITY] = op_personality,
 };
 
 static unsigned char *receive_plan(int fd, size_t *len)

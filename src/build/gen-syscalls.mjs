@@ -1,7 +1,9 @@
 // Generates build/generated/syscalls.mjs: syscall name -> number for each architecture keel's
 // seccomp compiler knows, read from this machine's kernel headers (never typed by hand).
 //   node src/build/gen-syscalls.mjs <out dir> [include dir]
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const [outDir, include = '/usr/include/x86_64-linux-gnu/asm'] = process.argv.slice(2);
@@ -20,7 +22,51 @@ function parse(file) {
   return table;
 }
 
-const tables = { x86_64: parse('unistd_64.h'), x86: parse('unistd_32.h'), x32: parse('unistd_x32.h') };
+/**
+ * aarch64 has no table of its own: its asm/unistd.h (arch/arm64/include/uapi) defines which
+ * optional blocks of the shared asm-generic/unistd.h it wants, then includes it. The preprocessor
+ * runs that header the same way here, as a 64-bit, non-compat ABI, and the numbers are read from
+ * the macros it ends with (some are names of others, e.g. __NR_fcntl is __NR3264_fcntl).
+ */
+function parseGeneric() {
+  const wants = ['RENAMEAT', 'NEW_STAT', 'SET_GET_RLIMIT', 'TIME32_SYSCALLS', 'SYS_CLONE3', 'MEMFD_SECRET'];
+  const source = `${wants.map((w) => `#define __ARCH_WANT_${w}\n`).join('')}#include <asm-generic/unistd.h>\n`;
+  // The host's asm/ is another architecture's: aarch64's asm/bitsperlong.h says 64, as this stub.
+  const stub = mkdtempSync(join(tmpdir(), 'keel-gen-'));
+  mkdirSync(join(stub, 'asm'));
+  writeFileSync(join(stub, 'asm/bitsperlong.h'), '#define __BITS_PER_LONG 64\n');
+  const macros = new Map();
+  let out;
+  try {
+    out = execFileSync(process.env.CPP ?? 'cpp', ['-dM', '-nostdinc', '-I', stub, '-I', genericInclude, '-'], { input: source, encoding: 'utf8' });
+  } finally {
+    rmSync(stub, { recursive: true, force: true });
+  }
+  for (const m of out.matchAll(/^#define (__NR\w+) (.+)$/gm)) macros.set(m[1], m[2].trim());
+  const value = (expr, depth = 0) => {
+    if (depth > 10) return undefined;
+    const e = expr.replace(/^\((.*)\)$/, '$1').trim();
+    if (/^\d+$/.test(e)) return Number(e);
+    const sum = e.match(/^(\w+)\s*\+\s*(\d+)$/);
+    if (sum) {
+      const base = macros.has(sum[1]) ? value(macros.get(sum[1]), depth + 1) : undefined;
+      return base === undefined ? undefined : base + Number(sum[2]);
+    }
+    return macros.has(e) ? value(macros.get(e), depth + 1) : undefined;
+  };
+  const table = {};
+  for (const [name, expr] of macros) {
+    // __NR_arch_specific_syscall is the base of a range, __NR_syscalls the count: no syscalls.
+    if (!name.startsWith('__NR_') || name === '__NR_syscalls' || name === '__NR_arch_specific_syscall') continue;
+    const nr = value(expr);
+    if (nr !== undefined) table[name.slice('__NR_'.length)] = nr;
+  }
+  if (Object.keys(table).length < 250) throw new Error(`asm-generic/unistd.h: only ${Object.keys(table).length} syscalls found; wrong header?`);
+  return table;
+}
+
+const genericInclude = process.env.GENERIC_INCLUDE ?? '/usr/include';
+const tables = { x86_64: parse('unistd_64.h'), x86: parse('unistd_32.h'), x32: parse('unistd_x32.h'), aarch64: parseGeneric() };
 mkdirSync(outDir, { recursive: true });
 writeFileSync(
   join(outDir, 'syscalls.mjs'),

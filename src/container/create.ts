@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import type { CgroupLayout } from '../cgroups/layout.js';
 import { cgroupDirs, containerCgroupPath, destroyCgroups, setupCgroups } from '../cgroups/manager.js';
 import { hookState, runHooks } from '../hooks/run.js';
+import { containerProcessState, sendToAgent } from '../seccomp/agent.js';
 import { readHostFacts } from '../host/facts.js';
 import { compilePlan } from '../plan/compile.js';
 import { SyncTag } from '../plan/ops.js';
@@ -114,6 +115,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
         if (tag === SyncTag.CGROUP) joinCgroups(record, store, host.cgroups, cgroupPath, pid);
         else handleSync(tag, pid, spec, opts.id, bundle);
       },
+      onSeccompFd: (fd, pid) => sendToAgent(spec.linux?.seccomp, fd, containerProcessState(spec, opts.id, bundle, 'creating', pid, pid)),
       onInitPid: (pid) => {
         // Recorded at once, so that `delete` can find and kill it should this keel die from here on.
         record.pid = pid;

@@ -14,10 +14,15 @@ import type { StateStore } from '../state/store.js';
 import { KeelError, fsError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
+import { readLsmFacts } from '../host/lsm.js';
+import { containerProcessState, sendToAgent } from '../seccomp/agent.js';
 import { InitSession } from './init-session.js';
 import { exitCodeOf, waitForegroundProcess } from './run.js';
 
 export interface ExecOptions {
+  /** runc's --apparmor and --process-label: the profile or label for this process. */
+  apparmor?: string;
+  processLabel?: string;
   id: string;
   /** A process.json (runtime-spec Process); otherwise the container's own process with the overrides below. */
   processFile?: string;
@@ -87,6 +92,8 @@ export function execProcess(record: StateRecord, opts: ExecOptions): Process {
     proc.capabilities = { ...c, bounding: add(c.bounding), effective: add(c.effective), permitted: add(c.permitted) };
   }
   if (opts.noNewPrivs) proc.noNewPrivileges = true;
+  if (opts.apparmor) proc.apparmorProfile = opts.apparmor;
+  if (opts.processLabel) proc.selinuxLabel = opts.processLabel;
   return proc;
 }
 
@@ -112,6 +119,8 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
     preserveFds: opts.preserveFds,
     consoleFd: proc.terminal ? 3 + opts.preserveFds + 1 : undefined,
     seccomp: record.config.linux?.seccomp,
+    personality: record.config.linux?.personality,
+    lsm: readLsmFacts(),
   });
   for (const warning of plan.warnings) log().warn(warning);
 
@@ -128,6 +137,8 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
         if (tag !== SyncTag.CGROUP) throw new KeelError(`keel-init waited at an unexpected sync point (${tag})`);
         for (const dir of record.cgroupPaths ?? []) writeFileSync(join(dir, 'cgroup.procs'), String(waiting));
       },
+      // The exec'd process gets the container's filter, and the agent a fd for it (as with runc).
+      onSeccompFd: (fd, waiting) => sendToAgent(record.config.linux?.seccomp, fd, containerProcessState(record.config, record.id, record.bundle, 'running', record.pid!, waiting)),
     });
   } catch (err) {
     session.abort();

@@ -6,9 +6,9 @@
 import { closeSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { NativeError, nativeDir, sealedCopy, seqpacketPair, spawnInit, tryWait, waitSync } from '../native/libkeel.js';
+import { NativeError, nativeDir, receiveFd, sealedCopy, seqpacketPair, spawnInit, tryWait, waitSync } from '../native/libkeel.js';
 import { encodePlan } from '../plan/encode.js';
-import type { PlanOp, SyncTag } from '../plan/ops.js';
+import { SyncTag as SyncTags, type PlanOp, type SyncTag } from '../plan/ops.js';
 import { KeelError, errnoCode } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { describeOpFailure } from './init-errors.js';
@@ -29,6 +29,8 @@ export interface SyncHandlers {
   onSync(tag: SyncTag, pid: number): void | Promise<void>;
   /** Called when the container init exists, before it goes on with the plan's container phase. */
   onInitPid?(pid: number): void;
+  /** Called with the notify fd of a seccomp filter with a listener (closed afterwards). */
+  onSeccompFd?(fd: number, pid: number): void;
 }
 
 export class InitSession {
@@ -102,7 +104,8 @@ export class InitSession {
           log().debug(`keel-init ${msg.value} received the plan (${this.ops.length} ops)`);
           break;
         case MSG.SYNC:
-          await handlers.onSync(msg.value as SyncTag, waiting);
+          if (msg.value === SyncTags.SECCOMP_LISTENER) this.passSeccompFd(handlers, waiting);
+          else await handlers.onSync(msg.value as SyncTag, waiting);
           this.send(MSG.CONTINUE);
           break;
         case MSG.INIT_PID:
@@ -120,6 +123,17 @@ export class InitSession {
         default:
           throw new KeelError(`keel-init sent an unexpected message (type ${msg.type})`);
       }
+    }
+  }
+
+  /** The notify fd follows the sync message in a message of its own. */
+  private passSeccompFd(handlers: SyncHandlers, pid: number): void {
+    const fd = receiveFd(this.socket!);
+    try {
+      if (!handlers.onSeccompFd) throw new KeelError('keel-init sent a seccomp notify fd that nothing here can use');
+      handlers.onSeccompFd(fd, pid);
+    } finally {
+      closeSync(fd);
     }
   }
 

@@ -1,6 +1,7 @@
 import { statSync, statfsSync } from 'node:fs';
 
 import { detectCgroupLayout } from '../cgroups/layout.js';
+import { readLsmFacts } from './lsm.js';
 import { canRaiseHardLimits, ownHardLimit } from './limits.js';
 import type { HostFacts } from '../plan/compile.js';
 
@@ -13,6 +14,7 @@ export function readHostFacts(rootfs: string): HostFacts {
     rlimitCeiling: (name) => (limited ? ownHardLimit(name) : undefined),
     cgroups: detectCgroupLayout(),
     rootfsIsRamfs: isRamfs(rootfs),
+    lsm: readLsmFacts(),
     kindOf(path) {
       try {
         return statSync(path).isDirectory() ? 'dir' : 'file';

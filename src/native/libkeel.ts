@@ -121,3 +121,13 @@ export async function waitAsync(pid: number): Promise<number> {
 export function waitSync(pid: number): number {
   return check(`wait for ${pid}`, call('keel_wait', DataType.I32, [DataType.I32], [pid]));
 }
+
+/** Receives one fd sent with SCM_RIGHTS (close-on-exec). */
+export function receiveFd(socket: number): number {
+  return check('receive an fd from keel-init', call('keel_recv_fd', DataType.I32, [DataType.I32], [socket]));
+}
+
+/** Sends `data` and `fd` (SCM_RIGHTS) in one message. */
+export function sendFd(socket: number, data: string, fd: number): void {
+  check('send an fd', call('keel_send_fd', DataType.I32, [DataType.I32, DataType.String, DataType.I32], [socket, data, fd]));
+}

@@ -5,9 +5,10 @@
  * last: until then the /proc paths are resolved on the host), forks so that the PID namespace
  * applies, and takes on the process attributes exactly as create gives them.
  */
-import type { LinuxNamespaceType, LinuxSeccomp, Process } from '../spec/types.js';
+import type { LinuxNamespaceType, LinuxPersonality, LinuxSeccomp, Process } from '../spec/types.js';
 import type { HostFacts, Plan } from './compile.js';
 import { planProcessOps } from './compile.js';
+import type { LsmFacts } from './lsm.js';
 import { cloneFlags } from './namespaces.js';
 import { ops, SyncTag, type PlanOp } from './ops.js';
 import { throwProblem, type ReportProblem } from './problems.js';
@@ -25,6 +26,10 @@ export interface ExecInput {
   consoleFd?: number;
   /** The container's seccomp filter, which an exec'd process gets too. */
   seccomp?: LinuxSeccomp;
+  /** The container's linux.personality, which an exec'd process takes too. */
+  personality?: LinuxPersonality;
+  /** The security modules the host runs, for the process's AppArmor profile or SELinux label. */
+  lsm?: LsmFacts;
   report?: ReportProblem;
 }
 
@@ -46,6 +51,8 @@ export function compileExecPlan(input: ExecInput): Pick<Plan, 'ops' | 'warnings'
       consoleFd: input.consoleFd,
       preserveFds: input.preserveFds,
       seccomp: input.seccomp,
+      personality: input.personality,
+      lsm: input.lsm,
     }),
   );
   return { ops: plan, warnings, notes };

@@ -5,7 +5,7 @@
  */
 import { hookState, hookTimeout } from '../hooks/run.js';
 import { compileSeccomp } from '../seccomp/compile.js';
-import type { LinuxSeccomp, Spec } from '../spec/types.js';
+import type { LinuxPersonality, LinuxSeccomp, Spec } from '../spec/types.js';
 import type { CgroupLayout } from '../cgroups/layout.js';
 import { compileCapabilities } from './capabilities.js';
 import { planDevices } from './devices.js';
@@ -15,6 +15,8 @@ import { cloneFlags, planNamespaces, type NamespacePlan } from './namespaces.js'
 import { ops, SyncTag, type PlanOp } from './ops.js';
 import { throwProblem, type ReportProblem } from './problems.js';
 import { compileRlimits } from './rlimits.js';
+import { NO_LSM, planExecLabels, planMountLabel, type LsmFacts } from './lsm.js';
+import { compileIoPriority, compilePersonality, compileScheduler } from './sched.js';
 import { checkSysctl } from './sysctl.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -26,6 +28,8 @@ export interface HostFacts {
   kindOf(path: string): 'file' | 'dir' | undefined;
   /** The highest hard rlimit keel can grant, where it cannot raise its own (no CAP_SYS_RESOURCE). */
   rlimitCeiling(name: string): bigint | undefined;
+  /** The security modules the host runs; none when absent. */
+  lsm?: LsmFacts;
 }
 
 export interface CompileInput {
@@ -122,7 +126,8 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]):
   const prepareFlags = MS.SLAVE | MS.REC;
   const plan: PlanOp[] = [ops.prepareRootfs(rootfs, prepareFlags, propagationName(prepareFlags))];
 
-  const ctx = { bundle: input.bundle, cgroups: host.cgroups, cgroupPath: input.cgroupPath, cgroupNamespace: ns.has('cgroup'), kindOf: host.kindOf, report };
+  const tmpfsContext = planMountLabel(linux.mountLabel, host.lsm ?? NO_LSM, report);
+  const ctx = { bundle: input.bundle, cgroups: host.cgroups, cgroupPath: input.cgroupPath, cgroupNamespace: ns.has('cgroup'), kindOf: host.kindOf, report, tmpfsContext };
   mounts.forEach((m, i) => plan.push(...planMount(m, i, ctx)));
 
   const devIsBound = mounts.some((m) => containerPath(m.destination) === '/dev' && (m.type === 'bind' || m.options?.some((o) => o === 'bind' || o === 'rbind')));
@@ -169,6 +174,8 @@ function planProcess(input: CompileInput, warnings: string[], notes: string[]): 
     consoleFd: input.consoleFd,
     preserveFds: input.preserveFds,
     seccomp: input.spec.linux?.seccomp,
+    personality: input.spec.linux?.personality,
+    lsm: input.host.lsm,
   });
   // startContainer hooks run in the container once it is started, before the user's program.
   const started = hookState(input.spec, input.id, input.bundle, 'running');
@@ -188,6 +195,10 @@ export interface ProcessPlanOptions {
   consoleFd?: number;
   preserveFds: number;
   seccomp?: LinuxSeccomp;
+  /** linux.personality: the container's, which a process joining it takes too. */
+  personality?: LinuxPersonality;
+  /** The security modules the host runs, for process.apparmorProfile and process.selinuxLabel. */
+  lsm?: LsmFacts;
 }
 
 /**
@@ -202,6 +213,14 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
     plan.push(ops.writeFile('/proc/self/oom_score_adj', String(proc.oomScoreAdj), 'oomScoreAdj'));
   }
   for (const rl of compileRlimits(proc.rlimits, opts.rlimitCeiling, opts.report)) plan.push(ops.setrlimit(rl.name, rl.resource, rl.soft, rl.hard));
+  // Scheduling and I/O class while keel-init still has CAP_SYS_NICE (realtime classes need it),
+  // before a filter without no_new_privs starts governing the setup.
+  const sched = proc.scheduler && compileScheduler(proc.scheduler, opts.report);
+  if (sched) plan.push(ops.scheduler(proc.scheduler!.policy, sched));
+  const ioprio = proc.ioPriority && compileIoPriority(proc.ioPriority, opts.report);
+  if (ioprio !== undefined) plan.push(ops.ioPriority(proc.ioPriority!.class, proc.ioPriority!.priority, ioprio));
+  const persona = opts.personality && compilePersonality(opts.personality, opts.report, opts.warnings);
+  if (persona !== undefined) plan.push(ops.personality(opts.personality!.domain, persona));
   // A new session: the container's init leads its own, and a terminal needs one to be controlling.
   if (opts.fifoFd !== undefined || opts.consoleFd !== undefined) plan.push(ops.setsid());
   if (opts.consoleFd !== undefined) plan.push(ops.console(opts.consoleFd, proc.consoleSize?.height ?? 0, proc.consoleSize?.width ?? 0));
@@ -212,7 +231,7 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   const filter = opts.seccomp ? compileSeccomp(opts.seccomp) : undefined;
   if (filter?.unknownSyscalls.length) opts.notes.push(`seccomp: syscalls unknown on these architectures, skipped: ${filter.unknownSyscalls.join(', ')}`);
   if (filter?.unknownArchitectures.length) opts.warnings.push(`seccomp: no syscall table for ${filter.unknownArchitectures.join(', ')}: processes of those architectures are killed`);
-  const seccompOp = filter && ops.seccomp(filter.program, filter.flags, filter.summary);
+  const seccompOp = filter && ops.seccomp(filter.program, filter.flags, filter.summary, filter.notifies);
   if (seccompOp && !proc.noNewPrivileges) plan.push(seccompOp);
 
   // Without process.capabilities every set is empty: the process gets no capability it was not
@@ -250,9 +269,15 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   const env = withHome(proc.env ?? []);
   const args = proc.args ?? [];
   plan.push(ops.resolveExec(args[0]!, envValue(env, 'PATH') ?? DEFAULT_PATH));
+  // A filter that notifies a seccomp agent is installed before `start` is awaited, while keel
+  // (create) is still there to pass the notify fd on, as runc does; it then governs the wait too.
+  const early = filter?.notifies === true;
+  if (early && proc.noNewPrivileges) plan.push(ops.noNewPrivs(), seccompOp!);
   if (opts.fifoFd !== undefined) plan.push(ops.waitStart(opts.fifoFd));
-  if (proc.noNewPrivileges) plan.push(ops.noNewPrivs());
-  if (seccompOp && proc.noNewPrivileges) plan.push(seccompOp);
+  // Labels take effect at execve: the program starts confined, keel's setup did not have to be.
+  for (const w of planExecLabels(proc, opts.lsm ?? NO_LSM, opts.report)) plan.push(ops.writeFile(w.path, w.content, w.why));
+  if (!early && proc.noNewPrivileges) plan.push(ops.noNewPrivs());
+  if (!early && seccompOp && proc.noNewPrivileges) plan.push(seccompOp);
   plan.push(ops.exec(args, env, 3 + opts.preserveFds));
   return plan;
 }

@@ -20,6 +20,8 @@ export interface MountContext {
   /** Whether a host path is a file or a directory (undefined: missing). Injected to keep this pure. */
   kindOf(path: string): 'file' | 'dir' | undefined;
   report: ReportProblem;
+  /** linux.mountLabel as tmpfs data (context="..."), where SELinux is enabled. */
+  tmpfsContext?: string;
 }
 
 const BIND_CHANGEABLE = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME;
@@ -39,7 +41,7 @@ export function planMount(mount: Mount, index: number, ctx: MountContext): PlanO
         source: mount.source ?? mount.type ?? 'none',
         destination,
         type: mount.type ?? '',
-        data: opts.data.join(','),
+        data: [...opts.data, ...(ctx.tmpfsContext && mount.type === 'tmpfs' ? [ctx.tmpfsContext] : [])].join(','),
         flags: opts.flags,
         propagation: opts.propagation,
         remountFlags: 0,

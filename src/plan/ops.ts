@@ -38,6 +38,9 @@ export const OpCode = {
   NOT_DUMPABLE: 36,
   CONSOLE: 37,
   RUN_HOOK: 38,
+  SCHEDULER: 39,
+  IOPRIO: 40,
+  PERSONALITY: 41,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
@@ -46,6 +49,7 @@ export const SyncTag = {
   ID_MAPS: 2,
   CREATE_RUNTIME_HOOKS: 3,
   CREATE_CONTAINER_HOOKS: 4,
+  SECCOMP_LISTENER: 5,
 } as const;
 export type SyncTag = (typeof SyncTag)[keyof typeof SyncTag];
 
@@ -184,10 +188,32 @@ export const ops = {
     return op(OpCode.RUN_HOOK, 'hook', `run ${kind} hook ${index} ${q(hook.path)} inside the container`, { kind, path: hook.path, args, env, timeout: hook.timeout }, [args.length, env.length, hook.timeout], [hook.path, ...args, ...env, state]);
   },
 
+  scheduler: (policyName: string, s: { policy: number; flags: number; nice: number; priority: number; runtime: bigint; deadline: bigint; period: bigint }) =>
+    op(
+      OpCode.SCHEDULER,
+      'scheduler',
+      `set the scheduling policy to ${policyName} (nice ${s.nice}, priority ${s.priority}${s.runtime ? `, runtime ${s.runtime} ns, deadline ${s.deadline} ns, period ${s.period} ns` : ''})`,
+      { policy: policyName, nice: s.nice, priority: s.priority, flags: s.flags, runtime: String(s.runtime), deadline: String(s.deadline), period: String(s.period) },
+      [s.policy, s.flags, s.nice, s.priority, s.runtime, s.deadline, s.period],
+    ),
+
+  ioPriority: (className: string, priority: number, value: number) =>
+    op(OpCode.IOPRIO, 'io-priority', `set the I/O priority to ${className} level ${priority}`, { class: className, priority }, [value]),
+
+  personality: (domainName: string, value: number) =>
+    op(OpCode.PERSONALITY, 'personality', `set the personality to ${domainName}`, { domain: domainName }, [value]),
+
   notDumpable: () => op(OpCode.NOT_DUMPABLE, 'not-dumpable', 'make the process non-dumpable, so nothing in the container can reach it through /proc', {}),
 
-  seccomp: (program: Uint8Array, flags: number, summary: string) =>
-    op(OpCode.SECCOMP, 'seccomp', `install the seccomp filter (${summary})`, { instructions: program.length / 8, flags }, [flags], [program]),
+  seccomp: (program: Uint8Array, flags: number, summary: string, listener: boolean) =>
+    op(
+      OpCode.SECCOMP,
+      'seccomp',
+      `install the seccomp filter (${summary})${listener ? ' and hand its notify fd to keel for the seccomp agent' : ''}`,
+      { instructions: program.length / 8, flags, listener },
+      [flags, listener ? 1 : 0],
+      [program],
+    ),
 
   resolveExec: (argv0: string, searchPath: string) =>
     op(OpCode.RESOLVE_EXEC, 'resolve-exec', `find the executable ${q(argv0)}`, { argv0, path: searchPath }, [], [argv0, searchPath]),

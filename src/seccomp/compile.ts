@@ -17,6 +17,7 @@ const RET = {
   KILL_THREAD: 0x00000000,
   TRAP: 0x00030000,
   ERRNO: 0x00050000,
+  USER_NOTIF: 0x7fc00000,
   TRACE: 0x7ff00000,
   LOG: 0x7ffc0000,
   ALLOW: 0x7fff0000,
@@ -25,9 +26,20 @@ const RET = {
 const EPERM = 1;
 
 /** libseccomp's precedence, most restrictive first. */
-const PRECEDENCE = ['SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE', 'SCMP_ACT_LOG', 'SCMP_ACT_ALLOW'];
+const PRECEDENCE = ['SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO', 'SCMP_ACT_NOTIFY', 'SCMP_ACT_TRACE', 'SCMP_ACT_LOG', 'SCMP_ACT_ALLOW'];
 
-const AUDIT_ARCH = { x86_64: 0xc000003e, x86: 0x40000003 } as const;
+/** SECCOMP_FILTER_FLAG_NEW_LISTENER: seccomp(2) returns the notify fd the agent answers on. */
+export const FLAG_NEW_LISTENER = 8;
+const FLAG_TSYNC_ESRCH = 16;
+
+/**
+ * What keel-init calls between installing a filter with SCMP_ACT_NOTIFY and handing the notify fd
+ * to keel: notified there, they would wait for an agent that has no fd yet.
+ */
+const NEEDED_BEFORE_HANDOFF = ['sendto', 'sendmsg', 'recvfrom', 'recvmsg', 'close'];
+
+/** linux/audit.h: EM_* | __AUDIT_ARCH_64BIT (0x80000000) | __AUDIT_ARCH_LE (0x40000000). */
+const AUDIT_ARCH = { x86_64: 0xc000003e, x86: 0x40000003, aarch64: 0xc00000b7 } as const;
 const X32_SYSCALL_BIT = 0x40000000;
 
 /** OCI architecture names -> the tables keel has; x32 shares x86_64's audit arch. */
@@ -35,6 +47,7 @@ const ARCHES: Record<string, keyof typeof SYSCALLS> = {
   SCMP_ARCH_X86_64: 'x86_64',
   SCMP_ARCH_X86: 'x86',
   SCMP_ARCH_X32: 'x32',
+  SCMP_ARCH_AARCH64: 'aarch64',
 };
 
 export const FILTER_FLAGS: Record<string, number> = {
@@ -53,6 +66,8 @@ export interface CompiledSeccomp {
   unknownSyscalls: string[];
   /** Architectures keel has no syscall table for: their processes are killed by the filter. */
   unknownArchitectures: string[];
+  /** Some rule notifies a seccomp agent: the filter is installed with a listener, sent to listenerPath. */
+  notifies: boolean;
 }
 
 function actionValue(action: string, errnoRet: number | undefined, path: string): number {
@@ -73,7 +88,7 @@ function actionValue(action: string, errnoRet: number | undefined, path: string)
     case 'SCMP_ACT_ALLOW':
       return RET.ALLOW;
     case 'SCMP_ACT_NOTIFY':
-      throw new ConfigError(path, 'SCMP_ACT_NOTIFY (a seccomp agent) is not supported by this keel yet');
+      return RET.USER_NOTIF;
     default:
       throw new ConfigError(path, `unknown seccomp action "${action}"`);
   }
@@ -140,6 +155,17 @@ function ruleBlock(nr: number, args: readonly LinuxSeccompArg[], action: number)
 }
 
 export function compileSeccomp(seccomp: LinuxSeccomp): CompiledSeccomp {
+  if (seccomp.defaultAction === 'SCMP_ACT_NOTIFY') {
+    // As runc: every call, keel-init's own included, would wait for an agent that has no fd yet.
+    throw new ConfigError('/linux/seccomp/defaultAction', 'SCMP_ACT_NOTIFY cannot be the default action (notify chosen syscalls in /linux/seccomp/syscalls instead)');
+  }
+  const notifies = (seccomp.syscalls ?? []).some((r) => r.action === 'SCMP_ACT_NOTIFY');
+  (seccomp.syscalls ?? []).forEach((r, i) => {
+    if (r.action !== 'SCMP_ACT_NOTIFY') return;
+    if (!seccomp.listenerPath) throw new ConfigError('/linux/seccomp/listenerPath', `missing: syscalls/${i} uses SCMP_ACT_NOTIFY, which needs the path of the seccomp agent's socket`);
+    const blocked = r.names.filter((n) => NEEDED_BEFORE_HANDOFF.includes(n));
+    if (blocked.length) throw new ConfigError(`/linux/seccomp/syscalls/${i}/names`, `SCMP_ACT_NOTIFY cannot apply to ${blocked.join(', ')}: keel needs them to hand the notify fd to the agent`);
+  });
   const defaultAction = actionValue(seccomp.defaultAction, seccomp.defaultErrnoRet, '/linux/seccomp/defaultAction');
   const listed = seccomp.architectures?.length ? seccomp.architectures : ['SCMP_ARCH_X86_64'];
   const unknownArchitectures = listed.filter((a) => !ARCHES[a]);
@@ -152,6 +178,9 @@ export function compileSeccomp(seccomp: LinuxSeccomp): CompiledSeccomp {
     if (bit === undefined) throw new ConfigError('/linux/seccomp/flags', `unknown seccomp flag "${flag}" (known: ${Object.keys(FILTER_FLAGS).join(', ')})`);
     flags |= bit;
   }
+  if (notifies) flags |= FLAG_NEW_LISTENER;
+  // The kernel takes TSYNC with a listener only if told to report a failed sync as ESRCH.
+  if (notifies && flags & FILTER_FLAGS.SECCOMP_FILTER_FLAG_TSYNC!) flags |= FLAG_TSYNC_ESRCH;
 
   const rules = (seccomp.syscalls ?? [])
     .map((rule, i) => ({ rule, action: actionValue(rule.action, rule.errnoRet, `/linux/seccomp/syscalls/${i}/action`), rank: PRECEDENCE.indexOf(rule.action) }))
@@ -183,6 +212,7 @@ export function compileSeccomp(seccomp: LinuxSeccomp): CompiledSeccomp {
     sections.push({ arch: AUDIT_ARCH.x86_64, body: section([...tables], !arches.has('x32')) });
   }
   if (arches.has('x86')) sections.push({ arch: AUDIT_ARCH.x86, body: section(['x86'], false) });
+  if (arches.has('aarch64')) sections.push({ arch: AUDIT_ARCH.aarch64, body: section(['aarch64'], false) });
 
   // Dispatch: "jeq arch, next, skip 1; ja section" for each, then kill what no section takes.
   const program: Insn[] = [insn(BPF.LD_W_ABS, DATA.arch)];
@@ -204,5 +234,6 @@ export function compileSeccomp(seccomp: LinuxSeccomp): CompiledSeccomp {
     summary: `default ${seccomp.defaultAction}, ${rules.length} rules, ${[...arches].join('+')}, ${program.length} instructions`,
     unknownSyscalls,
     unknownArchitectures,
+    notifies,
   };
 }

@@ -58,8 +58,9 @@ describe('seccomp', () => {
     }
   });
 
-  it('an unknown action is refused before anything runs, naming the field', () => {
-    const r = runWith({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_NOTIFY' }] }, ['true']);
-    expect(r).toMatchObject({ code: 1, stderr: expect.stringContaining('/linux/seccomp/syscalls/0/action: SCMP_ACT_NOTIFY (a seccomp agent) is not supported by this keel yet') });
+  it('SCMP_ACT_NOTIFY without a listenerPath is refused before anything runs, naming the field', () => {
+    const r = runWith({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }, ['true']);
+    expect(r).toMatchObject({ code: 1, stdout: '', stderr: expect.stringContaining('/linux/seccomp/listenerPath: missing: syscalls/0 uses SCMP_ACT_NOTIFY') });
+    expect(bed.keel.containers()).toEqual([]);
   });
 });

@@ -42,8 +42,8 @@ export const execCommand: CommandModule<GlobalArgs, ExecArgs> = {
       .option('pid-file', { type: 'string' })
       .option('preserve-fds', { type: 'number', default: 0 })
       .option('ignore-paused', { type: 'boolean', default: false })
-      .option('apparmor', { type: 'string', hidden: true })
-      .option('process-label', { type: 'string', hidden: true })
+      .option('apparmor', { type: 'string', describe: 'AppArmor profile for the process (where the host runs AppArmor)' })
+      .option('process-label', { type: 'string', describe: 'SELinux label for the process (where the host runs SELinux)' })
       .option('cgroup', { type: 'string', hidden: true }) as never,
   handler: async (argv) => {
     const { execInContainer } = await import('../../container/exec.js');
@@ -63,6 +63,8 @@ export const execCommand: CommandModule<GlobalArgs, ExecArgs> = {
       pidFile: argv['pid-file'],
       preserveFds: argv['preserve-fds'],
       ignorePaused: argv['ignore-paused'],
+      apparmor: argv.apparmor as string | undefined,
+      processLabel: argv['process-label'] as string | undefined,
     });
   },
 };

@@ -194,6 +194,23 @@ describe('compilePlan', () => {
     expect(plan.warnings).toEqual([expect.stringContaining('is on ramfs, where pivot_root cannot work: using chroot')]);
   });
 
+  it('installs a filter that notifies an agent before waiting for start, while keel is there to pass the fd on', () => {
+    const seccomp = { defaultAction: 'SCMP_ACT_ALLOW' as const, listenerPath: '/run/a.sock', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' as const }] };
+    const ops = compilePlan(input((s) => {
+      s.process!.noNewPrivileges = true;
+      s.linux!.seccomp = seccomp;
+    })).ops;
+    const seq = ops.map((o) => o.name);
+    expect(seq.slice(seq.indexOf('no-new-privileges'))).toEqual(['no-new-privileges', 'seccomp', 'wait-start', 'exec']);
+    expect(ops.find((o) => o.name === 'seccomp')!.ints).toEqual([8n, 1n]);
+    // without a listener, the filter comes last, after the wait
+    const plain = names(input((s) => {
+      s.process!.noNewPrivileges = true;
+      s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+    }));
+    expect(plain.slice(-4)).toEqual(['wait-start', 'no-new-privileges', 'seccomp', 'exec']);
+  });
+
   it('closes every fd above the preserved ones at exec', () => {
     const inp = input();
     inp.preserveFds = 2;

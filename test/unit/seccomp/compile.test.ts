@@ -35,7 +35,7 @@ function run(program: Uint8Array, call: { arch: number; nr: number; args?: bigin
 const ALLOW = 0x7fff0000;
 const ERRNO = (e: number) => 0x00050000 | e;
 const KILL_PROCESS = 0x80000000;
-const nr = (name: string, table: 'x86_64' | 'x86' | 'x32' = 'x86_64') => SYSCALLS[table][name]!;
+const nr = (name: string, table: 'x86_64' | 'x86' | 'x32' | 'aarch64' = 'x86_64') => SYSCALLS[table][name]!;
 
 describe('seccomp compiler', () => {
   const profile: LinuxSeccomp = {
@@ -65,6 +65,30 @@ describe('seccomp compiler', () => {
     expect(run(program, { arch: X86_64, nr: nr('read', 'x32') })).toBe(KILL_PROCESS);
     const withX32 = compileSeccomp({ ...profile, architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X32'] }).program;
     expect(run(withX32, { arch: X86_64, nr: nr('read', 'x32') })).toBe(ALLOW);
+  });
+
+  it('has an aarch64 table from asm-generic/unistd.h, with the 64-bit names of the 32/64 pairs', () => {
+    // Spot checks against arm64's published numbers; the rest comes from the same header.
+    expect([nr('read', 'aarch64'), nr('openat', 'aarch64'), nr('fcntl', 'aarch64'), nr('newfstatat', 'aarch64'), nr('mmap', 'aarch64'), nr('clone3', 'aarch64')]).toEqual([63, 56, 25, 79, 222, 435]);
+    // aarch64 never had the old calls, nor the 32-bit variants
+    for (const gone of ['open', 'mkdir', 'fork', 'fcntl64', 'arch_specific_syscall']) expect(SYSCALLS.aarch64[gone]).toBeUndefined();
+  });
+
+  it('checks aarch64 calls with AUDIT_ARCH_AARCH64 and its own numbers when SCMP_ARCH_AARCH64 is listed', () => {
+    const both = compileSeccomp({ ...profile, architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_AARCH64'] });
+    expect(both.unknownArchitectures).toEqual([]);
+    expect(run(both.program, { arch: AARCH64, nr: nr('read', 'aarch64') })).toBe(ALLOW);
+    expect(run(both.program, { arch: AARCH64, nr: nr('uname', 'aarch64') })).toBe(KILL_PROCESS);
+    expect(run(both.program, { arch: AARCH64, nr: nr('mkdirat', 'aarch64') })).toBe(ERRNO(38)); // mkdir has no aarch64 number
+    expect(run(both.program, { arch: AARCH64, nr: nr('personality', 'aarch64'), args: [8n] })).toBe(ALLOW);
+    expect(run(both.program, { arch: AARCH64, nr: nr('personality', 'aarch64'), args: [0n] })).toBe(ERRNO(38));
+    // x86_64's numbers still mean x86_64's calls
+    expect(run(both.program, { arch: X86_64, nr: nr('uname') })).toBe(KILL_PROCESS);
+    expect(run(both.program, { arch: X86_64, nr: 63 })).toBe(KILL_PROCESS); // 63 is uname on x86_64
+    // an aarch64-only profile: x86_64 calls are killed
+    const arm = compileSeccomp({ ...profile, architectures: ['SCMP_ARCH_AARCH64'] });
+    expect(run(arm.program, { arch: X86_64, nr: nr('read') })).toBe(KILL_PROCESS);
+    expect(run(arm.program, { arch: AARCH64, nr: nr('write', 'aarch64') })).toBe(ALLOW);
   });
 
   it('skips syscall names no listed architecture knows, as runc does', () => {
@@ -102,5 +126,34 @@ describe('seccomp compiler', () => {
   it('refuses unknown actions and flags, naming the field', () => {
     expect(() => compileSeccomp({ defaultAction: 'SCMP_ACT_NOPE' as never })).toThrow('config.json: /linux/seccomp/defaultAction: unknown seccomp action "SCMP_ACT_NOPE"');
     expect(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_NOPE'] })).toThrow(/\/linux\/seccomp\/flags: unknown seccomp flag/);
+  });
+
+  describe('SCMP_ACT_NOTIFY', () => {
+    const USER_NOTIF = 0x7fc00000;
+    const notify: LinuxSeccomp = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      listenerPath: '/run/agent.sock',
+      syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }, { names: ['mkdir'], action: 'SCMP_ACT_ALLOW' }, { names: ['getpid'], action: 'SCMP_ACT_NOTIFY' }, { names: ['getpid'], action: 'SCMP_ACT_ERRNO', errnoRet: 3 }],
+    };
+
+    it('returns USER_NOTIF and asks for a listener (SECCOMP_FILTER_FLAG_NEW_LISTENER)', () => {
+      const c = compileSeccomp(notify);
+      expect(c.notifies).toBe(true);
+      expect(c.flags & 8).toBe(8);
+      expect(run(c.program, { arch: X86_64, nr: nr('mkdir') })).toBe(USER_NOTIF);
+      // libseccomp's precedence: ERRNO over NOTIFY, NOTIFY over ALLOW
+      expect(run(c.program, { arch: X86_64, nr: nr('getpid') })).toBe(ERRNO(3));
+      expect(compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW' }).notifies).toBe(false);
+    });
+
+    it('adds TSYNC_ESRCH to TSYNC, the only way the kernel takes TSYNC with a listener', () => {
+      expect(compileSeccomp({ ...notify, flags: ['SECCOMP_FILTER_FLAG_TSYNC'] }).flags).toBe(1 | 8 | 16);
+    });
+
+    it('needs a listenerPath, is no default action, and spares what keel needs to hand the fd over', () => {
+      expect(() => compileSeccomp({ ...notify, listenerPath: undefined })).toThrow('config.json: /linux/seccomp/listenerPath: missing: syscalls/0 uses SCMP_ACT_NOTIFY');
+      expect(() => compileSeccomp({ ...notify, defaultAction: 'SCMP_ACT_NOTIFY' })).toThrow('/linux/seccomp/defaultAction: SCMP_ACT_NOTIFY cannot be the default action');
+      expect(() => compileSeccomp({ ...notify, syscalls: [{ names: ['read', 'sendmsg'], action: 'SCMP_ACT_NOTIFY' }] })).toThrow('/linux/seccomp/syscalls/0/names: SCMP_ACT_NOTIFY cannot apply to sendmsg');
+    });
   });
 });
