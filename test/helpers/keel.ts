@@ -20,6 +20,38 @@ export function requireRootAndBuild(): void {
   if (!existsSync(KEEL)) throw new Error(`${KEEL} is missing: run "make" first`);
 }
 
+export interface RunOptions {
+  input?: string;
+  cwd?: string;
+  timeout?: number;
+}
+
+/**
+ * Runs a runtime (keel or runc) to completion. Its stdout and stderr are files in `scratch`, not
+ * pipes: a container inherits its runtime's stdio (as engines expect), so a pipe would stay open
+ * for as long as the container runs.
+ */
+export function runToCompletion(binary: string, argv: string[], scratch: string, opts: RunOptions = {}): KeelResult {
+  const out = join(scratch, `.out-${process.pid}`);
+  const err = join(scratch, `.err-${process.pid}`);
+  const fds = [openSync(out, 'w'), openSync(err, 'w')];
+  try {
+    const r = spawnSync(binary, argv, {
+      env: CLEAN_ENV,
+      input: opts.input,
+      cwd: opts.cwd,
+      timeout: opts.timeout ?? 20_000,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', fds[0], fds[1]],
+    });
+    if (r.error) throw r.error;
+    return { code: r.status ?? 128, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+  } finally {
+    fds.forEach((fd) => closeSync(fd));
+    rmSync(out, { force: true });
+    rmSync(err, { force: true });
+  }
+}
+
 export class KeelRoot {
   readonly root = mkdtempSync(join(tmpdir(), 'keel-root-'));
 
@@ -27,25 +59,8 @@ export class KeelRoot {
    * Runs keel to completion. Its stdout and stderr are files, not pipes: a container inherits
    * keel's stdio (as engines expect), so a pipe would stay open for as long as the container runs.
    */
-  run(args: string[], opts: { input?: string; cwd?: string; timeout?: number } = {}): KeelResult {
-    const out = join(this.root, `.out-${process.pid}`);
-    const err = join(this.root, `.err-${process.pid}`);
-    const fds = [openSync(out, 'w'), openSync(err, 'w')];
-    try {
-      const r = spawnSync(KEEL, ['--root', this.root, ...args], {
-        env: CLEAN_ENV,
-        input: opts.input,
-        cwd: opts.cwd,
-        timeout: opts.timeout ?? 20_000,
-        stdio: [opts.input === undefined ? 'ignore' : 'pipe', fds[0], fds[1]],
-      });
-      if (r.error) throw r.error;
-      return { code: r.status ?? 128, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
-    } finally {
-      fds.forEach((fd) => closeSync(fd));
-      rmSync(out, { force: true });
-      rmSync(err, { force: true });
-    }
+  run(args: string[], opts: RunOptions = {}): KeelResult {
+    return runToCompletion(KEEL, ['--root', this.root, ...args], this.root, opts);
   }
 
   /** Like run, but throws with keel's stderr when it fails. */
