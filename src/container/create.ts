@@ -14,6 +14,7 @@ import type { CgroupLayout } from '../cgroups/layout.js';
 import { cgroupDirs, containerCgroupPath, destroyCgroups, setupCgroups } from '../cgroups/manager.js';
 import { hookState, runHooks } from '../hooks/run.js';
 import { readHostFacts } from '../host/facts.js';
+import { attachDeviceProgram } from '../native/libkeel.js';
 import { compilePlan } from '../plan/compile.js';
 import { SyncTag } from '../plan/ops.js';
 import { loadBundle } from '../spec/load.js';
@@ -153,7 +154,7 @@ function joinCgroups(record: StateRecord, store: StateStore, layout: CgroupLayou
   // Recorded before they are made: a keel killed in between leaves directories delete can find.
   record.cgroupPaths = cgroupDirs(layout, path).map((d) => d.dir);
   store.write(record);
-  const setup = setupCgroups(layout, path, spec.linux?.resources ?? {}, pid, created);
+  const setup = setupCgroups(layout, path, spec.linux?.resources ?? {}, pid, created, attachDeviceProgram);
   log().debug(`joined cgroup ${path} (${layout.mode}), ${setup.writes.length} limits written`);
   testStopPoint('sync-cgroup');
 }
