@@ -37,7 +37,19 @@ export function cgroupDirs(layout: CgroupLayout, path: string): { dir: string; c
   return dirs;
 }
 
-function write(dir: string, file: string, value: string): void {
+/**
+ * Kernels whose block devices use the BFQ scheduler (and no CFQ) have no blkio.weight and
+ * blkio.weight_device, only BFQ's own blkio.bfq.weight and blkio.bfq.weight_device, which take
+ * the same values; runc writes those there too.
+ */
+export function v1BlkioFile(dir: string, file: string): string {
+  if (file !== 'blkio.weight' && file !== 'blkio.weight_device') return file;
+  const bfq = file.replace('blkio.', 'blkio.bfq.');
+  return !existsSync(join(dir, file)) && existsSync(join(dir, bfq)) ? bfq : file;
+}
+
+function write(dir: string, name: string, value: string): void {
+  const file = v1BlkioFile(dir, name);
   try {
     writeFileSync(join(dir, file), value);
   } catch (err) {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { detectCgroupLayout, type CgroupLayout } from '../cgroups/layout.js';
 import { collectStats, directoryReader, oomKillCount, toGoJson, type CgroupFileReader, type Stats } from '../cgroups/stats.js';
 import type { StateRecord } from '../state/record.js';
-import type { StateStore } from '../state/store.js';
+import { NoSuchContainer, type StateStore } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
 
 /** The directory of the container's cgroup that holds `controller`'s files. */
@@ -69,11 +69,21 @@ export async function streamEvents(store: StateStore, id: string, intervalMs: nu
   for (;;) {
     await new Promise((r) => setTimeout(r, Math.max(1, Math.min(OOM_POLL_MS, nextStats - Date.now()))));
     checkOom();
-    if (store.status(store.read(id)) === 'stopped') return;
+    if (stopped(store, id)) return;
     if (Date.now() >= nextStats) {
       write(statsEvent(id, collectStats(source)));
       nextStats += intervalMs;
     }
+  }
+}
+
+/** Stopped, or already deleted (by an engine that does not wait for this stream). */
+function stopped(store: StateStore, id: string): boolean {
+  try {
+    return store.status(store.read(id)) === 'stopped';
+  } catch (err) {
+    if (err instanceof NoSuchContainer) return true;
+    throw err;
   }
 }
 
