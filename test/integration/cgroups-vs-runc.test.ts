@@ -20,6 +20,8 @@ const runcRoot = mkdtempSync(join(tmpdir(), 'keel-runc-root-'));
 const runcIds: string[] = [];
 
 afterAll(() => {
+  // Containers first (this hook runs before the testbed's own cleanup), then their parent cgroup.
+  for (const id of bed.keel.containers()) bed.keel.run(['delete', '--force', id]);
   for (const id of runcIds) spawnSync('runc', ['--root', runcRoot, 'delete', '--force', id], { stdio: 'ignore' });
   rmSync(runcRoot, { recursive: true, force: true });
   for (const hierarchy of readdirSync(CG)) {
