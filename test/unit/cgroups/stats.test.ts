@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { MAX_U64, collectStats, directoryReader, oomKillCount, parseBlkioV1, parseCpuList, parseIoStat, toGoJson } from '../../../src/cgroups/stats.js';
-import { parseDuration } from '../../../src/container/events.js';
+import { controllerDir, parseDuration } from '../../../src/container/events.js';
 
 const root = mkdtempSync(join(tmpdir(), 'keel-fake-cgroupfs-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -164,5 +164,16 @@ describe('parsers', () => {
     expect(parseDuration('1.5s')).toBe(1500);
     expect(() => parseDuration('5')).toThrow('--interval "5": not a duration; give one like 5s, 500ms or 1m');
     expect(() => parseDuration('0s')).toThrow(/greater than zero/);
+  });
+});
+
+describe('which directory holds a controller', () => {
+  it('v1/hybrid: the hierarchy that mounts it (cpu and cpuacct share one); v2: the one directory', () => {
+    const layout = { mode: 'hybrid' as const, root: '/sys/fs/cgroup', v1: [{ dir: 'cpu,cpuacct', options: 'cpu,cpuacct' }, { dir: 'memory', options: 'memory' }], unifiedDir: 'unified' };
+    const dirs = ['/sys/fs/cgroup/cpu,cpuacct/keel/c', '/sys/fs/cgroup/memory/keel/c', '/sys/fs/cgroup/unified/keel/c'];
+    expect(controllerDir(layout, dirs, 'cpuacct')).toBe('/sys/fs/cgroup/cpu,cpuacct/keel/c');
+    expect(controllerDir(layout, dirs, 'memory')).toBe('/sys/fs/cgroup/memory/keel/c');
+    expect(controllerDir(layout, dirs, 'pids')).toBeUndefined();
+    expect(controllerDir({ mode: 'v2', root: '/sys/fs/cgroup', v1: [] }, ['/sys/fs/cgroup/keel/c'], 'pids')).toBe('/sys/fs/cgroup/keel/c');
   });
 });
