@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/bpf.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
@@ -235,4 +236,58 @@ int keel_send_fd(int sock, const char *data, int fd)
 	if (n < 0)
 		return -errno;
 	return (size_t)n == iov.iov_len ? 0 : -EMSGSIZE;
+}
+
+/* The kernel verifier's words about the last device program it refused (empty if none). */
+static char bpf_log[65536];
+
+const char *keel_bpf_log(void)
+{
+	return bpf_log;
+}
+
+/*
+ * Loads a BPF_PROG_TYPE_CGROUP_DEVICE program (insns: struct bpf_insn[], compiled in TypeScript)
+ * and attaches it to the cgroup v2 directory cgroup_dir, with BPF_F_ALLOW_MULTI so that programs
+ * of parent cgroups still run. The attachment keeps the program alive: both fds are closed here.
+ */
+int keel_attach_device_program(const char *cgroup_dir, const uint8_t *insns, int insn_bytes)
+{
+	union bpf_attr load;
+	memset(&load, 0, sizeof(load));
+	bpf_log[0] = 0;
+	load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	load.insn_cnt = (uint32_t)insn_bytes / 8;
+	load.insns = (uint64_t)(uintptr_t)insns;
+	load.license = (uint64_t)(uintptr_t) "GPL";
+	load.expected_attach_type = BPF_CGROUP_DEVICE;
+	int prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof(load));
+	if (prog < 0) {
+		/* Again with the verifier's log, to say why (a log that overflows fails with ENOSPC,
+		 * which is why the first try goes without one). */
+		int err = errno;
+		load.log_level = 1;
+		load.log_size = sizeof(bpf_log);
+		load.log_buf = (uint64_t)(uintptr_t)bpf_log;
+		prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof(load));
+		if (prog < 0)
+			return -err;
+	}
+	int dir = open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0) {
+		int err = errno;
+		close(prog);
+		return -err;
+	}
+	union bpf_attr attach;
+	memset(&attach, 0, sizeof(attach));
+	attach.target_fd = (uint32_t)dir;
+	attach.attach_bpf_fd = (uint32_t)prog;
+	attach.attach_type = BPF_CGROUP_DEVICE;
+	attach.attach_flags = BPF_F_ALLOW_MULTI;
+	int r = (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof(attach));
+	int err = errno;
+	close(dir);
+	close(prog);
+	return r < 0 ? -err : 0;
 }

@@ -10,7 +10,8 @@ import type { LinuxDeviceCgroup, LinuxResources } from '../spec/types.js';
 import { KeelError, errnoCode } from '../util/errors.js';
 import { strerror } from '../util/errno.js';
 import type { CgroupLayout } from './layout.js';
-import { v1Writes, v2Writes, type CgroupWrite } from './resources.js';
+import { compileDeviceProgram, encodeProgram } from './device-bpf.js';
+import { containerDeviceRules, v1Writes, v2Writes, type CgroupWrite } from './resources.js';
 
 /**
  * Where a container's cgroup goes: cgroupsPath as given when absolute; under /keel when relative
@@ -36,7 +37,19 @@ export function cgroupDirs(layout: CgroupLayout, path: string): { dir: string; c
   return dirs;
 }
 
-function write(dir: string, file: string, value: string): void {
+/**
+ * Kernels whose block devices use the BFQ scheduler (and no CFQ) have no blkio.weight and
+ * blkio.weight_device, only BFQ's own blkio.bfq.weight and blkio.bfq.weight_device, which take
+ * the same values; runc writes those there too.
+ */
+export function v1BlkioFile(dir: string, file: string): string {
+  if (file !== 'blkio.weight' && file !== 'blkio.weight_device') return file;
+  const bfq = file.replace('blkio.', 'blkio.bfq.');
+  return !existsSync(join(dir, file)) && existsSync(join(dir, bfq)) ? bfq : file;
+}
+
+function write(dir: string, name: string, value: string): void {
+  const file = v1BlkioFile(dir, name);
   try {
     writeFileSync(join(dir, file), value);
   } catch (err) {
@@ -84,9 +97,31 @@ export function planWrites(layout: CgroupLayout, resources: LinuxResources, allo
   return layout.mode === 'v2' ? v2Writes(resources) : v1Writes(resources, allowedDevices);
 }
 
+/**
+ * On cgroup v2 the device rules become a BPF program (struct bpf_insn[]) for the container's
+ * cgroup; on v1 and hybrid hosts they are devices.allow/deny writes (planWrites) and this is none.
+ */
+export function planDeviceProgram(layout: CgroupLayout, resources: LinuxResources, allowedDevices: LinuxDeviceCgroup[]): Buffer | undefined {
+  if (layout.mode !== 'v2') return undefined;
+  const rules = containerDeviceRules(resources.devices, allowedDevices);
+  return rules && encodeProgram(compileDeviceProgram(rules));
+}
+
+/** Loads and attaches a device program to a cgroup v2 directory (native/libkeel's, passed in so
+ * that this module does not load the native addon for verbs that never need it). */
+export type AttachDeviceProgram = (dir: string, program: Buffer) => void;
+
 /** Makes the container's cgroup, writes its limits and moves `pid` in (its children follow). */
-export function setupCgroups(layout: CgroupLayout, path: string, resources: LinuxResources, pid: number, allowedDevices: LinuxDeviceCgroup[] = []): CgroupSetup {
+export function setupCgroups(
+  layout: CgroupLayout,
+  path: string,
+  resources: LinuxResources,
+  pid: number,
+  allowedDevices: LinuxDeviceCgroup[] = [],
+  attachDeviceProgram?: AttachDeviceProgram,
+): CgroupSetup {
   const writes = planWrites(layout, resources, allowedDevices);
+  const deviceProgram = planDeviceProgram(layout, resources, allowedDevices);
   const dirs = cgroupDirs(layout, path);
   const setup: CgroupSetup = { dirs: [], writes };
   try {
@@ -100,6 +135,15 @@ export function setupCgroups(layout: CgroupLayout, path: string, resources: Linu
       if (!target) throw new KeelError(`cgroup: linux.resources needs the ${w.controller} controller, which is not mounted on this host`);
       write(target.dir, w.file, w.value);
     }
+    if (deviceProgram) {
+      if (!attachDeviceProgram) throw new KeelError('cgroup: linux.resources.devices needs a device program on cgroup v2, and none can be attached here');
+      try {
+        attachDeviceProgram(dirs[0]!.dir, deviceProgram);
+      } catch (err) {
+        throw new KeelError(`cgroup: cannot enforce linux.resources.devices: ${(err as Error).message}`);
+      }
+    }
+    // Only now the process moves in: nothing of the container runs before its limits hold.
     for (const { dir } of dirs) write(dir, 'cgroup.procs', String(pid));
   } catch (err) {
     destroyCgroups(setup.dirs);

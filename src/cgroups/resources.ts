@@ -42,6 +42,15 @@ export const DEFAULT_ALLOWED_DEVICES: LinuxDeviceCgroup[] = [
   { allow: true, type: 'c', major: 136, access: 'rwm' },
 ];
 
+/**
+ * The device rules a container gets, in order, for either version (v1 files, v2 program): the
+ * config's, then runc's always-allowed devices and the nodes the config creates, last so that no
+ * rule can take them away. None when the config sets no rules (the parent's apply, as with runc).
+ */
+export function containerDeviceRules(devices: LinuxDeviceCgroup[] | undefined, extraAllowed: LinuxDeviceCgroup[] = []): LinuxDeviceCgroup[] | undefined {
+  return devices ? [...devices, ...DEFAULT_ALLOWED_DEVICES, ...extraAllowed] : undefined;
+}
+
 function deviceRule(d: LinuxDeviceCgroup): string {
   const type = d.type ?? 'a';
   if (type === 'a') return 'a';
@@ -97,10 +106,7 @@ export function v1Writes(r: LinuxResources, extraAllowed: LinuxDeviceCgroup[] = 
   if (r.network?.classID !== undefined) add('net_cls', 'net_cls.classid', r.network.classID);
   for (const p of r.network?.priorities ?? []) add('net_prio', 'net_prio.ifpriomap', `${p.name} ${p.priority}`);
   for (const [device, l] of Object.entries(r.rdma ?? {})) add('rdma', 'rdma.max', rdmaLine(device, l));
-  if (r.devices) {
-    // The rules apply in order; runc's always-allowed devices come last so no rule can take them away.
-    for (const d of [...r.devices, ...DEFAULT_ALLOWED_DEVICES, ...extraAllowed]) add('devices', d.allow ? 'devices.allow' : 'devices.deny', deviceRule(d));
-  }
+  for (const d of containerDeviceRules(r.devices, extraAllowed) ?? []) add('devices', d.allow ? 'devices.allow' : 'devices.deny', deviceRule(d));
   return w;
 }
 

@@ -8,6 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import { KeelError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { createCommand } from './commands/create.js';
+import { eventsCommand } from './commands/events.js';
 import { execCommand } from './commands/exec.js';
 import { prepareArgs } from './raw-args.js';
 import { explainCommand, validateCommand } from './commands/explain.js';
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
     .command(execCommand)
     .command(psCommand)
     .command(updateCommand)
+    .command(eventsCommand)
     .command(pauseCommand)
     .command(resumeCommand)
     .command(specCommand)

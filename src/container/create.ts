@@ -15,6 +15,7 @@ import { cgroupDirs, containerCgroupPath, destroyCgroups, setupCgroups } from '.
 import { hookState, runHooks } from '../hooks/run.js';
 import { containerProcessState, sendToAgent } from '../seccomp/agent.js';
 import { readHostFacts } from '../host/facts.js';
+import { attachDeviceProgram } from '../native/libkeel.js';
 import { compilePlan } from '../plan/compile.js';
 import { SyncTag } from '../plan/ops.js';
 import { loadBundle } from '../spec/load.js';
@@ -155,7 +156,7 @@ function joinCgroups(record: StateRecord, store: StateStore, layout: CgroupLayou
   // Recorded before they are made: a keel killed in between leaves directories delete can find.
   record.cgroupPaths = cgroupDirs(layout, path).map((d) => d.dir);
   store.write(record);
-  const setup = setupCgroups(layout, path, spec.linux?.resources ?? {}, pid, created);
+  const setup = setupCgroups(layout, path, spec.linux?.resources ?? {}, pid, created, attachDeviceProgram);
   log().debug(`joined cgroup ${path} (${layout.mode}), ${setup.writes.length} limits written`);
   testStopPoint('sync-cgroup');
 }

@@ -23,7 +23,7 @@ const { DataType, FFITypeTag, open } = binding as typeof binding & { FFITypeTag:
 
 function load(params: { paramsType: unknown[]; paramsValue: unknown[]; [key: string]: unknown }): unknown {
   const paramsType = params.paramsType.map((type, i) =>
-    type === DataType.I32Array ? { ffiTypeTag: FFITypeTag.Array, type, length: (params.paramsValue[i] as unknown[]).length } : type,
+    type === DataType.I32Array || type === DataType.U8Array ? { ffiTypeTag: FFITypeTag.Array, type, length: (params.paramsValue[i] as unknown[]).length } : type,
   );
   return binding.load({ freeResultMemory: false, ...params, paramsType } as never);
 }
@@ -130,4 +130,16 @@ export function receiveFd(socket: number): number {
 /** Sends `data` and `fd` (SCM_RIGHTS) in one message. */
 export function sendFd(socket: number, data: string, fd: number): void {
   check('send an fd', call('keel_send_fd', DataType.I32, [DataType.I32, DataType.String, DataType.I32], [socket, data, fd]));
+}
+
+/**
+ * Loads a cgroup device program (struct bpf_insn[], from cgroups/device-bpf.ts) and attaches it
+ * to a cgroup v2 directory. A refusal by the verifier carries the verifier's log in the message.
+ */
+export function attachDeviceProgram(cgroupDir: string, program: Buffer): void {
+  const r = call('keel_attach_device_program', DataType.I32, [DataType.String, DataType.U8Array, DataType.I32], [cgroupDir, program, program.length]);
+  if (r < 0) {
+    const log = String(call('keel_bpf_log', DataType.String, [], []) as unknown as string).trim().split('\n').slice(-3).join('; ');
+    throw new NativeError(`attach the device program to ${cgroupDir}${log ? ` (verifier: ${log})` : ''}`, -r);
+  }
 }

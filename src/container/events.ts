@@ -1,0 +1,106 @@
+/**
+ * `keel events`: a container's resource usage as runc prints it. `--stats` prints one stats event
+ * and exits (containerd's `ctr task metrics` and podman's `stats` read that line); without it,
+ * one stats event per interval and an "oom" event whenever the kernel's OOM killer kills a process
+ * of the container, until the container stops.
+ */
+import { join } from 'node:path';
+
+import { detectCgroupLayout, type CgroupLayout } from '../cgroups/layout.js';
+import { collectStats, directoryReader, oomKillCount, toGoJson, type CgroupFileReader, type Stats } from '../cgroups/stats.js';
+import type { StateRecord } from '../state/record.js';
+import { NoSuchContainer, type StateStore } from '../state/store.js';
+import { KeelError } from '../util/errors.js';
+
+/** The directory of the container's cgroup that holds `controller`'s files. */
+export function controllerDir(layout: CgroupLayout, dirs: readonly string[], controller: string): string | undefined {
+  if (layout.mode === 'v2') return dirs[0];
+  const hierarchy = layout.v1.find((h) => h.options.split(',').includes(controller));
+  if (!hierarchy) return undefined;
+  const prefix = join(layout.root, hierarchy.dir) + '/';
+  return dirs.find((d) => d.startsWith(prefix));
+}
+
+function liveRecord(store: StateStore, id: string): StateRecord {
+  const record = store.read(id);
+  const status = store.status(record);
+  if (status === 'stopped' || status === 'creating') throw new KeelError(`cannot read the events of container "${id}": it is ${status}`);
+  if (!record.cgroupPaths?.length) throw new KeelError(`cannot read the events of container "${id}": it has no cgroup`);
+  return record;
+}
+
+function sourceOf(record: StateRecord, layout: CgroupLayout): { v2: boolean; read: CgroupFileReader; listHugetlb: () => string[] } {
+  const dirs = record.cgroupPaths ?? [];
+  const { read, list } = directoryReader((controller) => controllerDir(layout, dirs, controller));
+  return { v2: layout.mode === 'v2', read, listHugetlb: () => list('hugetlb') };
+}
+
+export function statsEvent(id: string, stats: Stats): string {
+  return toGoJson({ type: 'stats', id, data: stats });
+}
+
+export function oomEvent(id: string): string {
+  return toGoJson({ type: 'oom', id });
+}
+
+/** `keel events --stats ID`: one line. */
+export function containerStatsLine(store: StateStore, id: string): string {
+  const record = liveRecord(store, id);
+  return statsEvent(id, collectStats(sourceOf(record, detectCgroupLayout())));
+}
+
+/** OOM kills are looked for at least this often, whatever the stats interval. */
+const OOM_POLL_MS = 100;
+
+/**
+ * `keel events ID`: a stats line every `intervalMs`, an oom line for each new OOM kill, until the
+ * container stops (then a last look for an OOM kill, which is often why it stopped).
+ */
+export async function streamEvents(store: StateStore, id: string, intervalMs: number, write: (line: string) => void): Promise<void> {
+  const record = liveRecord(store, id);
+  const layout = detectCgroupLayout();
+  const source = sourceOf(record, layout);
+  let ooms = oomKillCount(source.read, source.v2);
+  const checkOom = () => {
+    const now = oomKillCount(source.read, source.v2);
+    for (; ooms < now; ooms++) write(oomEvent(id));
+  };
+  let nextStats = Date.now() + intervalMs;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, Math.max(1, Math.min(OOM_POLL_MS, nextStats - Date.now()))));
+    checkOom();
+    if (stopped(store, id)) return;
+    if (Date.now() >= nextStats) {
+      write(statsEvent(id, collectStats(source)));
+      nextStats += intervalMs;
+    }
+  }
+}
+
+/** Stopped, or already deleted (by an engine that does not wait for this stream). */
+function stopped(store: StateStore, id: string): boolean {
+  try {
+    return store.status(store.read(id)) === 'stopped';
+  } catch (err) {
+    if (err instanceof NoSuchContainer) return true;
+    throw err;
+  }
+}
+
+/** A Go duration as runc's --interval takes it: "5s", "100ms", "1m30s", "1.5s". */
+export function parseDuration(text: string): number {
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
+  let total = 0;
+  let pos = 0;
+  while (pos < text.length) {
+    re.lastIndex = pos;
+    const m = re.exec(text);
+    if (!m) break;
+    total += Number(m[1]) * units[m[2]!]!;
+    pos = re.lastIndex;
+  }
+  if (!text || pos !== text.length) throw new KeelError(`--interval "${text}": not a duration; give one like 5s, 500ms or 1m`);
+  if (total <= 0) throw new KeelError(`--interval "${text}": the interval must be greater than zero`);
+  return total;
+}

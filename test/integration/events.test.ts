@@ -1,0 +1,129 @@
+/**
+ * `keel events` on this host (v1 controllers): stats lines, OOM events, and the same JSON keys as
+ * runc's `events --stats` for the same config (containerd and podman parse that shape).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { eventually } from '../helpers/host.js';
+import { CLEAN_ENV } from '../helpers/keel.js';
+import { useTestbed } from '../helpers/testbed.js';
+
+const CG = '/sys/fs/cgroup';
+const bed = useTestbed();
+const parent = `/keel-test-events-${process.pid}`;
+const runcRoot = mkdtempSync(join(tmpdir(), 'keel-runc-root-'));
+const runcIds: string[] = [];
+
+afterAll(() => {
+  // Containers first (this hook runs before the testbed's own cleanup), then their parent cgroup.
+  for (const id of bed.keel.containers()) bed.keel.run(['delete', '--force', id]);
+  for (const id of runcIds) spawnSync('runc', ['--root', runcRoot, 'delete', '--force', id], { stdio: 'ignore' });
+  rmSync(runcRoot, { recursive: true, force: true });
+  for (const hierarchy of readdirSync(CG)) {
+    const dir = `${CG}/${hierarchy}${parent}`;
+    if (!existsSync(dir)) continue;
+    for (const child of readdirSync(dir, { withFileTypes: true })) if (child.isDirectory()) rmdirSync(join(dir, child.name));
+    rmdirSync(dir);
+  }
+});
+
+interface Event {
+  type: string;
+  id: string;
+  data?: Record<string, unknown>;
+}
+
+/** Every key path of a JSON value ("memory.usage.limit"); list elements share one "[]" path. */
+function keyPaths(value: unknown, prefix = ''): string[] {
+  if (Array.isArray(value)) return [...new Set(value.flatMap((v) => keyPaths(v, `${prefix}[]`)))];
+  if (value === null || typeof value !== 'object') return prefix ? [prefix] : [];
+  return Object.entries(value).flatMap(([k, v]) => [`${prefix}${prefix ? '.' : ''}${k}`, ...keyPaths(v, `${prefix}${prefix ? '.' : ''}${k}`)]);
+}
+
+describe('keel events', () => {
+  it('streams stats lines and an oom event when a process of the container is OOM-killed, then ends with the container', async () => {
+    const id = 'oom';
+    const b = bed.bundle((s) => {
+      // A 64 MB shell variable in a 16 MB cgroup (no swap): the OOM killer kills the shell.
+      s.process!.args = ['sh', '-c', 'sleep 1.5; x=$(head -c 67108864 /dev/zero | tr "\\0" a); sleep 1000'];
+      s.linux!.cgroupsPath = `${parent}/${id}`;
+      s.linux!.resources = { memory: { limit: 16 << 20, swap: 16 << 20 } };
+    });
+    bed.keel.ok(['create', '--bundle', b.dir, id]);
+    const events = bed.keel.spawn(['events', '--interval', '500ms', id]);
+    let out = '';
+    events.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    let err = '';
+    events.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => events.on('exit', resolve));
+    bed.keel.ok(['start', id]);
+    const lines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event);
+    expect(await eventually(() => lines().some((e) => e.type === 'oom'), 15_000)).toBe(true);
+    // The OOM kill took the container's init, so the stream ends by itself.
+    expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 5000))])).toBe(0);
+    expect(err).toBe('');
+    const all = lines();
+    expect(all.filter((e) => e.type === 'oom')).toEqual([{ type: 'oom', id }]);
+    const stats = all.filter((e) => e.type === 'stats');
+    expect(stats.length).toBeGreaterThanOrEqual(2);
+    expect(stats[0]).toMatchObject({ id, data: { memory: { usage: { limit: 16 << 20 } } } });
+    bed.keel.ok(['delete', '--force', id]);
+  });
+
+  it('--stats prints one stats line with the PIDs and memory in use', () => {
+    const id = 'stats';
+    const b = bed.bundle((s) => {
+      s.process!.args = ['sh', '-c', 'sleep 1000 & sleep 1000 & wait'];
+      s.linux!.cgroupsPath = `${parent}/${id}`;
+      s.linux!.resources = { pids: { limit: 30 } };
+    });
+    bed.keel.ok(['run', '-d', '--bundle', b.dir, id]);
+    const text = bed.keel.ok(['events', '--stats', id]);
+    expect(text.split('\n')).toHaveLength(2); // one line and its newline
+    const e = JSON.parse(text) as { type: string; id: string; data: { pids: { current: number; limit: number }; memory: { usage: { usage: number } }; cpu: { usage: { total: number } } } };
+    expect(e).toMatchObject({ type: 'stats', id, data: { pids: { current: 3, limit: 30 } } });
+    expect(e.data.memory.usage.usage).toBeGreaterThan(0);
+    expect(e.data.cpu.usage.total).toBeGreaterThan(0);
+    bed.keel.ok(['delete', '--force', id]);
+  });
+
+  it('refuses a stopped or unknown container in one line', () => {
+    const id = 'stopped';
+    const b = bed.bundle((s) => (s.process!.args = ['true']));
+    bed.keel.ok(['run', '-d', '--bundle', b.dir, id]);
+    expect(bed.keel.run(['events', '--stats', id])).toMatchObject({ code: 1, stdout: '', stderr: `keel: cannot read the events of container "${id}": it is stopped\n` });
+    expect(bed.keel.run(['events', id])).toMatchObject({ code: 1, stderr: `keel: cannot read the events of container "${id}": it is stopped\n` });
+    expect(bed.keel.run(['events', '--stats', 'no-such'])).toMatchObject({ code: 1, stderr: 'keel: container "no-such" does not exist\n' });
+    bed.keel.ok(['delete', id]);
+  });
+
+  // (Where runc is installed, as on this host; a pure v2 test VM may have none.)
+  it.skipIf(spawnSync('runc', ['--version']).status !== 0)('--stats has the keys runc prints for the same config', () => {
+    // Keys that Go leaves out when the value is 0 and that may be 0 in one container and not the other.
+    const VALUE_DEPENDENT = new Set(['memory.cache', 'cpu.throttling.periods', 'cpu.throttling.throttledPeriods', 'cpu.throttling.throttledTime']);
+    const config = (name: string) => (s: Parameters<Parameters<typeof bed.bundle>[0] & object>[0]) => {
+      s.process!.args = ['sleep', '1000'];
+      s.linux!.cgroupsPath = `${parent}/${name}`;
+      s.linux!.resources = { memory: { limit: 64 << 20 }, cpu: { shares: 512, quota: 50000, period: 100000 }, pids: { limit: 25 } };
+    };
+    const keelBundle = bed.bundle(config('cmp-keel'));
+    bed.keel.ok(['run', '-d', '--bundle', keelBundle.dir, 'cmp']);
+    const runcBundle = bed.bundle(config('cmp-runc'));
+    const runcId = `keel-cmp-${process.pid}`;
+    runcIds.push(runcId);
+    const started = spawnSync('runc', ['--root', runcRoot, 'run', '-d', '--bundle', runcBundle.dir, runcId], { env: CLEAN_ENV, stdio: 'ignore', timeout: 20_000 });
+    expect(started.status).toBe(0);
+    const runc = spawnSync('runc', ['--root', runcRoot, 'events', '--stats', runcId], { env: CLEAN_ENV, encoding: 'utf8' });
+    expect(runc.status).toBe(0);
+    const keel = JSON.parse(bed.keel.ok(['events', '--stats', 'cmp'])) as Event;
+    const theirs = JSON.parse(runc.stdout) as Event;
+    const keys = (e: Event) => keyPaths(e).filter((k) => !VALUE_DEPENDENT.has(k.replace(/^data\./, ''))).sort();
+    expect(keys(keel)).toEqual(keys(theirs));
+    expect(keys(keel)).toEqual(expect.arrayContaining(['data.cpu.usage.percpu', 'data.memory.raw.total_rss', 'data.pids.current', 'data.cpuset.cpus', 'data.network_interfaces']));
+    bed.keel.ok(['delete', '--force', 'cmp']);
+  });
+});
