@@ -4,7 +4,7 @@
  * file is read back from both cgroups.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { detectCgroupLayout } from '../../src/cgroups/layout.js';
 import type { LinuxResources, Spec } from '../../src/spec/types.js';
 import { CLEAN_ENV } from '../helpers/keel.js';
 import { useTestbed } from '../helpers/testbed.js';
+import { removeCgroupParent } from '../helpers/cgroup-parent.js';
 
 const CG = '/sys/fs/cgroup';
 const bed = useTestbed();
@@ -25,12 +26,7 @@ afterAll(() => {
   for (const id of bed.keel.containers()) bed.keel.run(['delete', '--force', id]);
   for (const id of runcIds) spawnSync('runc', ['--root', runcRoot, 'delete', '--force', id], { stdio: 'ignore' });
   rmSync(runcRoot, { recursive: true, force: true });
-  for (const hierarchy of readdirSync(CG)) {
-    const dir = `${CG}/${hierarchy}${parent}`;
-    if (!existsSync(dir)) continue;
-    for (const child of readdirSync(dir, { withFileTypes: true })) if (child.isDirectory()) rmdirSync(join(dir, child.name));
-    rmdirSync(dir);
-  }
+  removeCgroupParent(parent);
 });
 
 /** The block device behind the test's temp dir, for the per-device blkio settings. */

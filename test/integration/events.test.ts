@@ -3,7 +3,7 @@
  * runc's `events --stats` for the same config (containerd and podman parse that shape).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,8 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/host.js';
 import { CLEAN_ENV } from '../helpers/keel.js';
 import { useTestbed } from '../helpers/testbed.js';
+import { removeCgroupParent } from '../helpers/cgroup-parent.js';
 
-const CG = '/sys/fs/cgroup';
 const bed = useTestbed();
 const parent = `/keel-test-events-${process.pid}`;
 const runcRoot = mkdtempSync(join(tmpdir(), 'keel-runc-root-'));
@@ -23,12 +23,7 @@ afterAll(() => {
   for (const id of bed.keel.containers()) bed.keel.run(['delete', '--force', id]);
   for (const id of runcIds) spawnSync('runc', ['--root', runcRoot, 'delete', '--force', id], { stdio: 'ignore' });
   rmSync(runcRoot, { recursive: true, force: true });
-  for (const hierarchy of readdirSync(CG)) {
-    const dir = `${CG}/${hierarchy}${parent}`;
-    if (!existsSync(dir)) continue;
-    for (const child of readdirSync(dir, { withFileTypes: true })) if (child.isDirectory()) rmdirSync(join(dir, child.name));
-    rmdirSync(dir);
-  }
+  removeCgroupParent(parent);
 });
 
 interface Event {

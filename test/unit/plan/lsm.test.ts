@@ -5,16 +5,11 @@ import { planExecLabels, planMountLabel, type LsmFacts } from '../../../src/plan
 import { throwProblem } from '../../../src/plan/problems.js';
 import { defaultSpec } from '../../../src/spec/default.js';
 import type { Spec } from '../../../src/spec/types.js';
+import { collectProblems } from '../../helpers/problems.js';
 
 const NONE: LsmFacts = { apparmor: false, selinux: false };
 const APPARMOR: LsmFacts = { apparmor: true, selinux: false, apparmorExecAttr: '/proc/self/attr/apparmor/exec' };
 const SELINUX: LsmFacts = { apparmor: false, selinux: true };
-
-function problems(f: (report: (p: string, m: string) => void) => unknown): string[] {
-  const out: string[] = [];
-  f((p, m) => out.push(`${p}: ${m}`));
-  return out;
-}
 
 describe('security labels where the host runs the module', () => {
   it('AppArmor: "exec <profile>" written to the exec attribute', () => {
@@ -36,14 +31,14 @@ describe('security labels where the host runs the module', () => {
 
 describe('security labels where the host does not run the module: refused, as runc does', () => {
   it('names each field and says what to do', () => {
-    expect(problems((r) => planExecLabels({ apparmorProfile: 'p', selinuxLabel: 'l' }, NONE, r))).toEqual([
+    expect(collectProblems((r) => planExecLabels({ apparmorProfile: 'p', selinuxLabel: 'l' }, NONE, r))).toEqual([
       '/process/apparmorProfile: AppArmor is not enabled on this host, so the profile "p" cannot confine the program: remove the field (runc refuses it too)',
       '/process/selinuxLabel: SELinux is not enabled on this host, so the label "l" cannot apply: remove the field (runc refuses it too)',
     ]);
-    expect(problems((r) => planMountLabel('m', APPARMOR, r))).toEqual(['/linux/mountLabel: SELinux is not enabled on this host, so the mount label "m" cannot apply: remove the field (runc fails on it too)']);
+    expect(collectProblems((r) => planMountLabel('m', APPARMOR, r))).toEqual(['/linux/mountLabel: SELinux is not enabled on this host, so the mount label "m" cannot apply: remove the field (runc fails on it too)']);
     // AppArmor's presence does not make a SELinux label acceptable, nor the reverse
-    expect(problems((r) => planExecLabels({ selinuxLabel: 'l' }, APPARMOR, r))).toHaveLength(1);
-    expect(problems((r) => planExecLabels({ apparmorProfile: 'p' }, SELINUX, r))).toHaveLength(1);
+    expect(collectProblems((r) => planExecLabels({ selinuxLabel: 'l' }, APPARMOR, r))).toHaveLength(1);
+    expect(collectProblems((r) => planExecLabels({ apparmorProfile: 'p' }, SELINUX, r))).toHaveLength(1);
   });
 });
 

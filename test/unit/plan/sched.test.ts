@@ -7,6 +7,7 @@ import { ConfigError, throwProblem } from '../../../src/plan/problems.js';
 import { compileIoPriority, compilePersonality, compileScheduler } from '../../../src/plan/sched.js';
 import { defaultSpec } from '../../../src/spec/default.js';
 import type { Spec } from '../../../src/spec/types.js';
+import { collectProblems } from '../../helpers/problems.js';
 
 function plan(edit: (s: Spec) => void) {
   const spec = defaultSpec();
@@ -24,12 +25,6 @@ function plan(edit: (s: Spec) => void) {
   });
 }
 
-function problems(f: (report: (p: string, m: string) => void) => void): string[] {
-  const out: string[] = [];
-  f((p, m) => out.push(`${p}: ${m}`));
-  return out;
-}
-
 describe('process.scheduler', () => {
   it('compiles policy, flags, nice and priority to sched_attr numbers', () => {
     expect(compileScheduler({ policy: 'SCHED_BATCH', nice: 5, flags: ['SCHED_FLAG_RESET_ON_FORK'] }, throwProblem)).toEqual({ policy: 3, flags: 1, nice: 5, priority: 0, runtime: 0n, deadline: 0n, period: 0n });
@@ -38,12 +33,12 @@ describe('process.scheduler', () => {
   });
 
   it("refuses what runc refuses, naming the field", () => {
-    expect(problems((r) => compileScheduler({ policy: 'SCHED_OTHER', nice: 20 }, r))).toEqual(['/process/scheduler/nice: 20 is out of range: nice goes from -20 to 19']);
-    expect(problems((r) => compileScheduler({ policy: 'SCHED_OTHER', priority: 3 }, r))[0]).toMatch(/^\/process\/scheduler\/priority: a priority applies to SCHED_FIFO and SCHED_RR only/);
-    expect(problems((r) => compileScheduler({ policy: 'SCHED_RR' }, r))[0]).toMatch(/^\/process\/scheduler\/priority: SCHED_RR needs a priority from 1 to 99/);
-    expect(problems((r) => compileScheduler({ policy: 'SCHED_BATCH', runtime: 5 }, r))[0]).toMatch(/^\/process\/scheduler: runtime, deadline and period apply to SCHED_DEADLINE only/);
-    expect(problems((r) => compileScheduler({ policy: 'SCHED_X' as never }, r))[0]).toMatch(/^\/process\/scheduler\/policy: unknown policy "SCHED_X"/);
-    expect(problems((r) => compileScheduler({ policy: 'SCHED_OTHER', flags: ['SCHED_FLAG_NOPE' as never] }, r))[0]).toMatch(/^\/process\/scheduler\/flags\/0: unknown flag/);
+    expect(collectProblems((r) => compileScheduler({ policy: 'SCHED_OTHER', nice: 20 }, r))).toEqual(['/process/scheduler/nice: 20 is out of range: nice goes from -20 to 19']);
+    expect(collectProblems((r) => compileScheduler({ policy: 'SCHED_OTHER', priority: 3 }, r))[0]).toMatch(/^\/process\/scheduler\/priority: a priority applies to SCHED_FIFO and SCHED_RR only/);
+    expect(collectProblems((r) => compileScheduler({ policy: 'SCHED_RR' }, r))[0]).toMatch(/^\/process\/scheduler\/priority: SCHED_RR needs a priority from 1 to 99/);
+    expect(collectProblems((r) => compileScheduler({ policy: 'SCHED_BATCH', runtime: 5 }, r))[0]).toMatch(/^\/process\/scheduler: runtime, deadline and period apply to SCHED_DEADLINE only/);
+    expect(collectProblems((r) => compileScheduler({ policy: 'SCHED_X' as never }, r))[0]).toMatch(/^\/process\/scheduler\/policy: unknown policy "SCHED_X"/);
+    expect(collectProblems((r) => compileScheduler({ policy: 'SCHED_OTHER', flags: ['SCHED_FLAG_NOPE' as never] }, r))[0]).toMatch(/^\/process\/scheduler\/flags\/0: unknown flag/);
   });
 });
 
