@@ -3,29 +3,24 @@
  * this host (v1 controllers): both runtimes create a container from the same config, and each
  * file is read back from both cgroups.
  */
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { detectCgroupLayout } from '../../src/cgroups/layout.js';
 import type { LinuxResources, Spec } from '../../src/spec/types.js';
-import { CLEAN_ENV } from '../helpers/keel.js';
+import { RUNC, RuncRoot } from '../helpers/runc.js';
 import { useTestbed } from '../helpers/testbed.js';
 import { removeCgroupParent } from '../helpers/cgroup-parent.js';
 
 const CG = '/sys/fs/cgroup';
 const bed = useTestbed();
 const parent = `/keel-test-vs-runc-${process.pid}`;
-const runcRoot = mkdtempSync(join(tmpdir(), 'keel-runc-root-'));
-const runcIds: string[] = [];
+const runc = new RuncRoot();
 
 afterAll(() => {
   // Containers first (this hook runs before the testbed's own cleanup), then their parent cgroup.
   for (const id of bed.keel.containers()) bed.keel.run(['delete', '--force', id]);
-  for (const id of runcIds) spawnSync('runc', ['--root', runcRoot, 'delete', '--force', id], { stdio: 'ignore' });
-  rmSync(runcRoot, { recursive: true, force: true });
+  runc.cleanup();
   removeCgroupParent(parent);
 });
 
@@ -51,14 +46,7 @@ function createBoth(name: string, resources: LinuxResources, edit: (s: Spec) => 
   bed.keel.ok(['create', '--bundle', keelBundle.dir, name]);
   const runcBundle = bed.bundle(config('runc'));
   const runcId = `keel-vs-${name}-${process.pid}`;
-  runcIds.push(runcId);
-  // runc's stderr goes to a file: its waiting `runc init` holds the stdio it was given.
-  const errFile = join(runcRoot, `${name}.err`);
-  const errFd = openSync(errFile, 'w');
-  const r = spawnSync('runc', ['--root', runcRoot, 'create', '--bundle', runcBundle.dir, runcId], { env: CLEAN_ENV, stdio: ['ignore', 'ignore', errFd], timeout: 20_000 });
-  closeSync(errFd);
-  expect(readFileSync(errFile, 'utf8')).toBe('');
-  expect(r.status).toBe(0);
+  expect(runc.run(['create', '--bundle', runcBundle.dir, runcId])).toMatchObject({ code: 0, stderr: '' });
   return { keel: `${parent}/${name}-keel`, runc: `${parent}/${name}-runc` };
 }
 
@@ -75,7 +63,7 @@ function expectSame(table: Record<string, [string, string]>): void {
 }
 
 // v1 file names (this host's controllers); on a pure v2 host, or one without runc, this is not run.
-const comparable = detectCgroupLayout().mode !== 'v2' && spawnSync('runc', ['--version']).status === 0;
+const comparable = detectCgroupLayout().mode !== 'v2' && existsSync(RUNC);
 
 describe.runIf(comparable)('cgroup files: keel and runc, same config', () => {
   it('memory: limit, reservation, memory+swap, swappiness', () => {

@@ -2,27 +2,22 @@
  * `keel events` on this host (v1 controllers): stats lines, OOM events, and the same JSON keys as
  * runc's `events --stats` for the same config (containerd and podman parse that shape).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { eventually } from '../helpers/host.js';
-import { CLEAN_ENV } from '../helpers/keel.js';
+import { RUNC, RuncRoot } from '../helpers/runc.js';
 import { useTestbed } from '../helpers/testbed.js';
 import { removeCgroupParent } from '../helpers/cgroup-parent.js';
 
 const bed = useTestbed();
 const parent = `/keel-test-events-${process.pid}`;
-const runcRoot = mkdtempSync(join(tmpdir(), 'keel-runc-root-'));
-const runcIds: string[] = [];
+const runcRoot = new RuncRoot();
 
 afterAll(() => {
   // Containers first (this hook runs before the testbed's own cleanup), then their parent cgroup.
   for (const id of bed.keel.containers()) bed.keel.run(['delete', '--force', id]);
-  for (const id of runcIds) spawnSync('runc', ['--root', runcRoot, 'delete', '--force', id], { stdio: 'ignore' });
-  rmSync(runcRoot, { recursive: true, force: true });
+  runcRoot.cleanup();
   removeCgroupParent(parent);
 });
 
@@ -97,7 +92,7 @@ describe('keel events', () => {
   });
 
   // (Where runc is installed, as on this host; a pure v2 test VM may have none.)
-  it.skipIf(spawnSync('runc', ['--version']).status !== 0)('--stats has the keys runc prints for the same config', () => {
+  it.skipIf(!existsSync(RUNC))('--stats has the keys runc prints for the same config', () => {
     // Keys that Go leaves out when the value is 0 and that may be 0 in one container and not the other.
     const VALUE_DEPENDENT = new Set(['memory.cache', 'cpu.throttling.periods', 'cpu.throttling.throttledPeriods', 'cpu.throttling.throttledTime']);
     const config = (name: string) => (s: Parameters<Parameters<typeof bed.bundle>[0] & object>[0]) => {
@@ -109,11 +104,9 @@ describe('keel events', () => {
     bed.keel.ok(['run', '-d', '--bundle', keelBundle.dir, 'cmp']);
     const runcBundle = bed.bundle(config('cmp-runc'));
     const runcId = `keel-cmp-${process.pid}`;
-    runcIds.push(runcId);
-    const started = spawnSync('runc', ['--root', runcRoot, 'run', '-d', '--bundle', runcBundle.dir, runcId], { env: CLEAN_ENV, stdio: 'ignore', timeout: 20_000 });
-    expect(started.status).toBe(0);
-    const runc = spawnSync('runc', ['--root', runcRoot, 'events', '--stats', runcId], { env: CLEAN_ENV, encoding: 'utf8' });
-    expect(runc.status).toBe(0);
+    expect(runcRoot.run(['run', '-d', '--bundle', runcBundle.dir, runcId])).toMatchObject({ code: 0, stderr: '' });
+    const runc = runcRoot.run(['events', '--stats', runcId]);
+    expect(runc.code).toBe(0);
     const keel = JSON.parse(bed.keel.ok(['events', '--stats', 'cmp'])) as Event;
     const theirs = JSON.parse(runc.stdout) as Event;
     const keys = (e: Event) => keyPaths(e).filter((k) => !VALUE_DEPENDENT.has(k.replace(/^data\./, ''))).sort();
