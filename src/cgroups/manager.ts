@@ -6,12 +6,12 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 
-import type { LinuxDeviceCgroup, LinuxResources } from '../spec/types.js';
+import type { LinuxResources } from '../spec/types.js';
 import { KeelError, errnoCode } from '../util/errors.js';
 import { strerror } from '../util/errno.js';
 import type { CgroupLayout } from './layout.js';
 import { compileDeviceProgram, encodeProgram } from './device-bpf.js';
-import { containerDeviceRules, v1Writes, v2Writes, type CgroupWrite } from './resources.js';
+import { containerDeviceRules, v1DeviceWrites, v1Writes, v2Writes, type CgroupWrite } from './resources.js';
 
 /**
  * Where a container's cgroup goes: cgroupsPath as given when absolute; under /keel when relative
@@ -93,18 +93,24 @@ export interface CgroupSetup {
   writes: CgroupWrite[];
 }
 
-export function planWrites(layout: CgroupLayout, resources: LinuxResources, allowedDevices: LinuxDeviceCgroup[]): CgroupWrite[] {
-  return layout.mode === 'v2' ? v2Writes(resources) : v1Writes(resources, allowedDevices);
+/** The limits' files: what create writes, and what `keel update` changes. */
+export function planLimitWrites(layout: CgroupLayout, resources: LinuxResources): CgroupWrite[] {
+  return layout.mode === 'v2' ? v2Writes(resources) : v1Writes(resources);
+}
+
+/** Everything create writes: the limits, then on v1 and hybrid hosts the device rules. */
+export function planWrites(layout: CgroupLayout, resources: LinuxResources): CgroupWrite[] {
+  const limits = planLimitWrites(layout, resources);
+  return layout.mode === 'v2' ? limits : [...limits, ...v1DeviceWrites(resources.devices)];
 }
 
 /**
  * On cgroup v2 the device rules become a BPF program (struct bpf_insn[]) for the container's
  * cgroup; on v1 and hybrid hosts they are devices.allow/deny writes (planWrites) and this is none.
  */
-export function planDeviceProgram(layout: CgroupLayout, resources: LinuxResources, allowedDevices: LinuxDeviceCgroup[]): Buffer | undefined {
+export function planDeviceProgram(layout: CgroupLayout, resources: LinuxResources): Buffer | undefined {
   if (layout.mode !== 'v2') return undefined;
-  const rules = containerDeviceRules(resources.devices, allowedDevices);
-  return rules && encodeProgram(compileDeviceProgram(rules));
+  return encodeProgram(compileDeviceProgram(containerDeviceRules(resources.devices)));
 }
 
 /** Loads and attaches a device program to a cgroup v2 directory (native/libkeel's, passed in so
@@ -117,11 +123,10 @@ export function setupCgroups(
   path: string,
   resources: LinuxResources,
   pid: number,
-  allowedDevices: LinuxDeviceCgroup[] = [],
   attachDeviceProgram?: AttachDeviceProgram,
 ): CgroupSetup {
-  const writes = planWrites(layout, resources, allowedDevices);
-  const deviceProgram = planDeviceProgram(layout, resources, allowedDevices);
+  const writes = planWrites(layout, resources);
+  const deviceProgram = planDeviceProgram(layout, resources);
   const dirs = cgroupDirs(layout, path);
   const setup: CgroupSetup = { dirs: [], writes };
   try {
@@ -157,7 +162,7 @@ export function setupCgroups(
  * the hierarchy that has its controller (a v1 directory sits under /sys/fs/cgroup/<controllers>/).
  */
 export function writeLimits(layout: CgroupLayout, dirs: readonly string[], resources: LinuxResources): void {
-  for (const w of planWrites(layout, resources, [])) {
+  for (const w of planLimitWrites(layout, resources)) {
     const dir =
       layout.mode === 'v2'
         ? dirs[0]

@@ -43,12 +43,21 @@ export const DEFAULT_ALLOWED_DEVICES: LinuxDeviceCgroup[] = [
 ];
 
 /**
- * The device rules a container gets, in order, for either version (v1 files, v2 program): the
- * config's, then runc's always-allowed devices and the nodes the config creates, last so that no
- * rule can take them away. None when the config sets no rules (the parent's apply, as with runc).
+ * The device rules a container gets, in order, for either version (v1 files, v2 program):
+ * everything denied, then the config's rules, then runc's always-allowed devices, last so that no
+ * rule can take them away. As with runc, a config without rules gets the same baseline, and the
+ * nodes linux.devices creates get no rule of their own (engines send one: `--device`).
  */
-export function containerDeviceRules(devices: LinuxDeviceCgroup[] | undefined, extraAllowed: LinuxDeviceCgroup[] = []): LinuxDeviceCgroup[] | undefined {
-  return devices ? [...devices, ...DEFAULT_ALLOWED_DEVICES, ...extraAllowed] : undefined;
+export function containerDeviceRules(devices: LinuxDeviceCgroup[] = []): LinuxDeviceCgroup[] {
+  return [DENY_ALL_DEVICES, ...devices, ...DEFAULT_ALLOWED_DEVICES];
+}
+
+const DENY_ALL_DEVICES: LinuxDeviceCgroup = { allow: false, access: 'rwm' };
+
+/** The device rules as v1 devices.allow/deny writes (only at create: rewriting them later would
+ * deny every device for a moment). */
+export function v1DeviceWrites(devices: LinuxDeviceCgroup[] | undefined): CgroupWrite[] {
+  return containerDeviceRules(devices).map((d) => ({ controller: 'devices', file: d.allow ? 'devices.allow' : 'devices.deny', value: deviceRule(d) }));
 }
 
 function deviceRule(d: LinuxDeviceCgroup): string {
@@ -57,7 +66,8 @@ function deviceRule(d: LinuxDeviceCgroup): string {
   return `${type} ${d.major ?? '*'}:${d.minor ?? '*'} ${d.access ?? 'rwm'}`;
 }
 
-export function v1Writes(r: LinuxResources, extraAllowed: LinuxDeviceCgroup[] = []): CgroupWrite[] {
+/** The limits' v1 files (device rules are v1DeviceWrites'). */
+export function v1Writes(r: LinuxResources): CgroupWrite[] {
   const w: CgroupWrite[] = [];
   const add = (controller: string, file: string, value: string | number) => w.push({ controller, file, value: String(value) });
   if (r.unified && Object.keys(r.unified).length) {
@@ -106,7 +116,6 @@ export function v1Writes(r: LinuxResources, extraAllowed: LinuxDeviceCgroup[] = 
   if (r.network?.classID !== undefined) add('net_cls', 'net_cls.classid', r.network.classID);
   for (const p of r.network?.priorities ?? []) add('net_prio', 'net_prio.ifpriomap', `${p.name} ${p.priority}`);
   for (const [device, l] of Object.entries(r.rdma ?? {})) add('rdma', 'rdma.max', rdmaLine(device, l));
-  for (const d of containerDeviceRules(r.devices, extraAllowed) ?? []) add('devices', d.allow ? 'devices.allow' : 'devices.deny', deviceRule(d));
   return w;
 }
 

@@ -151,12 +151,10 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
  */
 function joinCgroups(record: StateRecord, store: StateStore, layout: CgroupLayout, path: string, pid: number): void {
   const spec = record.config;
-  // Devices the config creates may be used, as with runc.
-  const created = (spec.linux?.devices ?? []).map((d) => ({ allow: true, type: d.type === 'b' ? ('b' as const) : ('c' as const), major: d.major, minor: d.minor, access: 'rwm' }));
   // Recorded before they are made: a keel killed in between leaves directories delete can find.
   record.cgroupPaths = cgroupDirs(layout, path).map((d) => d.dir);
   store.write(record);
-  const setup = setupCgroups(layout, path, spec.linux?.resources ?? {}, pid, created, attachDeviceProgram);
+  const setup = setupCgroups(layout, path, spec.linux?.resources ?? {}, pid, attachDeviceProgram);
   log().debug(`joined cgroup ${path} (${layout.mode}), ${setup.writes.length} limits written`);
   testStopPoint('sync-cgroup');
 }

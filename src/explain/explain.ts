@@ -39,7 +39,7 @@ export function explainBundle(bundleDir: string): Explanation {
   const host = readHostFacts(rootfs);
   const cgroupPath = containerCgroupPath(spec.linux?.cgroupsPath, '<container-id>');
   const plan = compilePlan({ id: '<container-id>', spec, bundle, rootfs, cgroupPath, host, fifoFd: 4, preserveFds: 0 });
-  const cgroup = { path: cgroupPath, writes: planWrites(host.cgroups, spec.linux?.resources ?? {}, []) };
+  const cgroup = { path: cgroupPath, writes: planWrites(host.cgroups, spec.linux?.resources ?? {}) };
   const phases: Explanation['phases'] = [];
   const names = splitPhases(plan.ops);
   plan.ops.forEach((op, i) => {

@@ -39,7 +39,7 @@ export function validateBundle(bundleDir: string): ValidationReport {
   });
   report.warnings.push(...plan.warnings);
   try {
-    planWrites(host.cgroups, spec.linux?.resources ?? {}, []);
+    planWrites(host.cgroups, spec.linux?.resources ?? {});
   } catch (err) {
     if (!(err instanceof KeelError)) throw err;
     report.errors.push({ path: '/linux/resources', message: err.message });

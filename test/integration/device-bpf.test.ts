@@ -4,7 +4,7 @@
  * cgroup2 directory, and the kernel asks them on every open of a device node.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -76,7 +76,7 @@ describe("the manager's v2 path", () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const path = `/keel-test-bpf-${process.pid}-manager/c`;
-    const setup = setupCgroups(layout, path, { devices: [{ allow: false, access: 'rwm' }] }, child.pid!, [], attach);
+    const setup = setupCgroups(layout, path, { devices: [{ allow: false, access: 'rwm' }] }, child.pid!, attach);
     try {
       expect(readFileSync(`${UNIFIED}${path}/cgroup.procs`, 'utf8').trim()).toBe(String(child.pid));
       child.stdin.end('go\n');
@@ -100,23 +100,26 @@ describe("the manager's v2 path", () => {
 });
 
 describe('a container with device rules (v1 devices.deny here, the program on a v2 host)', () => {
-  it("a device node the rules deny cannot be opened, even by root in the container; runc's defaults still open", () => {
+  it("a host device without an allow rule cannot be opened, even by root in the container; with one it opens; runc's defaults always open", () => {
     // A host device that root opens without any capability (/dev/kmsg would need CAP_SYSLOG),
     // bound in: the node is there, only the cgroup can refuse it.
     const device = ['/dev/loop0', '/dev/fuse', '/dev/net/tun'].find((d) => existsSync(d));
     if (!device) throw new Error('this host has none of /dev/loop0, /dev/fuse, /dev/net/tun to test device rules with');
-    const container = (name: string, rules: boolean) => {
+    const st = statSync(device);
+    const rule = { allow: true, type: st.isBlockDevice() ? ('b' as const) : ('c' as const), major: (st.rdev >> 8) & 0xfff, minor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00), access: 'rwm' };
+    const container = (name: string, allowed: boolean) => {
       const b = bed.bundle((s) => {
         s.mounts!.push({ destination: '/dev/probe', source: device, type: 'bind', options: ['bind'] });
-        if (rules) s.linux!.resources = { devices: [{ allow: false, access: 'rwm' }] };
+        // Without any rule in the config the baseline applies (as with runc): only the defaults.
+        if (allowed) s.linux!.resources = { devices: [{ allow: false, access: 'rwm' }, rule] };
         else delete s.linux!.resources;
         s.process!.args = ['sh', '-c', 'id -u; true </dev/probe; echo probe=$?; head -c 3 /dev/zero | wc -c; cat /dev/null && echo null-ok'];
       });
       return bed.keel.run(['run', '--bundle', b.dir, name]);
     };
-    // Without rules the device opens: what the next container fails at is the cgroup's doing.
-    expect(container('open', false).stdout).toContain('probe=0');
-    const r = container('denied', true);
+    // With its rule the device opens: what the next container fails at is the cgroup's doing.
+    expect(container('open', true).stdout).toContain('probe=0');
+    const r = container('denied', false);
     expect(r.stdout).toMatch(/^0\n/);
     expect(r.stderr).toMatch(/\/dev\/probe.*Operation not permitted/);
     expect(r.stdout).not.toContain('probe=0');

@@ -137,19 +137,23 @@ describe('which hosts get a device program', () => {
   const v2 = { mode: 'v2' as const, root: '/sys/fs/cgroup', v1: [] };
   const hybrid = { mode: 'hybrid' as const, root: '/sys/fs/cgroup', v1: [{ dir: 'devices', options: 'devices' }], unifiedDir: 'unified' };
 
-  it('v2 with device rules: the program of the rules, runc defaults and created nodes; v1 and hybrid: devices.allow/deny instead', () => {
+  it("v2: the program of everything denied, the config's rules and runc's defaults; v1 and hybrid: devices.allow/deny instead", () => {
     const tun = { allow: true, type: 'c' as const, major: 10, minor: 200, access: 'rwm' };
-    const bytes = planDeviceProgram(v2, { devices: [DENY_ALL] }, [tun])!;
-    expect(bytes).toEqual(encodeProgram(compileDeviceProgram([DENY_ALL, ...DEFAULT_ALLOWED_DEVICES, tun])));
-    const prog = compileDeviceProgram([DENY_ALL, ...DEFAULT_ALLOWED_DEVICES, tun]);
+    const bytes = planDeviceProgram(v2, { devices: [tun] })!;
+    expect(bytes).toEqual(encodeProgram(compileDeviceProgram([DENY_ALL, tun, ...DEFAULT_ALLOWED_DEVICES])));
+    const prog = compileDeviceProgram([DENY_ALL, tun, ...DEFAULT_ALLOWED_DEVICES]);
     expect(run(prog, DEV_CHAR, 10, 200, RW)).toBe(1);
     expect(run(prog, DEV_CHAR, 10, 229, RW)).toBe(0);
-    expect(planDeviceProgram(hybrid, { devices: [DENY_ALL] }, [])).toBeUndefined();
-    expect(planWrites(hybrid, { devices: [DENY_ALL] }, []).map((w) => w.file)).toContain('devices.deny');
-    expect(planWrites(v2, { devices: [DENY_ALL] }, []).filter((w) => w.file.startsWith('devices.'))).toEqual([]);
+    expect(planDeviceProgram(hybrid, { devices: [DENY_ALL] })).toBeUndefined();
+    expect(planWrites(hybrid, { devices: [DENY_ALL] }).map((w) => w.file)).toContain('devices.deny');
+    expect(planWrites(v2, { devices: [DENY_ALL] }).filter((w) => w.file.startsWith('devices.'))).toEqual([]);
   });
 
-  it('no device rules in the config: no program (the parent cgroup decides, as with runc)', () => {
-    expect(planDeviceProgram(v2, {}, [])).toBeUndefined();
+  it('no device rules in the config: the same baseline as runc (only the always-allowed devices)', () => {
+    const prog = compileDeviceProgram([DENY_ALL, ...DEFAULT_ALLOWED_DEVICES]);
+    expect(planDeviceProgram(v2, {})).toEqual(encodeProgram(prog));
+    expect(run(prog, DEV_CHAR, 1, 3, RW)).toBe(1);
+    expect(run(prog, DEV_BLOCK, 8, 0, RW)).toBe(0);
+    expect(run(prog, DEV_CHAR, 10, 229, RW)).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { containerCgroupPath } from '../../../src/cgroups/manager.js';
-import { DEFAULT_ALLOWED_DEVICES, sharesToWeight, v1Writes, v2Writes } from '../../../src/cgroups/resources.js';
+import { DEFAULT_ALLOWED_DEVICES, sharesToWeight, v1DeviceWrites, v1Writes, v2Writes } from '../../../src/cgroups/resources.js';
 
 const RESOURCES = {
   memory: { limit: 33554432, reservation: 16777216, swap: 67108864, swappiness: 10 },
@@ -30,12 +30,15 @@ describe('cgroup v1 translation', () => {
     ]);
   });
 
-  it('applies device rules in order, then the devices every container may use', () => {
-    const w = v1Writes({ devices: [{ allow: false, access: 'rwm' }] });
-    expect(lines(w)[0]).toBe('devices/devices.deny=a');
-    expect(w).toHaveLength(1 + DEFAULT_ALLOWED_DEVICES.length);
+  it('device rules: everything denied, the config\'s in order, then the devices every container may use', () => {
+    const w = v1DeviceWrites([{ allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }]);
+    expect(lines(w).slice(0, 2)).toEqual(['devices/devices.deny=a', 'devices/devices.allow=c 10:229 rw']);
+    expect(w).toHaveLength(2 + DEFAULT_ALLOWED_DEVICES.length);
     expect(lines(w)).toContain('devices/devices.allow=c 1:3 rwm');
     expect(lines(w)).toContain('devices/devices.allow=c 136:* rwm');
+    // No rules in the config: the same baseline (as runc), not the parent's devices.
+    expect(lines(v1DeviceWrites(undefined))).toEqual(['devices/devices.deny=a', ...lines(v1DeviceWrites([])).slice(1)]);
+    expect(v1DeviceWrites(undefined)).toHaveLength(1 + DEFAULT_ALLOWED_DEVICES.length);
   });
 
   it('refuses unified (v2) keys on a v1 host, naming the field', () => {
