@@ -14,8 +14,10 @@ import type { StateStore } from '../state/store.js';
 import { KeelError, fsError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
+import { openConsoleSocket, receiveMaster } from './console.js';
 import { InitSession } from './init-session.js';
 import { exitCodeOf, waitForegroundProcess } from './run.js';
+import { relayTerminal } from './terminal-relay.js';
 
 export interface ExecOptions {
   id: string;
@@ -98,12 +100,6 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   }
   if (status !== 'running' && status !== 'created' && status !== 'paused') throw new KeelError(`cannot exec in container "${opts.id}": it is ${status}`);
   const proc = execProcess(record, opts);
-  if (proc.terminal && !opts.consoleSocket) {
-    throw new KeelError('a terminal (--tty or process.terminal) needs --console-socket: keel passes the terminal to whoever listens there');
-  }
-  const { connectUnix } = await import('../native/libkeel.js');
-  const extraFds = proc.terminal ? [connectUnix(opts.consoleSocket!)] : [];
-
   const limited = !canRaiseHardLimits();
   const plan = compileExecPlan({
     process: proc,
@@ -115,13 +111,23 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   });
   for (const warning of plan.warnings) log().warn(warning);
 
+  // A foreground exec without --console-socket gets the caller's terminal relayed, as with runc.
+  const consoleSock = proc.terminal
+    ? await openConsoleSocket(opts.consoleSocket, !opts.detach, 'a terminal (--tty or process.terminal) with --detach needs --console-socket: keel passes the terminal to whoever listens there')
+    : undefined;
+  /** keel's own end of the console socket, while keel holds it. */
+  let keelEnd = consoleSock?.keelFd;
   let session: InitSession;
   try {
-    session = InitSession.start(plan.ops, extraFds, opts.preserveFds);
+    session = InitSession.start(plan.ops, consoleSock ? [consoleSock.initFd] : [], opts.preserveFds);
+  } catch (err) {
+    if (keelEnd !== undefined) closeSync(keelEnd);
+    throw err;
   } finally {
-    for (const fd of extraFds) closeSync(fd);
+    if (consoleSock) closeSync(consoleSock.initFd);
   }
   let pid: number;
+  let master: number | undefined;
   try {
     pid = await session.untilExecuted({
       onSync: (tag, waiting) => {
@@ -129,7 +135,14 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
         for (const dir of record.cgroupPaths ?? []) writeFileSync(join(dir, 'cgroup.procs'), String(waiting));
       },
     });
+    if (keelEnd !== undefined) {
+      // The process has passed the console op: the master is waiting there (receiveMaster closes keel's end).
+      const end = keelEnd;
+      keelEnd = undefined;
+      master = await receiveMaster(end);
+    }
   } catch (err) {
+    if (keelEnd !== undefined) closeSync(keelEnd);
     session.abort();
     throw err;
   }
@@ -137,5 +150,8 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   log().debug(`exec in ${opts.id}: process ${pid} started`);
   if (opts.pidFile) writeFileAtomic(opts.pidFile, String(pid));
   if (opts.detach) return 0;
+  if (master !== undefined) {
+    return exitCodeOf(await relayTerminal(master, () => waitForegroundProcess(pid, undefined, { relayingTerminal: true }), { consoleSize: proc.consoleSize }));
+  }
   return exitCodeOf(await waitForegroundProcess(pid));
 }

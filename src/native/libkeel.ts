@@ -75,10 +75,45 @@ export function spawnInit(exeFd: number, fds: number[], base: number): number {
   return check('start keel-init', result);
 }
 
-export function seqpacketPair(): [number, number] {
-  const packed = BigInt(call('keel_seqpacket_pair', DataType.BigInt, [], []) as unknown as bigint);
+function socketPair(funcName: string): [number, number] {
+  const packed = BigInt(call(funcName, DataType.BigInt, [], []) as unknown as bigint);
   if (packed < 0n) throw new NativeError('socketpair', Number(-packed));
   return [Number(packed >> 32n), Number(packed & 0xffffffffn)];
+}
+
+export function seqpacketPair(): [number, number] {
+  return socketPair('keel_seqpacket_pair');
+}
+
+/** A connected AF_UNIX stream pair, close-on-exec (keel's own console socket). */
+export function streamPair(): [number, number] {
+  return socketPair('keel_stream_pair');
+}
+
+/** Takes the fd waiting on `sock` (sent with SCM_RIGHTS); fails with EAGAIN when none was sent. */
+export function receiveFd(sock: number): number {
+  return check('receive the terminal from keel-init', call('keel_recv_fd', DataType.I32, [DataType.I32], [sock]));
+}
+
+export interface WindowSize {
+  rows: number;
+  cols: number;
+}
+
+/** The window size of the terminal on fd, or undefined when fd is not a terminal. */
+export function windowSize(fd: number): WindowSize | undefined {
+  const r = call('keel_get_winsize', DataType.I32, [DataType.I32], [fd]);
+  if (r < 0) return undefined;
+  return { rows: r >>> 16, cols: r & 0xffff };
+}
+
+/** Turns off "\n" -> "\r\n" output translation on the terminal of the pty master `fd`. */
+export function clearOnlcr(fd: number): void {
+  check('clear ONLCR on the terminal', call('keel_clear_onlcr', DataType.I32, [DataType.I32], [fd]));
+}
+
+export function setWindowSize(fd: number, size: WindowSize): void {
+  check('set the terminal size', call('keel_set_winsize', DataType.I32, [DataType.I32, DataType.I32, DataType.I32], [fd, size.rows, size.cols]));
 }
 
 export const LOCK_SH = 1;
