@@ -27,6 +27,7 @@ import { log } from '../util/log.js';
 import { testStopPoint } from '../util/test-stop-point.js';
 import { openConsoleSocket, receiveMaster, type ConsoleSocket } from './console.js';
 import { InitSession } from './init-session.js';
+import { activationFds, withActivationEnv } from './socket-activation.js';
 
 export interface CreateOptions {
   id: string;
@@ -63,6 +64,12 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     );
   }
   const cgroupPath = containerCgroupPath(spec.linux?.cgroupsPath, opts.id);
+  // Socket activation: keel's listening fds come first (3..), then the --preserve-fds ones.
+  const listening = activationFds(process.env, process.pid);
+  if (listening) log().debug(`socket activation: passing ${listening} listening fds (LISTEN_FDS) to the container`);
+  const preserveFds = listening + opts.preserveFds;
+  // The plan's copy of the spec carries LISTEN_FDS/LISTEN_PID; state.json keeps the bundle's own.
+  const planSpec = listening && spec.process ? { ...spec, process: withActivationEnv(spec.process, listening) } : spec;
 
   refuseSymlinkedRootfs(bundle, spec.root!.path);
   refuseHostMountNamespace(spec);
@@ -70,15 +77,15 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   const host = readHostFacts(rootfs);
   const plan = compilePlan({
     id: opts.id,
-    spec,
+    spec: planSpec,
     bundle,
     rootfs,
     cgroupPath,
     host,
     // keel-init's own fds, above the container's: the sync socket, the exec fifo, the console socket.
-    fifoFd: 3 + opts.preserveFds + 1,
-    consoleFd: spec.process?.terminal ? 3 + opts.preserveFds + 2 : undefined,
-    preserveFds: opts.preserveFds,
+    fifoFd: 3 + preserveFds + 1,
+    consoleFd: spec.process?.terminal ? 3 + preserveFds + 2 : undefined,
+    preserveFds,
     report: (path, message) => {
       throw new KeelError(`${bundle}/config.json: ${path}: ${message}`);
     },
@@ -118,7 +125,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       extraFds.push(consoleSock.initFd);
     }
     try {
-      session = InitSession.start(plan.ops, extraFds, opts.preserveFds);
+      session = InitSession.start(plan.ops, extraFds, preserveFds);
     } finally {
       for (const fd of extraFds) closeSync(fd);
     }
