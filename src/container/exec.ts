@@ -80,7 +80,8 @@ export function execProcess(record: StateRecord, opts: ExecOptions): Process {
   if (opts.user) {
     const [uid, gid] = opts.user.split(':');
     if (!/^\d+$/.test(uid ?? '') || (gid !== undefined && !/^\d+$/.test(gid))) throw new KeelError(`--user "${opts.user}": use uid or uid:gid, in numbers`);
-    proc.user = { ...base.user, uid: Number(uid), gid: gid !== undefined ? Number(gid) : 0 };
+    // A uid alone keeps the container's gid, as with runc.
+    proc.user = { ...base.user, uid: Number(uid), gid: gid !== undefined ? Number(gid) : (base.user?.gid ?? 0) };
   }
   if (opts.additionalGids.length) proc.user = { ...(proc.user ?? { uid: 0, gid: 0 }), additionalGids: opts.additionalGids };
   if (opts.caps.length) {

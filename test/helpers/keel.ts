@@ -23,6 +23,9 @@ export function requireRootAndBuild(): void {
 export class KeelRoot {
   readonly root = mkdtempSync(join(tmpdir(), 'keel-root-'));
 
+  /** `binary` speaks runc's command line: keel by default, or runc itself to compare with. */
+  constructor(readonly binary: string = KEEL) {}
+
   /**
    * Runs keel to completion. Its stdout and stderr are files, not pipes: a container inherits
    * keel's stdio (as engines expect), so a pipe would stay open for as long as the container runs.
@@ -32,7 +35,7 @@ export class KeelRoot {
     const err = join(this.root, `.err-${process.pid}`);
     const fds = [openSync(out, 'w'), openSync(err, 'w')];
     try {
-      const r = spawnSync(KEEL, ['--root', this.root, ...args], {
+      const r = spawnSync(this.binary, ['--root', this.root, ...args], {
         env: CLEAN_ENV,
         input: opts.input,
         cwd: opts.cwd,
@@ -51,13 +54,13 @@ export class KeelRoot {
   /** Like run, but throws with keel's stderr when it fails. */
   ok(args: string[], opts: { input?: string; cwd?: string } = {}): string {
     const r = this.run(args, opts);
-    if (r.code !== 0) throw new Error(`keel ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    if (r.code !== 0) throw new Error(`${this.binary} ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
     return r.stdout;
   }
 
   /** Starts keel in the background (for signals and concurrency tests). */
   spawn(args: string[]) {
-    return spawn(KEEL, ['--root', this.root, ...args], { env: CLEAN_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    return spawn(this.binary, ['--root', this.root, ...args], { env: CLEAN_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
   containers(): string[] {
