@@ -68,6 +68,9 @@ export async function relayTerminal(master: number, wait: () => Promise<number>,
   });
   term.on('close', () => drained());
 
+  // A caller that stops reading (a closed pipe) must not crash keel before it has waited and cleaned up.
+  const onOutputError = (err: Error) => log().debug(`terminal relay: stdout: ${err.message}`);
+  process.stdout.on('error', onOutputError);
   const onInput = (chunk: Buffer) => term.write(chunk);
   const onInputEnd = () => {
     if (!term.destroyed) term.write(VEOF);
@@ -84,6 +87,7 @@ export async function relayTerminal(master: number, wait: () => Promise<number>,
     return status;
   } finally {
     process.off('SIGWINCH', onWinch);
+    process.stdout.off('error', onOutputError);
     stdin.off('data', onInput);
     stdin.off('end', onInputEnd);
     restore();
