@@ -6,8 +6,6 @@
  */
 import { closeSync } from 'node:fs';
 
-import { KeelError } from '../util/errors.js';
-
 export interface ConsoleSocket {
   /** The end keel-init sends the master over (keel closes its copy once keel-init has it). */
   initFd: number;
@@ -16,13 +14,13 @@ export interface ConsoleSocket {
 }
 
 /**
- * The console socket for a process with a terminal. Without --console-socket, only a process
- * keel waits for in the foreground can have one: a detached one would leave nobody holding it.
+ * The console socket for a process with a terminal: the engine's, when a path is given; else a
+ * private pair, for keel to relay the terminal itself (its callers check that it will be there
+ * to do so: only a foreground process can have one).
  */
-export async function openConsoleSocket(socketPath: string | undefined, foreground: boolean, refusal: string): Promise<ConsoleSocket> {
+export async function openConsoleSocket(socketPath: string | undefined): Promise<ConsoleSocket> {
   const { connectUnix, streamPair } = await import('../native/libkeel.js');
   if (socketPath) return { initFd: connectUnix(socketPath) };
-  if (!foreground) throw new KeelError(refusal);
   const [keelFd, initFd] = streamPair();
   return { initFd, keelFd };
 }

@@ -121,7 +121,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     const fifo = openSync(store.fifoPath(opts.id), constants.O_RDWR);
     const extraFds = [fifo];
     if (spec.process?.terminal) {
-      consoleSock = await openConsoleSocket(opts.consoleSocket, true, '');
+      consoleSock = await openConsoleSocket(opts.consoleSocket);
       extraFds.push(consoleSock.initFd);
     }
     try {

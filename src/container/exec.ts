@@ -112,10 +112,12 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   });
   for (const warning of plan.warnings) log().warn(warning);
 
-  // A foreground exec without --console-socket gets the caller's terminal relayed, as with runc.
-  const consoleSock = proc.terminal
-    ? await openConsoleSocket(opts.consoleSocket, !opts.detach, 'a terminal (--tty or process.terminal) with --detach needs --console-socket: keel passes the terminal to whoever listens there')
-    : undefined;
+  // A foreground exec without --console-socket gets the caller's terminal relayed, as with runc;
+  // a detached one would leave nobody holding it.
+  if (proc.terminal && !opts.consoleSocket && opts.detach) {
+    throw new KeelError('a terminal (--tty or process.terminal) with --detach needs --console-socket: keel passes the terminal to whoever listens there');
+  }
+  const consoleSock = proc.terminal ? await openConsoleSocket(opts.consoleSocket) : undefined;
   /** keel's own end of the console socket, while keel holds it. */
   let keelEnd = consoleSock?.keelFd;
   let session: InitSession;
