@@ -136,6 +136,11 @@ describe('terminals', () => {
     expect(r.output).toMatch(/^\/dev\/pts\/\d+\r?$/m);
     expect(r.output).toMatch(/^25 90\r?$/m);
     expect(r.restored).toBe(true);
+    // A process that cannot start: a clear error at the caller's terminal, left as it was.
+    const missing = keelAtTerminal(25, 90, [], ['exec', '-t', id, 'no-such-program']);
+    expect(missing.code).toBe(1);
+    expect(missing.output).toMatch(/^keel: exec: "no-such-program": executable file not found/m);
+    expect(missing.restored).toBe(true);
     bed.keel.ok(['delete', '--force', id]);
   });
 
