@@ -28,7 +28,7 @@ dist/keel-init: $(INIT_SRCS) $(INIT_HDRS)
 	@mkdir -p dist
 	$(CC) $(CFLAGS) -static -s -o $@ $(INIT_SRCS)
 
-dist/libkeel.so: native/lib/libkeel.c
+dist/libkeel.so: native/lib/libkeel.c native/include/keel-scm.h
 	@mkdir -p dist
 	$(CC) $(CFLAGS) -shared -fPIC -s -o $@ $<
 

@@ -43,7 +43,18 @@ int op_run_hook(struct init_ctx *ctx, const struct op *op)
 		_exit(127);
 	}
 	close(fds[0]);
-	(void)!write(fds[1], state, op->str_lens[1 + argc + envc]);
+	/* The state is compiled without a pid (keel cannot know it then); the pid is this process's
+	 * as the hook, in the container's namespaces, sees it (1 in a new PID namespace), as runc
+	 * reports it: the state JSON ends with '}', and ,"pid":N goes in before it. */
+	size_t len = op->str_lens[1 + argc + envc];
+	if (len > 0 && state[len - 1] == '}') {
+		char tail[32];
+		int n = snprintf(tail, sizeof(tail), ",\"pid\":%d}", (int)getpid());
+		(void)!write(fds[1], state, len - 1);
+		(void)!write(fds[1], tail, (size_t)n);
+	} else {
+		(void)!write(fds[1], state, len);
+	}
 	close(fds[1]);
 
 	struct timespec tick = { 0, 10 * 1000 * 1000 };

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "init.h"
+#include "../include/keel-scm.h"
 
 int op_sethostname(struct init_ctx *ctx, const struct op *op)
 {
@@ -144,25 +145,6 @@ int op_no_new_privs(struct init_ctx *ctx, const struct op *op)
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
-/* One byte of payload with the fd as SCM_RIGHTS. */
-static int send_fd(int sock, int fd)
-{
-	char byte = 0;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	memset(&control, 0, sizeof(control));
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
-}
-
 int op_seccomp(struct init_ctx *ctx, const struct op *op)
 {
 	struct sock_fprog prog = {
@@ -176,7 +158,7 @@ int op_seccomp(struct init_ctx *ctx, const struct op *op)
 		return 0;
 	/* A listener: keel passes the notify fd on to the seccomp agent, then lets us go on. */
 	int fd = (int)rc;
-	if (sync_send(ctx, MSG_SYNC, -1, 0, SYNC_SECCOMP_LISTENER, NULL) < 0 || send_fd(ctx->sync_fd, fd) < 0) {
+	if (sync_send(ctx, MSG_SYNC, -1, 0, SYNC_SECCOMP_LISTENER, NULL) < 0 || keel_scm_send(ctx->sync_fd, "", 1, fd) < 0) {
 		snprintf(ctx->detail, sizeof(ctx->detail), "cannot hand the seccomp notify fd to keel");
 		return -1;
 	}

@@ -15,20 +15,7 @@
 #include <unistd.h>
 
 #include "init.h"
-
-static int send_fd(int sock, int fd, const char *name)
-{
-	char control[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control) };
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-	memset(control, 0, sizeof(control));
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
-}
+#include "../include/keel-scm.h"
 
 int op_console(struct init_ctx *ctx, const struct op *op)
 {
@@ -54,7 +41,7 @@ int op_console(struct init_ctx *ctx, const struct op *op)
 		if (ioctl(master, TIOCSWINSZ, &ws) < 0)
 			return -1;
 	}
-	if (send_fd(sock, master, name) < 0) {
+	if (keel_scm_send(sock, name, strlen(name), master) < 0) {
 		snprintf(ctx->detail, sizeof(ctx->detail), "cannot send the terminal to the console socket");
 		return -1;
 	}

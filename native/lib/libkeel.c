@@ -17,6 +17,7 @@
 #include <string.h>
 #include <linux/bpf.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -24,7 +25,10 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
+
+#include "../include/keel-scm.h"
 
 #define SPAWN_STACK_SIZE (64 * 1024)
 #define SPAWN_SCRATCH_FD 1000
@@ -132,13 +136,55 @@ int keel_spawn(int exe_fd, const char *argv1, const int32_t *fds, int nfds, int 
 	return pid;
 }
 
-/* A connected SOCK_SEQPACKET pair, both ends close-on-exec, packed as (fd0 << 32) | fd1. */
-int64_t keel_seqpacket_pair(void)
+/* A connected AF_UNIX pair of `type`, both ends close-on-exec, packed as (fd0 << 32) | fd1. */
+static int64_t socket_pair(int type)
 {
 	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
 	return ((int64_t)sv[0] << 32) | (uint32_t)sv[1];
+}
+
+int64_t keel_seqpacket_pair(void)
+{
+	return socket_pair(SOCK_SEQPACKET);
+}
+
+/* A stream pair: the console socket keel hands keel-init when it relays the terminal itself. */
+int64_t keel_stream_pair(void)
+{
+	return socket_pair(SOCK_STREAM);
+}
+
+
+/* The window size of the terminal on fd, packed as (rows << 16) | cols. */
+int keel_get_winsize(int fd)
+{
+	struct winsize ws;
+	if (ioctl(fd, TIOCGWINSZ, &ws) < 0)
+		return -errno;
+	return (ws.ws_row << 16) | ws.ws_col;
+}
+
+/*
+ * Turns off "\n" -> "\r\n" on the terminal whose master is fd, as runc does for the terminal it
+ * relays: keel's stdout then gets the process's bytes as written (a caller's terminal in raw mode
+ * adds the "\r" itself; a pipe or a log file gets none).
+ */
+int keel_clear_onlcr(int fd)
+{
+	struct termios t;
+	if (tcgetattr(fd, &t) < 0)
+		return -errno;
+	t.c_oflag &= ~(tcflag_t)ONLCR;
+	return tcsetattr(fd, TCSANOW, &t) < 0 ? -errno : 0;
+}
+
+/* Sets the window size of the terminal on fd (a pty master: its foreground group gets SIGWINCH). */
+int keel_set_winsize(int fd, int rows, int cols)
+{
+	struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+	return ioctl(fd, TIOCSWINSZ, &ws) < 0 ? -errno : 0;
 }
 
 int keel_flock(int fd, int op)
@@ -190,52 +236,17 @@ int keel_try_wait(int pid)
 	return r < 0 ? -errno : status;
 }
 
-/* Receives one message carrying an fd (SCM_RIGHTS), as keel-init sends the seccomp notify fd. */
-int keel_recv_fd(int sock)
+
+/* Receives an fd sent with SCM_RIGHTS: `wait` 0 fails with -EAGAIN when none is there yet. */
+int keel_recv_fd(int sock, int wait)
 {
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
-	ssize_t n;
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-	if (n == 0 || !cmsg || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -EPROTO;
-	int fd;
-	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-	return fd;
+	return keel_scm_recv(sock, wait ? 0 : MSG_DONTWAIT);
 }
 
 /* Sends `data` (the seccomp agent's process state, JSON) with `fd` as SCM_RIGHTS, in one sendmsg. */
 int keel_send_fd(int sock, const char *data, int fd)
 {
-	struct iovec iov = { .iov_base = (void *)data, .iov_len = strlen(data) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	memset(&control, 0, sizeof(control));
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	ssize_t n;
-	do
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return (size_t)n == iov.iov_len ? 0 : -EMSGSIZE;
+	return keel_scm_send(sock, data, strlen(data), fd);
 }
 
 /* The kernel verifier's words about the last device program it refused (empty if none). */

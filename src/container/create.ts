@@ -27,7 +27,9 @@ import { KeelError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
 import { testStopPoint } from '../util/test-stop-point.js';
+import { openConsoleSocket, receiveMaster, type ConsoleSocket } from './console.js';
 import { InitSession } from './init-session.js';
+import { activationFds, withActivationEnv } from './socket-activation.js';
 
 export interface CreateOptions {
   id: string;
@@ -36,15 +38,23 @@ export interface CreateOptions {
   consoleSocket?: string;
   preserveFds: number;
   systemdCgroup?: boolean;
+  /** keel waits for the container in the foreground (`run`) and relays a terminal itself when no --console-socket is given. */
+  relayTerminal?: boolean;
+}
+
+export interface CreatedContainer {
+  record: StateRecord;
+  /** The pty master, when keel relays the container's terminal itself (see relayTerminal). */
+  master?: number;
 }
 
 export const OCI_VERSION = '1.3.0';
 
-export async function createContainer(store: StateStore, opts: CreateOptions): Promise<StateRecord> {
+export async function createContainer(store: StateStore, opts: CreateOptions): Promise<CreatedContainer> {
   validateId(opts.id);
   const { bundle, spec, rootfs } = loadBundle(opts.bundle);
   log().debug(`loaded and validated ${bundle}/config.json`);
-  if (spec.process?.terminal && !opts.consoleSocket) {
+  if (spec.process?.terminal && !opts.consoleSocket && !opts.relayTerminal) {
     throw new KeelError('process.terminal is true but no --console-socket was given: keel passes the terminal to whoever listens there (set "terminal": false, or pass --console-socket)');
   }
 
@@ -56,6 +66,12 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     );
   }
   const cgroupPath = containerCgroupPath(spec.linux?.cgroupsPath, opts.id);
+  // Socket activation: keel's listening fds come first (3..), then the --preserve-fds ones.
+  const listening = activationFds(process.env, process.pid);
+  if (listening) log().debug(`socket activation: passing ${listening} listening fds (LISTEN_FDS) to the container`);
+  const preserveFds = listening + opts.preserveFds;
+  // The plan's copy of the spec carries LISTEN_FDS/LISTEN_PID; state.json keeps the bundle's own.
+  const planSpec = listening && spec.process ? { ...spec, process: withActivationEnv(spec.process, listening) } : spec;
 
   refuseSymlinkedRootfs(bundle, spec.root!.path);
   refuseHostMountNamespace(spec);
@@ -63,15 +79,15 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   const host = readHostFacts(rootfs);
   const plan = compilePlan({
     id: opts.id,
-    spec,
+    spec: planSpec,
     bundle,
     rootfs,
     cgroupPath,
     host,
     // keel-init's own fds, above the container's: the sync socket, the exec fifo, the console socket.
-    fifoFd: 3 + opts.preserveFds + 1,
-    consoleFd: spec.process?.terminal ? 3 + opts.preserveFds + 2 : undefined,
-    preserveFds: opts.preserveFds,
+    fifoFd: 3 + preserveFds + 1,
+    consoleFd: spec.process?.terminal ? 3 + preserveFds + 2 : undefined,
+    preserveFds,
     report: (path, message) => {
       throw new KeelError(`${bundle}/config.json: ${path}: ${message}`);
     },
@@ -97,16 +113,21 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   const lock = await store.claim(record);
   testStopPoint('claimed');
   let session: InitSession | undefined;
+  let consoleSock: ConsoleSocket | undefined;
+  let master: number | undefined;
   try {
-    const { connectUnix, mkfifo } = await import('../native/libkeel.js');
+    const { mkfifo } = await import('../native/libkeel.js');
     mkfifo(store.fifoPath(opts.id), 0o622);
     // Opened read-write so that neither side blocks in open(); keel-init reads from it in WAIT_START.
     // (Node opens every fd close-on-exec; keel_spawn places this one for keel-init explicitly.)
     const fifo = openSync(store.fifoPath(opts.id), constants.O_RDWR);
     const extraFds = [fifo];
-    if (spec.process?.terminal) extraFds.push(connectUnix(opts.consoleSocket!));
+    if (spec.process?.terminal) {
+      consoleSock = await openConsoleSocket(opts.consoleSocket);
+      extraFds.push(consoleSock.initFd);
+    }
     try {
-      session = InitSession.start(plan.ops, extraFds, opts.preserveFds);
+      session = InitSession.start(plan.ops, extraFds, preserveFds);
     } finally {
       for (const fd of extraFds) closeSync(fd);
     }
@@ -126,6 +147,10 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       },
     });
     testStopPoint('ready');
+    // keel-init has sent the master by now (the console op comes before waiting for start).
+    const keelEnd = consoleSock?.keelFd;
+    if (consoleSock) consoleSock.keelFd = undefined;
+    if (keelEnd !== undefined) master = await receiveMaster(keelEnd);
 
     record.phase = 'created';
     store.write(record);
@@ -134,8 +159,9 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     testStopPoint('pid-file');
     session.commit();
     log().debug(`container ${opts.id} created, init pid ${pid}`);
-    return record;
+    return { record, master };
   } catch (err) {
+    for (const fd of [consoleSock?.keelFd, master]) if (fd !== undefined) closeSync(fd);
     session?.abort();
     destroyCgroups(record.cgroupPaths ?? []);
     store.remove(opts.id);

@@ -16,8 +16,10 @@ import { writeFileAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
 import { readLsmFacts } from '../host/lsm.js';
 import { containerProcessState, sendToAgent } from '../seccomp/agent.js';
+import { openConsoleSocket, receiveMaster } from './console.js';
 import { InitSession } from './init-session.js';
 import { exitCodeOf, waitForegroundProcess } from './run.js';
+import { relayTerminal } from './terminal-relay.js';
 
 export interface ExecOptions {
   /** runc's --apparmor and --process-label: the profile or label for this process. */
@@ -83,7 +85,8 @@ export function execProcess(record: StateRecord, opts: ExecOptions): Process {
   if (opts.user) {
     const [uid, gid] = opts.user.split(':');
     if (!/^\d+$/.test(uid ?? '') || (gid !== undefined && !/^\d+$/.test(gid))) throw new KeelError(`--user "${opts.user}": use uid or uid:gid, in numbers`);
-    proc.user = { ...base.user, uid: Number(uid), gid: gid !== undefined ? Number(gid) : 0 };
+    // A uid alone keeps the container's gid, as with runc.
+    proc.user = { ...base.user, uid: Number(uid), gid: gid !== undefined ? Number(gid) : (base.user?.gid ?? 0) };
   }
   if (opts.additionalGids.length) proc.user = { ...(proc.user ?? { uid: 0, gid: 0 }), additionalGids: opts.additionalGids };
   if (opts.caps.length) {
@@ -105,12 +108,6 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   }
   if (status !== 'running' && status !== 'created' && status !== 'paused') throw new KeelError(`cannot exec in container "${opts.id}": it is ${status}`);
   const proc = execProcess(record, opts);
-  if (proc.terminal && !opts.consoleSocket) {
-    throw new KeelError('a terminal (--tty or process.terminal) needs --console-socket: keel passes the terminal to whoever listens there');
-  }
-  const { connectUnix } = await import('../native/libkeel.js');
-  const extraFds = proc.terminal ? [connectUnix(opts.consoleSocket!)] : [];
-
   const limited = !canRaiseHardLimits();
   const plan = compileExecPlan({
     process: proc,
@@ -124,13 +121,25 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   });
   for (const warning of plan.warnings) log().warn(warning);
 
+  // A foreground exec without --console-socket gets the caller's terminal relayed, as with runc;
+  // a detached one would leave nobody holding it.
+  if (proc.terminal && !opts.consoleSocket && opts.detach) {
+    throw new KeelError('a terminal (--tty or process.terminal) with --detach needs --console-socket: keel passes the terminal to whoever listens there');
+  }
+  const consoleSock = proc.terminal ? await openConsoleSocket(opts.consoleSocket) : undefined;
+  /** keel's own end of the console socket, while keel holds it. */
+  let keelEnd = consoleSock?.keelFd;
   let session: InitSession;
   try {
-    session = InitSession.start(plan.ops, extraFds, opts.preserveFds);
+    session = InitSession.start(plan.ops, consoleSock ? [consoleSock.initFd] : [], opts.preserveFds);
+  } catch (err) {
+    if (keelEnd !== undefined) closeSync(keelEnd);
+    throw err;
   } finally {
-    for (const fd of extraFds) closeSync(fd);
+    if (consoleSock) closeSync(consoleSock.initFd);
   }
   let pid: number;
+  let master: number | undefined;
   try {
     pid = await session.untilExecuted({
       onSync: (tag, waiting) => {
@@ -140,7 +149,14 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
       // The exec'd process gets the container's filter, and the agent a fd for it (as with runc).
       onSeccompFd: (fd, waiting) => sendToAgent(record.config.linux?.seccomp, fd, containerProcessState(record.config, record.id, record.bundle, 'running', record.pid!, waiting)),
     });
+    if (keelEnd !== undefined) {
+      // The process has passed the console op: the master is waiting there (receiveMaster closes keel's end).
+      const end = keelEnd;
+      keelEnd = undefined;
+      master = await receiveMaster(end);
+    }
   } catch (err) {
+    if (keelEnd !== undefined) closeSync(keelEnd);
     session.abort();
     throw err;
   }
@@ -148,5 +164,8 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   log().debug(`exec in ${opts.id}: process ${pid} started`);
   if (opts.pidFile) writeFileAtomic(opts.pidFile, String(pid));
   if (opts.detach) return 0;
+  if (master !== undefined) {
+    return exitCodeOf(await relayTerminal(master, () => waitForegroundProcess(pid, undefined, { relayingTerminal: true }), { consoleSize: proc.consoleSize }));
+  }
   return exitCodeOf(await waitForegroundProcess(pid));
 }

@@ -128,7 +128,7 @@ export class InitSession {
 
   /** The notify fd follows the sync message in a message of its own. */
   private passSeccompFd(handlers: SyncHandlers, pid: number): void {
-    const fd = receiveFd(this.socket!);
+    const fd = receiveFd(this.socket!, 'the seccomp notify fd', true);
     try {
       if (!handlers.onSeccompFd) throw new KeelError('keel-init sent a seccomp notify fd that nothing here can use');
       handlers.onSeccompFd(fd, pid);

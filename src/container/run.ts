@@ -3,6 +3,7 @@ import { log } from '../util/log.js';
 import { createContainer, type CreateOptions } from './create.js';
 import { deleteContainer } from './delete.js';
 import { startContainer } from './start.js';
+import { relayTerminal } from './terminal-relay.js';
 
 /** Signals keel passes on to the container while it waits for it (SIGKILL/SIGSTOP cannot be caught). */
 const FORWARDED = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM'] as const;
@@ -17,14 +18,20 @@ export interface RunOptions extends CreateOptions {
  * with its status (128 + signal when it was killed), then delete the container unless --keep.
  */
 export async function runContainer(store: StateStore, opts: RunOptions): Promise<number> {
-  const record = await createContainer(store, opts);
+  // In the foreground without --console-socket, keel relays a terminal itself, as runc does;
+  // detached, nobody would hold it, and create refuses.
+  const { record, master } = await createContainer(store, { ...opts, relayTerminal: !opts.detach });
   const pid = record.pid!;
   if (opts.detach) {
     await startContainer(store, opts.id);
     return 0;
   }
   try {
-    const status = await waitForegroundProcess(pid, () => startContainer(store, opts.id));
+    const start = () => startContainer(store, opts.id);
+    const status =
+      master === undefined
+        ? await waitForegroundProcess(pid, start)
+        : await relayTerminal(master, () => waitForegroundProcess(pid, start, { relayingTerminal: true }), { consoleSize: record.config.process?.consoleSize });
     log().debug(`container ${opts.id} exited with wait status ${status}`);
     return exitCodeOf(status);
   } finally {
@@ -36,7 +43,10 @@ export async function runContainer(store: StateStore, opts: RunOptions): Promise
  * Waits for a container process that is keel's own child (keel-init forks it with CLONE_PARENT),
  * passing on the signals keel receives meanwhile; `then` runs once the wait is in place.
  */
-export async function waitForegroundProcess(pid: number, then: () => Promise<void> = async () => {}): Promise<number> {
+export async function waitForegroundProcess(pid: number, then: () => Promise<void> = async () => {}, opts: { relayingTerminal?: boolean } = {}): Promise<number> {
+  // When keel relays the terminal, a resize of the caller's goes to the pty (which signals the
+  // process's foreground group itself), not to the process.
+  const forwarded = FORWARDED.filter((s) => !(opts.relayingTerminal && s === 'SIGWINCH'));
   const forward = (signal: NodeJS.Signals) => {
     try {
       process.kill(pid, signal);
@@ -44,14 +54,14 @@ export async function waitForegroundProcess(pid: number, then: () => Promise<voi
       // It has just exited; the wait reports that.
     }
   };
-  for (const signal of FORWARDED) process.on(signal, forward);
+  for (const signal of forwarded) process.on(signal, forward);
   try {
     const { waitAsync } = await import('../native/libkeel.js');
     const exited = waitAsync(pid);
     await then();
     return await exited;
   } finally {
-    for (const signal of FORWARDED) process.off(signal, forward);
+    for (const signal of forwarded) process.off(signal, forward);
   }
 }
 

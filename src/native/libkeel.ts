@@ -75,10 +75,48 @@ export function spawnInit(exeFd: number, fds: number[], base: number): number {
   return check('start keel-init', result);
 }
 
-export function seqpacketPair(): [number, number] {
-  const packed = BigInt(call('keel_seqpacket_pair', DataType.BigInt, [], []) as unknown as bigint);
+function socketPair(funcName: string): [number, number] {
+  const packed = BigInt(call(funcName, DataType.BigInt, [], []) as unknown as bigint);
   if (packed < 0n) throw new NativeError('socketpair', Number(-packed));
   return [Number(packed >> 32n), Number(packed & 0xffffffffn)];
+}
+
+export function seqpacketPair(): [number, number] {
+  return socketPair('keel_seqpacket_pair');
+}
+
+/** A connected AF_UNIX stream pair, close-on-exec (keel's own console socket). */
+export function streamPair(): [number, number] {
+  return socketPair('keel_stream_pair');
+}
+
+/**
+ * Takes an fd sent on `sock` with SCM_RIGHTS (close-on-exec). With `wait` false it fails with
+ * EAGAIN when none is there yet, for an fd keel-init has already reported sent.
+ */
+export function receiveFd(sock: number, what: string, wait: boolean): number {
+  return check(`receive ${what} from keel-init`, call('keel_recv_fd', DataType.I32, [DataType.I32, DataType.I32], [sock, wait ? 1 : 0]));
+}
+
+export interface WindowSize {
+  rows: number;
+  cols: number;
+}
+
+/** The window size of the terminal on fd, or undefined when fd is not a terminal. */
+export function windowSize(fd: number): WindowSize | undefined {
+  const r = call('keel_get_winsize', DataType.I32, [DataType.I32], [fd]);
+  if (r < 0) return undefined;
+  return { rows: r >>> 16, cols: r & 0xffff };
+}
+
+/** Turns off "\n" -> "\r\n" output translation on the terminal of the pty master `fd`. */
+export function clearOnlcr(fd: number): void {
+  check('clear ONLCR on the terminal', call('keel_clear_onlcr', DataType.I32, [DataType.I32], [fd]));
+}
+
+export function setWindowSize(fd: number, size: WindowSize): void {
+  check('set the terminal size', call('keel_set_winsize', DataType.I32, [DataType.I32, DataType.I32, DataType.I32], [fd, size.rows, size.cols]));
 }
 
 export const LOCK_SH = 1;
@@ -120,11 +158,6 @@ export async function waitAsync(pid: number): Promise<number> {
 
 export function waitSync(pid: number): number {
   return check(`wait for ${pid}`, call('keel_wait', DataType.I32, [DataType.I32], [pid]));
-}
-
-/** Receives one fd sent with SCM_RIGHTS (close-on-exec). */
-export function receiveFd(socket: number): number {
-  return check('receive an fd from keel-init', call('keel_recv_fd', DataType.I32, [DataType.I32], [socket]));
 }
 
 /** Sends `data` and `fd` (SCM_RIGHTS) in one message. */

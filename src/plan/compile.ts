@@ -177,8 +177,9 @@ function planProcess(input: CompileInput, warnings: string[], notes: string[]): 
     personality: input.spec.linux?.personality,
     lsm: input.host.lsm,
   });
-  // startContainer hooks run in the container once it is started, before the user's program.
-  const started = hookState(input.spec, input.id, input.bundle, 'running');
+  // startContainer hooks run in the container once it is started, before the user's program: the
+  // container is still "created" (it is "running" once that program runs), as runc reports it.
+  const started = hookState(input.spec, input.id, input.bundle, 'created');
   const hooks = (input.spec.hooks?.startContainer ?? []).map((h, i) => ops.runHook('startContainer', i, { ...h, timeout: hookTimeout(h) }, started));
   plan.splice(plan.findIndex((op) => op.name === 'wait-start') + 1, 0, ...hooks);
   return plan;

@@ -182,6 +182,7 @@ export const ops = {
   console: (socketFd: number, rows: number, cols: number) =>
     op(OpCode.CONSOLE, 'console', `open a terminal in the container, send it to the console socket${rows && cols ? ` (${cols}x${rows})` : ''} and make it the controlling terminal`, { rows, cols }, [socketFd, rows, cols]),
 
+  /** `state` is the state JSON without a pid: keel-init adds its own (as the hook sees it) before the closing brace. */
   runHook: (kind: string, index: number, hook: { path: string; args?: string[]; env?: string[]; timeout: number }, state: string) => {
     const args = hook.args ?? [hook.path];
     const env = hook.env ?? [];

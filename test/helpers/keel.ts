@@ -55,24 +55,27 @@ export function runToCompletion(binary: string, argv: string[], scratch: string,
 export class KeelRoot {
   readonly root = mkdtempSync(join(tmpdir(), 'keel-root-'));
 
+  /** `binary` speaks runc's command line: keel by default, or runc itself to compare with. */
+  constructor(readonly binary: string = KEEL) {}
+
   /**
    * Runs keel to completion. Its stdout and stderr are files, not pipes: a container inherits
    * keel's stdio (as engines expect), so a pipe would stay open for as long as the container runs.
    */
   run(args: string[], opts: RunOptions = {}): KeelResult {
-    return runToCompletion(KEEL, ['--root', this.root, ...args], this.root, opts);
+    return runToCompletion(this.binary, ['--root', this.root, ...args], this.root, opts);
   }
 
   /** Like run, but throws with keel's stderr when it fails. */
   ok(args: string[], opts: { input?: string; cwd?: string } = {}): string {
     const r = this.run(args, opts);
-    if (r.code !== 0) throw new Error(`keel ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    if (r.code !== 0) throw new Error(`${this.binary} ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
     return r.stdout;
   }
 
   /** Starts keel in the background (for signals and concurrency tests). */
   spawn(args: string[]) {
-    return spawn(KEEL, ['--root', this.root, ...args], { env: CLEAN_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    return spawn(this.binary, ['--root', this.root, ...args], { env: CLEAN_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
   containers(): string[] {

@@ -66,7 +66,7 @@ describe('hooks', () => {
     const startMnt = join(b.rootfs, 'tmp/startContainer.mnt');
     expect(await eventually(() => existsSync(startMnt) && readFileSync(startMnt, 'utf8').length > 0)).toBe(true);
     expect(readFileSync(join(b.rootfs, 'tmp/startContainer.mnt'), 'utf8').trim()).toBe(containerMnt);
-    expect(JSON.parse(readFileSync(join(b.rootfs, 'tmp/startContainer.json'), 'utf8'))).toMatchObject({ id: 'hooked', status: 'running' });
+    expect(JSON.parse(readFileSync(join(b.rootfs, 'tmp/startContainer.json'), 'utf8'))).toMatchObject({ id: 'hooked', status: 'created', pid: 1 });
 
     keel.ok(['delete', '--force', 'hooked']);
     expect(readFileSync(join(out, 'order'), 'utf8')).toBe('prestart\ncreateRuntime\ncreateContainer\npoststart\npoststop\n');

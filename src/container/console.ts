@@ -1,0 +1,39 @@
+/**
+ * Where a process's terminal goes. keel-init always opens the pty inside the container and sends
+ * its master over a console socket: the engine's --console-socket when one is given (containerd,
+ * conmon, CRI-O), or, for a foreground `run`/`exec` without one, one end of a socket pair whose
+ * other end keel keeps, so that keel itself can relay the caller's terminal (as runc does).
+ */
+import { closeSync } from 'node:fs';
+
+export interface ConsoleSocket {
+  /** The end keel-init sends the master over (keel closes its copy once keel-init has it). */
+  initFd: number;
+  /** keel's own end, when keel relays the terminal itself. */
+  keelFd?: number;
+}
+
+/**
+ * The console socket for a process with a terminal: the engine's, when a path is given; else a
+ * private pair, for keel to relay the terminal itself (its callers check that it will be there
+ * to do so: only a foreground process can have one).
+ */
+export async function openConsoleSocket(socketPath: string | undefined): Promise<ConsoleSocket> {
+  const { connectUnix, streamPair } = await import('../native/libkeel.js');
+  if (socketPath) return { initFd: connectUnix(socketPath) };
+  const [keelFd, initFd] = streamPair();
+  return { initFd, keelFd };
+}
+
+/**
+ * The pty master keel-init sent to keel's own end. Called once keel-init has gone past the
+ * console op (create: ready; exec: executing), so it is already waiting in the socket.
+ */
+export async function receiveMaster(keelFd: number): Promise<number> {
+  const { receiveFd } = await import('../native/libkeel.js');
+  try {
+    return receiveFd(keelFd, 'the terminal', false);
+  } finally {
+    closeSync(keelFd);
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * keel beside runc: the same exec and hook cases, on the same kind of bundle, under both
+ * runtimes, and the outcomes compared (exit codes, outputs; for errors, that both fail). Where
+ * keel differs from runc on purpose, README.md says so ("Differences from runc").
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { Hook, Spec } from '../../src/spec/types.js';
+import { makeBundle, type Bundle } from '../helpers/bundle.js';
+import { eventually } from '../helpers/host.js';
+import { CLEAN_ENV, KeelRoot, requireRootAndBuild } from '../helpers/keel.js';
+import { RUNC, RuncRoot } from '../helpers/runc.js';
+
+const NAMES = ['keel', 'runc'] as const;
+type Name = (typeof NAMES)[number];
+
+const runtimes = {} as Record<Name, KeelRoot>;
+const bundles: Bundle[] = [];
+const target = (name: Name) => `parity-${name}-${process.pid}`;
+const PTY_RUN = join(new URL('..', import.meta.url).pathname, 'helpers/pty-run.py');
+
+function bundle(edit: (s: Spec) => void): Bundle {
+  const b = makeBundle(edit);
+  bundles.push(b);
+  return b;
+}
+
+/** The same case under both runtimes. */
+function both<T>(each: (rt: KeelRoot, name: Name) => T): Record<Name, T> {
+  return { keel: each(runtimes.keel, 'keel'), runc: each(runtimes.runc, 'runc') };
+}
+
+/** Waits (up to 10 s) until the file at `path` holds `text`. */
+function waitForText(path: string, text: string): void {
+  for (const until = Date.now() + 10_000; Date.now() < until; spawnSync('sleep', ['0.1'])) {
+    if (existsSync(path) && readFileSync(path, 'utf8').includes(text)) return;
+  }
+  throw new Error(`${path} did not come to hold "${text}"`);
+}
+
+const status = (rt: KeelRoot, id: string) => JSON.parse(rt.ok(['state', id])).status as string;
+
+beforeAll(() => {
+  requireRootAndBuild();
+  if (!existsSync(RUNC)) throw new Error(`${RUNC} is missing: run "make host-deps" (it installs runc)`);
+  runtimes.keel = new KeelRoot();
+  runtimes.runc = new RuncRoot();
+  // A container to exec into, per runtime, with a gid of its own (for --user uid alone).
+  for (const name of NAMES) {
+    const b = bundle((s) => {
+      s.process!.args = ['sleep', '1000'];
+      s.process!.env = ['PATH=/bin', 'FROM_CONFIG=yes'];
+      s.process!.user = { uid: 0, gid: 10 };
+      s.hostname = 'parity';
+    });
+    runtimes[name].ok(['run', '--detach', '--bundle', b.dir, target(name)]);
+  }
+});
+afterAll(() => {
+  for (const name of NAMES) runtimes[name]?.cleanup();
+  for (const b of bundles) b.remove();
+});
+
+describe('exec, side by side with runc', () => {
+  it('propagates exit codes alike (a killed process: 128 + signal)', () => {
+    const codes = both((rt, name) => [
+      rt.run(['exec', target(name), 'sh', '-c', 'exit 5']).code,
+      rt.run(['exec', target(name), 'true']).code,
+      rt.run(['exec', target(name), 'sh', '-c', 'kill -9 $$']).code,
+    ]);
+    expect(codes.runc).toEqual([5, 0, 137]);
+    expect(codes.keel).toEqual(codes.runc);
+  });
+
+  it('--env adds to the container\'s environment alike', () => {
+    const out = both((rt, name) => rt.ok(['exec', '--env', 'EXTRA=1', '--env', 'FROM_CONFIG=overridden', target(name), 'sh', '-c', 'echo $EXTRA $FROM_CONFIG; hostname']));
+    expect(out.runc).toBe('1 overridden\nparity\n');
+    expect(out.keel).toBe(out.runc);
+  });
+
+  it('--cwd and --user (uid:gid, and a uid alone keeping the container\'s gid) alike', () => {
+    const out = both((rt, name) => [
+      rt.ok(['exec', '--cwd', '/tmp', target(name), 'pwd']),
+      rt.ok(['exec', '--user', '1000:1001', target(name), 'sh', '-c', 'id -u; id -g']),
+      rt.ok(['exec', '--user', '1000', target(name), 'sh', '-c', 'id -u; id -g']),
+    ]);
+    expect(out.runc).toEqual(['/tmp\n', '1000\n1001\n', '1000\n10\n']);
+    expect(out.keel).toEqual(out.runc);
+  });
+
+  it('a missing program fails under both', () => {
+    const codes = both((rt, name) => rt.run(['exec', target(name), 'no-such-program']).code);
+    expect(codes.runc).not.toBe(0);
+    expect(codes.keel).not.toBe(0);
+  });
+
+  it('exec into a paused container fails under both', () => {
+    const r = both((rt, name) => {
+      rt.ok(['pause', target(name)]);
+      try {
+        return rt.run(['exec', target(name), 'true']);
+      } finally {
+        rt.ok(['resume', target(name)]);
+      }
+    });
+    expect(r.runc.code).not.toBe(0);
+    expect(r.keel.code).not.toBe(0);
+    expect(r.runc.stderr).toMatch(/paused/);
+    expect(r.keel.stderr).toMatch(/paused/);
+  });
+
+  it('exec into a stopped container fails under both', async () => {
+    const r = await Promise.all(
+      NAMES.map(async (name) => {
+        const rt = runtimes[name];
+        const id = `parity-stopped-${name}-${process.pid}`;
+        const b = bundle((s) => (s.process!.args = ['true']));
+        rt.ok(['run', '--detach', '--bundle', b.dir, id]);
+        expect(await eventually(() => status(rt, id) === 'stopped')).toBe(true);
+        const exec = rt.run(['exec', id, 'true']);
+        rt.ok(['delete', id]);
+        return exec;
+      }),
+    );
+    expect(r[0]!.code).not.toBe(0);
+    expect(r[1]!.code).not.toBe(0);
+    expect(r[0]!.stderr).toMatch(/stopped/);
+    expect(r[1]!.stderr).toMatch(/stopped|not running/);
+  });
+
+  it('exec -t at a terminal, without a console socket, relays it under both', () => {
+    const r = both((rt, name) => {
+      const p = spawnSync('python3', [PTY_RUN, '25', '90', JSON.stringify([{ expect: '# ' }, { send: 'echo h""i; stty size; exit 3\n' }]), '--', rt.binary, '--root', rt.root, 'exec', '-t', target(name), 'sh'], {
+        env: CLEAN_ENV,
+        encoding: 'utf8',
+        timeout: 40_000,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      return JSON.parse(p.stdout) as { code: number; output: string; restored: boolean };
+    });
+    for (const name of NAMES) {
+      expect(r[name].code, name).toBe(3);
+      expect(r[name].output, name).toMatch(/^hi\r?$/m);
+      expect(r[name].output, name).toMatch(/^25 90\r?$/m);
+      expect(r[name].restored, name).toBe(true);
+    }
+  });
+});
+
+describe('hooks, side by side with runc', () => {
+  let out: string;
+  beforeAll(() => {
+    out = mkdtempSync(join(tmpdir(), 'keel-parity-hooks-'));
+  });
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  const KINDS = ['prestart', 'createRuntime', 'createContainer', 'poststart', 'poststop'] as const;
+  const recorder = (kind: string, dir: string): Hook => ({ path: '/bin/sh', args: ['sh', '-c', `cat > ${dir}/${kind}.json; echo ${kind} >> ${dir}/order`] });
+
+  it('hooks see the same state on stdin, in the same order', () => {
+    const seen = both((rt, name) => {
+      const dir = join(out, name);
+      rmSync(dir, { recursive: true, force: true });
+      spawnSync('mkdir', ['-p', dir]);
+      const b = bundle((s) => {
+        s.process!.args = ['sleep', '1000'];
+        s.annotations = { 'org.example.parity': 'yes' };
+        s.hooks = { ...Object.fromEntries(KINDS.map((k) => [k, [recorder(k, dir)]])), startContainer: [recorder('startContainer', '/tmp')] };
+      });
+      const id = `parity-hooks-${name}-${process.pid}`;
+      rt.ok(['create', '--bundle', b.dir, id]);
+      const pid = JSON.parse(rt.ok(['state', id])).pid as number;
+      rt.ok(['start', id]);
+      // startContainer runs inside the container, before the user's program: it writes to the rootfs's /tmp.
+      const started = join(b.rootfs, 'tmp/startContainer.json');
+      waitForText(started, '"status"');
+      rt.ok(['delete', '--force', id]);
+      const states = Object.fromEntries(KINDS.map((k) => [k, JSON.parse(readFileSync(join(dir, `${k}.json`), 'utf8'))]));
+      states.startContainer = JSON.parse(readFileSync(started, 'utf8'));
+      return { pid, bundle: b.dir, id, order: readFileSync(join(dir, 'order'), 'utf8'), states };
+    });
+    expect(seen.keel.order).toBe(seen.runc.order);
+    for (const kind of [...KINDS, 'startContainer']) {
+      const shape = (name: Name) => {
+        const { ociVersion: _version, pid, bundle: dir, id, ...rest } = seen[name].states[kind];
+        // The version is each runtime's own (runc 1.1 reports 1.0.2-dev); the rest must agree.
+        // Hooks inside the container see the pid from inside (1 in its PID namespace); the others, the host's.
+        const inside = kind === 'createContainer' || kind === 'startContainer';
+        return { ...rest, keys: Object.keys(seen[name].states[kind]).sort(), pid: inside ? pid : pid === seen[name].pid, bundleIsOwn: dir === seen[name].bundle, idIsOwn: id === seen[name].id };
+      };
+      const [keel, runc] = [shape('keel'), shape('runc')];
+      if (kind === 'poststart') {
+        // On purpose (README): poststart runs after the user's process has started, so keel says
+        // "running"; runc 1.1 says "created".
+        expect(keel.status).toBe('running');
+        keel.status = runc.status;
+      }
+      expect(keel, kind).toEqual(runc);
+    }
+    expect(seen.runc.states.createContainer.pid).toBe(1);
+    expect(seen.runc.states.createRuntime).toMatchObject({ status: 'creating', annotations: { 'org.example.parity': 'yes' } });
+  });
+});
