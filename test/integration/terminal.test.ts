@@ -115,8 +115,9 @@ describe('terminals', () => {
       // Raw mode: ^C is a byte for the container's terminal, which interrupts the sleep there, not keel.
       { send: 'stty size; sleep 30\n' },
       { expect: '^20 50\\r?$' },
-      { send: '\x03' },
-      { expect: '/ # ' },
+      // Again every 0.5 s until the prompt is back: a ^C that lands before sh has started the
+      // sleep interrupts sh instead, and the sleep would then run its 30 s.
+      { send: '\x03', until: '/ # ' },
       { send: 'exit 7\n' },
     ], ['run', '--bundle', b.dir, `relay-size-${process.pid}`]);
     expect(r.steps).toBe(true);
