@@ -162,14 +162,22 @@ export function setupCgroups(
  * the hierarchy that has its controller (a v1 directory sits under /sys/fs/cgroup/<controllers>/).
  */
 export function writeLimits(layout: CgroupLayout, dirs: readonly string[], resources: LinuxResources): void {
-  for (const w of planLimitWrites(layout, resources)) {
+  const dirOf = (controller: string) => {
     const dir =
       layout.mode === 'v2'
         ? dirs[0]
-        : dirs.find((d) => layout.v1.some((h) => h.options.split(',').includes(w.controller) && d.startsWith(join(layout.root, h.dir) + '/')));
-    if (!dir) throw new KeelError(`cgroup: this container has no ${w.controller} cgroup to update`);
-    write(dir, w.file, w.value);
+        : dirs.find((d) => layout.v1.some((h) => h.options.split(',').includes(controller) && d.startsWith(join(layout.root, h.dir) + '/')));
+    if (!dir) throw new KeelError(`cgroup: this container has no ${controller} cgroup to update`);
+    return dir;
+  };
+  const memory = resources.memory;
+  if (memory?.checkBeforeUpdate && memory.limit !== undefined && memory.limit > 0) {
+    const usage = Number(readFileSync(join(dirOf('memory'), layout.mode === 'v2' ? 'memory.current' : 'memory.usage_in_bytes'), 'utf8'));
+    if (memory.limit < usage) {
+      throw new KeelError(`memory.limit: ${memory.limit} bytes is below what the container uses now (${usage} bytes), and checkBeforeUpdate is set: give a higher limit, or free memory first`);
+    }
   }
+  for (const w of planLimitWrites(layout, resources)) write(dirOf(w.controller), w.file, w.value);
 }
 
 export function cgroupPids(dirs: readonly string[]): number[] {

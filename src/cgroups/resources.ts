@@ -3,6 +3,7 @@
  * what these return, in order, and tests compare them with what runc writes.
  */
 import type { LinuxDeviceCgroup, LinuxResources } from '../spec/types.js';
+import type { CgroupMode } from './layout.js';
 import { ConfigError } from '../plan/problems.js';
 
 /** One write: on v1, `controller` names the hierarchy the file lives in. */
@@ -66,6 +67,17 @@ function deviceRule(d: LinuxDeviceCgroup): string {
   return `${type} ${d.major ?? '*'}:${d.minor ?? '*'} ${d.access ?? 'rwm'}`;
 }
 
+/**
+ * Fields keel accepts but does not apply, as runc: a kernel memory limit (deprecated by the
+ * kernel, and runc ignores it too), and on v2 the kernel TCP limit (v2 has no such file).
+ */
+export function resourceWarnings(mode: CgroupMode, r: LinuxResources): string[] {
+  const warnings: string[] = [];
+  if (r.memory?.kernel !== undefined) warnings.push('/linux/resources/memory/kernel: kernel memory limits are deprecated by the kernel and not applied (as with runc); remove the field');
+  if (mode === 'v2' && r.memory?.kernelTCP !== undefined) warnings.push('/linux/resources/memory/kernelTCP: cgroup v2 has no kernel TCP limit; not applied');
+  return warnings;
+}
+
 /** The limits' v1 files (device rules are v1DeviceWrites'). */
 export function v1Writes(r: LinuxResources): CgroupWrite[] {
   const w: CgroupWrite[] = [];
@@ -78,7 +90,6 @@ export function v1Writes(r: LinuxResources): CgroupWrite[] {
     if (m.limit !== undefined) add('memory', 'memory.limit_in_bytes', m.limit);
     if (m.swap !== undefined) add('memory', 'memory.memsw.limit_in_bytes', m.swap);
     if (m.reservation !== undefined) add('memory', 'memory.soft_limit_in_bytes', m.reservation);
-    if (m.kernel !== undefined) add('memory', 'memory.kmem.limit_in_bytes', m.kernel);
     if (m.kernelTCP !== undefined) add('memory', 'memory.kmem.tcp.limit_in_bytes', m.kernelTCP);
     if (m.swappiness !== undefined && m.swappiness >= 0) add('memory', 'memory.swappiness', m.swappiness);
     if (m.disableOOMKiller) add('memory', 'memory.oom_control', 1);

@@ -7,6 +7,7 @@ import { hookState, hookTimeout } from '../hooks/run.js';
 import { compileSeccomp } from '../seccomp/compile.js';
 import type { LinuxPersonality, LinuxSeccomp, Spec } from '../spec/types.js';
 import type { CgroupLayout } from '../cgroups/layout.js';
+import { resourceWarnings } from '../cgroups/resources.js';
 import { compileCapabilities } from './capabilities.js';
 import { planDevices } from './devices.js';
 import { MS, PROPAGATION_OPTIONS, propagationName } from './mount-options.js';
@@ -75,7 +76,7 @@ export function compilePlan(input: CompileInput): Plan {
   (linux.namespaces ?? []).forEach((ns, i) => {
     if (ns.path && input.host.kindOf(ns.path) !== 'file') report(`/linux/namespaces/${i}/path`, `"${ns.path}" does not exist: no ${ns.type} namespace to join there`);
   });
-  const warnings: string[] = [];
+  const warnings: string[] = resourceWarnings(input.host.cgroups.mode, linux.resources ?? {});
   const notes: string[] = [];
   const plan: PlanOp[] = [
     ...planNamespacePhase(input, namespaces),

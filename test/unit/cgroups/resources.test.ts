@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { containerCgroupPath } from '../../../src/cgroups/manager.js';
-import { DEFAULT_ALLOWED_DEVICES, sharesToWeight, v1DeviceWrites, v1Writes, v2Writes } from '../../../src/cgroups/resources.js';
+import { DEFAULT_ALLOWED_DEVICES, resourceWarnings, sharesToWeight, v1DeviceWrites, v1Writes, v2Writes } from '../../../src/cgroups/resources.js';
 
 const RESOURCES = {
   memory: { limit: 33554432, reservation: 16777216, swap: 67108864, swappiness: 10 },
@@ -82,5 +82,16 @@ describe('containerCgroupPath', () => {
     expect(containerCgroupPath(undefined, 'id')).toBe('/keel/id');
     expect(() => containerCgroupPath('/a/../..', 'id')).toThrow(/climbs with "\.\."/);
     expect(() => containerCgroupPath('/', 'id')).toThrow(/does not name a cgroup of its own/);
+  });
+});
+
+describe('fields accepted but not applied', () => {
+  it('a kernel memory limit is never written (as runc), with a warning; kernelTCP only on v1', () => {
+    const r = { memory: { limit: 1 << 20, kernel: 1 << 20, kernelTCP: 1 << 20 } };
+    expect(lines(v1Writes(r))).toEqual(['memory/memory.limit_in_bytes=1048576', 'memory/memory.kmem.tcp.limit_in_bytes=1048576']);
+    expect(resourceWarnings('hybrid', r)).toEqual([expect.stringMatching(/^\/linux\/resources\/memory\/kernel: kernel memory limits are deprecated/)]);
+    expect(lines(v2Writes(r))).toEqual(['memory/memory.max=1048576']);
+    expect(resourceWarnings('v2', r)).toHaveLength(2);
+    expect(resourceWarnings('v2', { memory: { limit: 1 } })).toEqual([]);
   });
 });
