@@ -2,9 +2,11 @@
  * `keel exec`: run one more process inside a running container, with the container's
  * namespaces, cgroups and process attributes unless the caller overrides them.
  */
-import { closeSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { execCgroupDirs } from '../cgroups/exec-cgroup.js';
+import { detectCgroupLayout } from '../cgroups/layout.js';
 import { canRaiseHardLimits, ownHardLimit } from '../host/limits.js';
 import { compileExecPlan } from '../plan/compile-exec.js';
 import { SyncTag } from '../plan/ops.js';
@@ -41,6 +43,8 @@ export interface ExecOptions {
   pidFile?: string;
   preserveFds: number;
   ignorePaused: boolean;
+  /** runc's --cgroup values, [controllers:]path of an existing sub-cgroup. */
+  cgroups: string[];
 }
 
 const NS_FILES: Record<LinuxNamespaceType, string> = {
@@ -126,6 +130,13 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   if (proc.terminal && !opts.consoleSocket && opts.detach) {
     throw new KeelError('a terminal (--tty or process.terminal) with --detach needs --console-socket: keel passes the terminal to whoever listens there');
   }
+  // Checked before keel-init starts: a bad --cgroup leaves nothing behind.
+  const cgroupDirs = execCgroupDirs(detectCgroupLayout(), record.cgroupPaths ?? [], opts.cgroups);
+  const missing = cgroupDirs.find((dir) => !existsSync(dir));
+  if (missing) {
+    const hint = opts.cgroups.length ? ': create the sub-cgroup first (exec --cgroup joins one, it does not make it)' : '';
+    throw new KeelError(`cannot exec in container "${opts.id}": its cgroup ${missing} does not exist${hint}`);
+  }
   const consoleSock = proc.terminal ? await openConsoleSocket(opts.consoleSocket) : undefined;
   /** keel's own end of the console socket, while keel holds it. */
   let keelEnd = consoleSock?.keelFd;
@@ -144,7 +155,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
     pid = await session.untilExecuted({
       onSync: (tag, waiting) => {
         if (tag !== SyncTag.CGROUP) throw new KeelError(`keel-init waited at an unexpected sync point (${tag})`);
-        for (const dir of record.cgroupPaths ?? []) writeFileSync(join(dir, 'cgroup.procs'), String(waiting));
+        for (const dir of cgroupDirs) writeFileSync(join(dir, 'cgroup.procs'), String(waiting));
       },
       // The exec'd process gets the container's filter, and the agent a fd for it (as with runc).
       onSeccompFd: (fd, waiting) => sendToAgent(record.config.linux?.seccomp, fd, containerProcessState(record.config, record.id, record.bundle, 'running', record.pid!, waiting)),

@@ -1,8 +1,9 @@
 /** keel exec: a second process inside a running container, as docker exec and kubectl exec use it. */
-import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { detectCgroupLayout } from '../../src/cgroups/layout.js';
 import { makeBundle, type Bundle } from '../helpers/bundle.js';
 import { eventually } from '../helpers/host.js';
 import { KeelRoot, requireRootAndBuild } from '../helpers/keel.js';
@@ -90,5 +91,25 @@ describe('keel exec', () => {
     } finally {
       b.remove();
     }
+  });
+});
+
+describe('keel exec --cgroup', () => {
+  // This host: v1 controllers (pids:sub names one). A pure v2 host: one hierarchy, a path alone.
+  const v2 = detectCgroupLayout().mode === 'v2';
+  const dir = (name: string) => (v2 ? `/sys/fs/cgroup/keel/${ID}/${name}` : `/sys/fs/cgroup/pids/keel/${ID}/${name}`);
+  const flag = (name: string) => (v2 ? name : `pids:${name}`);
+
+  it('puts the process in an existing sub-cgroup (of the named controllers only); a missing one is refused', () => {
+    mkdirSync(dir('sub'));
+    try {
+      const lines = keel.ok(['exec', '--cgroup', flag('sub'), ID, 'cat', '/proc/self/cgroup']).trim().split('\n');
+      expect(lines.find((l) => (v2 ? l.startsWith('0::') : /:pids:/.test(l)))).toMatch(/\/sub$/);
+      if (!v2) expect(lines.find((l) => /:memory:/.test(l))).not.toMatch(/\/sub$/);
+    } finally {
+      rmdirSync(dir('sub'));
+    }
+    const r = keel.run(['exec', '--cgroup', flag('nope'), ID, 'true']);
+    expect(r).toMatchObject({ code: 1, stderr: `keel: cannot exec in container "${ID}": its cgroup ${dir('nope')} does not exist: create the sub-cgroup first (exec --cgroup joins one, it does not make it)\n` });
   });
 });

@@ -18,6 +18,7 @@ interface ExecArgs extends GlobalArgs {
   'pid-file'?: string;
   'preserve-fds': number;
   'ignore-paused': boolean;
+  cgroup?: string | string[];
 }
 
 export const execCommand: CommandModule<GlobalArgs, ExecArgs> = {
@@ -44,7 +45,7 @@ export const execCommand: CommandModule<GlobalArgs, ExecArgs> = {
       .option('ignore-paused', { type: 'boolean', default: false })
       .option('apparmor', { type: 'string', describe: 'AppArmor profile for the process (where the host runs AppArmor)' })
       .option('process-label', { type: 'string', describe: 'SELinux label for the process (where the host runs SELinux)' })
-      .option('cgroup', { type: 'string', hidden: true }) as never,
+      .option('cgroup', { type: 'string', describe: 'join an existing sub-cgroup: [controller,...:]path; repeatable' }) as never,
   handler: async (argv) => {
     const { execInContainer } = await import('../../container/exec.js');
     process.exitCode = await execInContainer(storeOf(argv), {
@@ -65,6 +66,7 @@ export const execCommand: CommandModule<GlobalArgs, ExecArgs> = {
       ignorePaused: argv['ignore-paused'],
       apparmor: argv.apparmor as string | undefined,
       processLabel: argv['process-label'] as string | undefined,
+      cgroups: list(argv.cgroup),
     });
   },
 };
