@@ -39,10 +39,15 @@ build/generated/validators.mjs: $(SCHEMAS) src/build/compile-schemas.mjs | deps
 build/generated/syscalls.mjs: src/build/gen-syscalls.mjs
 	node src/build/gen-syscalls.mjs build/generated
 
+# One entry file and, next to it, one chunk per lazily imported part (keel-<name>-<hash>.mjs): a
+# plain `state` loads the entry and the few chunks it needs, never yargs, ajv or ffi-rs. The chunks
+# sit in dist/ itself because the native code is found next to the module that loads it.
 dist/keel.mjs: $(TS_SRCS) build/generated/validators.mjs build/generated/syscalls.mjs | deps
 	@mkdir -p dist
-	npx esbuild src/cli/main.ts --bundle --platform=node --format=esm --target=node20 \
-		--external:ffi-rs --alias:string-width=./src/cli/string-width.ts --outfile=$@ --log-level=warning \
+	rm -f dist/keel-*.mjs
+	npx esbuild src/cli/main.ts --bundle --splitting --platform=node --format=esm --target=node20 \
+		--external:ffi-rs --alias:string-width=./src/cli/string-width.ts --outdir=dist --entry-names=keel \
+		--chunk-names=keel-[name]-[hash] --out-extension:.js=.mjs --log-level=warning \
 		--banner:js='#!/usr/bin/env node'
 	chmod +x $@
 
@@ -53,8 +58,17 @@ $(FFI_ADDON): | deps
 	mkdir -p dist/node_modules/@yuuang
 	cp -r node_modules/@yuuang/ffi-rs-linux-x64-gnu dist/node_modules/@yuuang/
 
-dist/keel: dist/keel.mjs dist/keel-init dist/libkeel.so $(FFI_ADDON)
-	ln -sf keel.mjs $@
+# The executable: a small CommonJS file (Node starts those sooner than an ES module) that runs the
+# light verbs itself and hands every other command line to keel.mjs (src/cli/entry.ts).
+dist/keel.cjs: $(TS_SRCS) | deps
+	@mkdir -p dist
+	npx esbuild src/cli/entry.ts --bundle --platform=node --format=cjs --target=node20 \
+		--external:ffi-rs --outfile=$@ --log-level=warning --log-override:empty-import-meta=silent \
+		--banner:js='#!/usr/bin/env node'
+	chmod +x $@
+
+dist/keel: dist/keel.cjs dist/keel.mjs dist/keel-init dist/libkeel.so $(FFI_ADDON)
+	ln -sf keel.cjs $@
 
 typecheck: build/generated/validators.mjs build/generated/syscalls.mjs | deps
 	npx tsc -p tsconfig.json
@@ -100,7 +114,7 @@ install: all
 	rm -rf $(PREFIX)/lib/keel
 	mkdir -p $(PREFIX)/lib/keel $(PREFIX)/bin
 	cp -r dist/. $(PREFIX)/lib/keel/
-	ln -sf $(PREFIX)/lib/keel/keel.mjs $(PREFIX)/bin/keel
+	ln -sf $(PREFIX)/lib/keel/keel.cjs $(PREFIX)/bin/keel
 
 uninstall:
 	rm -rf $(PREFIX)/lib/keel $(PREFIX)/bin/keel
