@@ -39,16 +39,27 @@ build/generated/validators.mjs: $(SCHEMAS) src/build/compile-schemas.mjs | deps
 build/generated/syscalls.mjs: src/build/gen-syscalls.mjs
 	node src/build/gen-syscalls.mjs build/generated
 
-# One entry file and, next to it, one chunk per lazily imported part (keel-<name>-<hash>.mjs): a
-# plain `state` loads the entry and the few chunks it needs, never yargs, ajv or ffi-rs. The chunks
-# sit in dist/ itself because the native code is found next to the module that loads it.
-dist/keel.mjs: $(TS_SRCS) build/generated/validators.mjs build/generated/syscalls.mjs | deps
+# keel is CommonJS, not ES modules: Node starts a CommonJS file several ms sooner (no ES module
+# loader, no module facades), and engines start keel many times per container. Two bundles:
+# keel.cjs, small, runs the light verbs (state, list, start, kill, delete) in their plain shapes,
+# and requires keel-full.cjs, everything else, only for other command lines (src/cli/entry.ts).
+# keel.mjs is kept for whoever runs that name: it loads keel.cjs.
+ESBUILD_CJS := npx esbuild --bundle --platform=node --format=cjs --target=node20 --external:ffi-rs \
+	--alias:string-width=./src/cli/string-width.ts --log-level=warning --inject:src/build/import-meta-url.cjs.js --define:import.meta.url=importMetaUrl \
+	--banner:js='\#!/usr/bin/env node'
+
+dist/keel-full.cjs: $(TS_SRCS) src/build/import-meta-url.cjs.js build/generated/validators.mjs build/generated/syscalls.mjs | deps
 	@mkdir -p dist
-	rm -f dist/keel-*.mjs
-	npx esbuild src/cli/main.ts --bundle --splitting --platform=node --format=esm --target=node20 \
-		--external:ffi-rs --alias:string-width=./src/cli/string-width.ts --outdir=dist --entry-names=keel \
-		--chunk-names=keel-[name]-[hash] --out-extension:.js=.mjs --log-level=warning \
-		--banner:js='#!/usr/bin/env node'
+	$(ESBUILD_CJS) src/cli/main.ts --outfile=$@
+
+dist/keel.cjs: $(TS_SRCS) src/build/import-meta-url.cjs.js | deps
+	@mkdir -p dist
+	$(ESBUILD_CJS) src/cli/entry.ts --outfile=$@
+	chmod +x $@
+
+dist/keel.mjs: Makefile
+	@mkdir -p dist
+	printf '#!/usr/bin/env node\n// keel is dist/keel.cjs; this name is kept for whoever runs it.\nimport "./keel.cjs";\n' >$@
 	chmod +x $@
 
 # ffi-rs's native addon cannot be bundled; dist/ carries its own copy so that an installed keel
@@ -58,16 +69,7 @@ $(FFI_ADDON): | deps
 	mkdir -p dist/node_modules/@yuuang
 	cp -r node_modules/@yuuang/ffi-rs-linux-x64-gnu dist/node_modules/@yuuang/
 
-# The executable: a small CommonJS file (Node starts those sooner than an ES module) that runs the
-# light verbs itself and hands every other command line to keel.mjs (src/cli/entry.ts).
-dist/keel.cjs: $(TS_SRCS) | deps
-	@mkdir -p dist
-	npx esbuild src/cli/entry.ts --bundle --platform=node --format=cjs --target=node20 \
-		--external:ffi-rs --outfile=$@ --log-level=warning --log-override:empty-import-meta=silent \
-		--banner:js='#!/usr/bin/env node'
-	chmod +x $@
-
-dist/keel: dist/keel.cjs dist/keel.mjs dist/keel-init dist/libkeel.so $(FFI_ADDON)
+dist/keel: dist/keel.cjs dist/keel-full.cjs dist/keel.mjs dist/keel-init dist/libkeel.so $(FFI_ADDON)
 	ln -sf keel.cjs $@
 
 typecheck: build/generated/validators.mjs build/generated/syscalls.mjs | deps

@@ -4,10 +4,9 @@
  * and `state`, which engines call over and over, should cost little more than Node's own start.
  * So this file holds only what the light verbs (state, list, start, kill, delete) need in their
  * plain runc-style shapes (fast-args.ts); any other command line is handed to the full command
- * line in dist/keel.mjs (main.ts), which parses it again from scratch.
+ * line in dist/keel-full.cjs (main.ts), which parses it again from scratch.
  */
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 import { deleteCommand, killCommand, listCommand, startCommand, stateCommand } from './commands/lifecycle.js';
 import { parseFast } from './fast-args.js';
@@ -31,7 +30,6 @@ if (fast && light) {
     .then(() => light.handler(argv as never))
     .catch(reportFailure);
 } else {
-  // A computed URL, so that the bundler leaves this import alone: keel.mjs is loaded as it is.
-  const full = pathToFileURL(join(__dirname, 'keel.mjs')).href;
-  import(full).catch(reportFailure);
+  // A computed path, so that the bundler leaves this require alone: it runs main.ts's bundle as it is.
+  require(join(__dirname, 'keel-full.cjs'));
 }
