@@ -23,10 +23,27 @@ node_modules/.package-lock.json: package.json package-lock.json
 native: dist/keel-init dist/libkeel.so
 
 # keel-init is static: it runs from a memfd inside the container, before the container's own
-# libraries could be trusted or even exist.
-dist/keel-init: $(INIT_SRCS) $(INIT_HDRS)
+# libraries could be trusted or even exist. It is linked with musl when musl-gcc is there (Debian's
+# musl-tools): a created container's waiting init then holds ~100 KiB (PSS) instead of ~580 KiB
+# with glibc's static libc. `make MUSL_GCC=` forces glibc. musl brings no kernel headers, so the
+# host's uapi ones (linux/, asm/, asm-generic/) are linked into build/musl-include for it.
+MUSL_GCC ?= $(shell command -v musl-gcc 2>/dev/null)
+ifneq ($(MUSL_GCC),)
+INIT_CC := $(MUSL_GCC) -isystem build/musl-include
+INIT_DEPS := build/musl-include/linux
+else
+INIT_CC := $(CC)
+endif
+
+dist/keel-init: $(INIT_SRCS) $(INIT_HDRS) | $(INIT_DEPS)
 	@mkdir -p dist
-	$(CC) $(CFLAGS) -static -s -o $@ $(INIT_SRCS)
+	$(INIT_CC) $(CFLAGS) -static -s -o $@ $(INIT_SRCS)
+
+build/musl-include/linux:
+	mkdir -p build/musl-include
+	ln -sfn /usr/include/$$($(CC) -print-multiarch)/asm build/musl-include/asm
+	ln -sfn /usr/include/asm-generic build/musl-include/asm-generic
+	ln -sfn /usr/include/linux $@
 
 dist/libkeel.so: native/lib/libkeel.c
 	@mkdir -p dist
