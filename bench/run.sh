@@ -5,7 +5,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-20}
-keel="$here/dist/keel.mjs"
+keel="$here/dist/keel"
 T=$(mktemp -d /tmp/keel-bench.XXXXXX)
 ENV=(env -i "PATH=$PATH")   # NODE_EXTRA_CA_CERTS and friends would cost every Node start ~85 ms
 

@@ -1,7 +1,8 @@
 import type { Argv } from 'yargs';
 
-import { DEFAULT_ROOT, StateStore } from '../state/store.js';
+import { StateStore } from '../state/store.js';
 import { Logger, setLogger, type LogFormat } from '../util/log.js';
+import { GLOBAL_FLAGS } from './flags.js';
 
 /** runc's global flags. Engines put them before the subcommand, in either `--flag value` or `--flag=value` form. */
 export interface GlobalArgs {
@@ -14,14 +15,7 @@ export interface GlobalArgs {
 }
 
 export function globalOptions(y: Argv): Argv<GlobalArgs> {
-  return y
-    .option('root', { type: 'string', default: DEFAULT_ROOT, describe: 'directory for container state', global: true })
-    .option('log', { type: 'string', describe: 'append log lines to this file', global: true })
-    .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as LogFormat, describe: 'format of the --log file', global: true })
-    .option('debug', { type: 'boolean', default: false, describe: 'say what keel is doing, step by step, with timings', global: true })
-    .option('systemd-cgroup', { type: 'boolean', default: false, describe: 'cgroupsPath is slice:prefix:name, managed through systemd', global: true })
-    .option('rootless', { type: 'string', default: 'auto', describe: 'rootless mode: true, false or auto (accepted for runc compatibility)', global: true })
-    .option('criu', { type: 'string', hidden: true, global: true }) as unknown as Argv<GlobalArgs>;
+  return y.options(GLOBAL_FLAGS) as unknown as Argv<GlobalArgs>;
 }
 
 export function applyLogging(argv: GlobalArgs): void {

@@ -17,7 +17,7 @@ import { errnoName, strerror } from '../util/errno.js';
  * and results are not freed by ffi-rs. It is required here, not imported statically: the bundler
  * would hoist a static import to the top of keel.mjs, and every verb would pay for loading it.
  */
-const binding = createRequire(import.meta.url)('@yuuang/ffi-rs-linux-x64-gnu') as typeof import('ffi-rs');
+const binding = createRequire(join(moduleDir(), 'keel'))('@yuuang/ffi-rs-linux-x64-gnu') as typeof import('ffi-rs');
 // (FFITypeTag.Array exists at run time; the package's typings leave it out.)
 const { DataType, FFITypeTag, open } = binding as typeof binding & { FFITypeTag: { Array: number } };
 
@@ -29,9 +29,17 @@ function load(params: { paramsType: unknown[]; paramsValue: unknown[]; [key: str
 }
 const LIBRARY = 'libkeel';
 
-/** Native artifacts sit beside the bundled keel.mjs (dist/, or the installed copy). */
+/** Native artifacts sit beside the bundled keel.cjs and keel.mjs (dist/, or the installed copy). */
 export function nativeDir(): string {
-  return process.env.KEEL_NATIVE_DIR ?? dirname(fileURLToPath(import.meta.url));
+  return process.env.KEEL_NATIVE_DIR ?? moduleDir();
+}
+
+/**
+ * The directory of the bundle this code runs from: the CommonJS entry (keel.cjs, which has no
+ * import.meta) or an ES module chunk (which has no __dirname).
+ */
+function moduleDir(): string {
+  return typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
 }
 
 open({ library: LIBRARY, path: join(nativeDir(), 'libkeel.so') });

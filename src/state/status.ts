@@ -10,7 +10,8 @@ export interface LiveFacts {
 
 /**
  * A container's status is derived from what is true now, never stored: the init may have exited,
- * or the keel that was creating it may have been killed, since state.json was written.
+ * or the keel that was creating it may have been killed, since state.json was written. The facts
+ * are read in this order and only as far as needed (StateStore.status looks each up on first use).
  */
 export function deriveStatus(record: Pick<StateRecord, 'phase' | 'pid'>, facts: LiveFacts): ContainerStatus {
   if (record.phase === 'creating') return facts.creatorAlive ? 'creating' : 'stopped';

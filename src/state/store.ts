@@ -36,14 +36,19 @@ export class NoSuchContainer extends KeelError {
 
 /** The on-disk home of the containers under one --root. */
 export class StateStore {
-  constructor(readonly root: string) {}
+  /** The root with one trailing "/", so that a path under it is one concatenation (ids hold no "/"). */
+  private readonly base: string;
+
+  constructor(readonly root: string) {
+    this.base = root === '' ? '' : join(root, '/');
+  }
 
   dir(id: string): string {
-    return join(this.root, id);
+    return this.base + id;
   }
 
   fifoPath(id: string): string {
-    return join(this.dir(id), 'exec.fifo');
+    return `${this.dir(id)}/exec.fifo`;
   }
 
   /**
@@ -136,7 +141,7 @@ export class StateStore {
     validateId(id);
     let text: string;
     try {
-      text = readFileSync(join(this.dir(id), 'state.json'), 'utf8');
+      text = readFileSync(`${this.dir(id)}/state.json`, 'utf8');
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') throw new NoSuchContainer(id);
       throw fsError('cannot read the state of', this.dir(id), err);
@@ -167,13 +172,27 @@ export class StateStore {
     }
   }
 
+  /**
+   * Each fact is looked up only when deriveStatus asks for it (it asks in order, and stops at the
+   * first that decides): a created container costs no freezer read, a started one no look at the
+   * keel that created it, which `list` would otherwise pay for every container.
+   */
   status(record: StateRecord): ContainerStatus {
-    const initAlive = record.pid !== undefined && isSameLiveProcess(record.pid, record.pidStartTime);
+    const fifo = this.fifoPath(record.id);
+    let initAlive: boolean | undefined;
     return deriveStatus(record, {
-      initAlive,
-      creatorAlive: isSameLiveProcess(record.creatorPid, record.creatorStartTime),
-      fifoExists: initAlive && existsSync(this.fifoPath(record.id)),
-      frozen: initAlive && isFrozen(record.cgroupPaths ?? []),
+      get initAlive() {
+        return (initAlive ??= record.pid !== undefined && isSameLiveProcess(record.pid, record.pidStartTime));
+      },
+      get creatorAlive() {
+        return isSameLiveProcess(record.creatorPid, record.creatorStartTime);
+      },
+      get fifoExists() {
+        return existsSync(fifo);
+      },
+      get frozen() {
+        return isFrozen(record.cgroupPaths ?? []);
+      },
     });
   }
 }

@@ -4,7 +4,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const KEEL = join(new URL('../..', import.meta.url).pathname, 'dist/keel.mjs');
+export const KEEL = join(new URL('../..', import.meta.url).pathname, 'dist/keel');
 
 /** A clean environment: NODE_EXTRA_CA_CERTS and friends cost time and say nothing about keel. */
 export const CLEAN_ENV = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };

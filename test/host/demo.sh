@@ -3,7 +3,7 @@
 # It shows the container's PID 1, its hostname and its mounts.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
-keel="$here/dist/keel.mjs"
+keel="$here/dist/keel"
 bundle="$here/build/demo-bundle"
 
 bash "$here/test/host/ensure-packages.sh" busybox-static

@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 
 import type { CreateOptions } from '../../container/create.js';
+import { CREATE_FLAGS } from '../flags.js';
 import { type GlobalArgs, storeOf } from '../globals.js';
 
 export interface CreateArgs extends GlobalArgs {
@@ -13,14 +14,7 @@ export interface CreateArgs extends GlobalArgs {
 
 /** The flags `create` and `run` share, including the ones runc accepts that keel has no use for. */
 export function createOptions(y: Argv<GlobalArgs>): Argv<CreateArgs> {
-  return y
-    .positional('container-id', { type: 'string', demandOption: true, describe: 'unique name of the container' })
-    .option('bundle', { alias: 'b', type: 'string', default: '.', describe: 'bundle directory (holds config.json)' })
-    .option('pid-file', { type: 'string', describe: 'write the container init PID to this file' })
-    .option('console-socket', { type: 'string', describe: 'AF_UNIX socket that receives the terminal master' })
-    .option('preserve-fds', { type: 'number', default: 0, describe: 'pass this many extra fds (from 3 on) to the container' })
-    .option('no-pivot', { type: 'boolean', hidden: true, describe: 'accepted for runc compatibility; keel always uses pivot_root' })
-    .option('no-new-keyring', { type: 'boolean', hidden: true, describe: 'accepted for runc compatibility' }) as unknown as Argv<CreateArgs>;
+  return y.positional('container-id', { type: 'string', demandOption: true, describe: 'unique name of the container' }).options(CREATE_FLAGS) as unknown as Argv<CreateArgs>;
 }
 
 /** The create options in a parsed command line (shared by create and run). */

@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 
+import { PARSER_CONFIG } from '../flags.js';
 import { storeOf, type GlobalArgs } from '../globals.js';
 
 interface ExecArgs extends GlobalArgs {
@@ -27,7 +28,7 @@ export const execCommand: CommandModule<GlobalArgs, ExecArgs> = {
   builder: (y) =>
     (y as Argv<GlobalArgs>)
       // The command comes after "--" (see prepareArgs), which yargs keeps apart in argv['--'].
-      .parserConfiguration({ 'populate--': true })
+      .parserConfiguration({ ...PARSER_CONFIG, 'populate--': true })
       .positional('container-id', { type: 'string', demandOption: true })
       .option('process', { alias: 'p', type: 'string', describe: 'a process.json to run instead of a command' })
       // Repeatable, one value each (an array option would swallow the container id after it).

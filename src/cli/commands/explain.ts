@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 
 import type { GlobalArgs } from '../globals.js';
+import { writeStdout } from '../output.js';
 
 interface BundleArgs extends GlobalArgs {
   bundle: string;
@@ -19,7 +20,7 @@ export const validateCommand: CommandModule<GlobalArgs, BundleArgs> = {
   handler: async (argv) => {
     const { formatValidation, validateBundle } = await import('../../explain/validate.js');
     const report = validateBundle(argv.bundle);
-    process.stdout.write(argv.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatValidation(report));
+    writeStdout(argv.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatValidation(report));
     if (report.errors.length) process.exitCode = 1;
   },
 };
@@ -31,6 +32,6 @@ export const explainCommand: CommandModule<GlobalArgs, BundleArgs> = {
   handler: async (argv) => {
     const { explainBundle, formatExplanation } = await import('../../explain/explain.js');
     const explanation = explainBundle(argv.bundle);
-    process.stdout.write(argv.format === 'json' ? JSON.stringify(explanation, null, 2) + '\n' : formatExplanation(explanation));
+    writeStdout(argv.format === 'json' ? JSON.stringify(explanation, null, 2) + '\n' : formatExplanation(explanation));
   },
 };

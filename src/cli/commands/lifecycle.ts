@@ -1,15 +1,23 @@
 /** The small verbs that act on one existing container. */
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 
+import { DELETE_FLAGS, KILL_FLAGS, LIST_FLAGS, PARSER_CONFIG } from '../flags.js';
 import { storeOf, type GlobalArgs } from '../globals.js';
+import { writeStdout } from '../output.js';
 
 interface IdArgs extends GlobalArgs {
   'container-id': string;
 }
 
+/** Declared as a string, so that an id like "1e3" or "0x10" is not read as a number. */
+function withId<T>(y: Argv<GlobalArgs>): Argv<T> {
+  return y.positional('container-id', { type: 'string', demandOption: true }) as unknown as Argv<T>;
+}
+
 export const startCommand: CommandModule<GlobalArgs, IdArgs> = {
   command: 'start <container-id>',
   describe: 'run the process of a created container',
+  builder: withId,
   handler: async (argv) => {
     const { startContainer } = await import('../../container/start.js');
     await startContainer(storeOf(argv), argv['container-id']);
@@ -19,9 +27,10 @@ export const startCommand: CommandModule<GlobalArgs, IdArgs> = {
 export const stateCommand: CommandModule<GlobalArgs, IdArgs> = {
   command: 'state <container-id>',
   describe: 'print the state of a container as JSON',
+  builder: withId,
   handler: async (argv) => {
     const { containerState } = await import('../../container/state.js');
-    process.stdout.write(JSON.stringify(containerState(storeOf(argv), argv['container-id']), null, 2) + '\n');
+    writeStdout(JSON.stringify(containerState(storeOf(argv), argv['container-id']), null, 2) + '\n');
   },
 };
 
@@ -34,9 +43,7 @@ export const killCommand: CommandModule<GlobalArgs, KillArgs> = {
   command: 'kill <container-id> [signal]',
   describe: 'send a signal (default TERM) to the container init',
   builder: (y) =>
-    y
-      .positional('signal', { type: 'string', default: 'SIGTERM' })
-      .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'send it to every process of the container' }) as never,
+    withId<KillArgs>(y).positional('signal', { type: 'string', default: 'SIGTERM' }).options(KILL_FLAGS) as never,
   handler: async (argv) => {
     const [{ killContainer }, { parseSignal }] = await Promise.all([import('../../container/kill.js'), import('../../container/signals.js')]);
     killContainer(storeOf(argv), argv['container-id'], parseSignal(argv.signal), argv.all);
@@ -50,7 +57,7 @@ interface DeleteArgs extends IdArgs {
 export const deleteCommand: CommandModule<GlobalArgs, DeleteArgs> = {
   command: 'delete <container-id>',
   describe: 'delete a stopped container (--force: kill it first)',
-  builder: (y) => y.option('force', { alias: 'f', type: 'boolean', default: false, describe: 'kill a running container first' }) as never,
+  builder: (y) => withId<DeleteArgs>(y).options(DELETE_FLAGS) as never,
   handler: async (argv) => {
     const { deleteContainer } = await import('../../container/delete.js');
     await deleteContainer(storeOf(argv), argv['container-id'], argv.force);
@@ -65,16 +72,13 @@ interface ListArgs extends GlobalArgs {
 export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
   command: 'list',
   describe: 'list the containers under --root',
-  builder: (y) =>
-    y
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print the ids only' })
-      .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const }) as never,
+  builder: (y) => y.options(LIST_FLAGS) as never,
   handler: async (argv) => {
     const { formatTable, listContainers } = await import('../../container/list.js');
     const rows = listContainers(storeOf(argv));
-    if (argv.quiet) process.stdout.write(rows.map((r) => r.id + '\n').join(''));
-    else if (argv.format === 'json') process.stdout.write(JSON.stringify(rows.length ? rows : null) + '\n');
-    else process.stdout.write(formatTable(rows));
+    if (argv.quiet) writeStdout(rows.map((r) => r.id + '\n').join(''));
+    else if (argv.format === 'json') writeStdout(JSON.stringify(rows.length ? rows : null) + '\n');
+    else writeStdout(formatTable(rows));
   },
 };
 
@@ -83,13 +87,14 @@ export const featuresCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   describe: 'print what this keel supports, as JSON (runtime-spec features)',
   handler: async () => {
     const { features } = await import('../../features.js');
-    process.stdout.write(JSON.stringify(features(), null, 2) + '\n');
+    writeStdout(JSON.stringify(features(), null, 2) + '\n');
   },
 };
 
 export const pauseCommand: CommandModule<GlobalArgs, IdArgs> = {
   command: 'pause <container-id>',
   describe: 'freeze every process of a running container',
+  builder: withId,
   handler: async (argv) => {
     const { setPaused } = await import('../../container/pause.js');
     await setPaused(storeOf(argv), argv['container-id'], true);
@@ -99,6 +104,7 @@ export const pauseCommand: CommandModule<GlobalArgs, IdArgs> = {
 export const resumeCommand: CommandModule<GlobalArgs, IdArgs> = {
   command: 'resume <container-id>',
   describe: 'thaw a paused container',
+  builder: withId,
   handler: async (argv) => {
     const { setPaused } = await import('../../container/pause.js');
     await setPaused(storeOf(argv), argv['container-id'], false);
@@ -114,13 +120,13 @@ export const psCommand: CommandModule<GlobalArgs, PsArgs> = {
   command: 'ps <container-id> [ps-options...]',
   describe: "list the container's processes (--format json: their PIDs)",
   builder: (y) =>
-    y
+    withId<PsArgs>(y)
       // ps's own options come after "--" (see prepareArgs), which yargs keeps in argv['--'].
-      .parserConfiguration({ 'populate--': true })
+      .parserConfiguration({ ...PARSER_CONFIG, 'populate--': true })
       .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const }) as never,
   handler: async (argv) => {
     const { containerPids, psTable } = await import('../../container/cgroup-verbs.js');
     const pids = containerPids(storeOf(argv), argv['container-id']);
-    process.stdout.write(argv.format === 'json' ? JSON.stringify(pids) + '\n' : psTable(pids, (argv['--'] ?? []).map(String)));
+    writeStdout(argv.format === 'json' ? JSON.stringify(pids) + '\n' : psTable(pids, (argv['--'] ?? []).map(String)));
   },
 };

@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 
+import { RUN_FLAGS } from '../flags.js';
 import { storeOf, type GlobalArgs } from '../globals.js';
 import { createOptions, createOptionsOf, type CreateArgs } from './create.js';
 
@@ -12,10 +13,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
   command: 'run <container-id>',
   describe: 'create and start a container; in the foreground, exit with its status',
   builder: (y) =>
-    createOptions(y)
-      .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'start it and return at once' })
-      .option('keep', { type: 'boolean', default: false, describe: 'do not delete the container after it exits' })
-      .option('no-subreaper', { type: 'boolean', hidden: true, describe: 'accepted for runc compatibility' }) as unknown as Argv<RunArgs>,
+    createOptions(y).options(RUN_FLAGS) as unknown as Argv<RunArgs>,
   handler: async (argv) => {
     const { runContainer } = await import('../../container/run.js');
     process.exitCode = await runContainer(storeOf(argv), {

@@ -15,6 +15,7 @@ export const updateCommand: CommandModule<GlobalArgs, UpdateArgs> = {
   describe: "change a running container's limits (--resources FILE, or - for stdin, and runc's flags)",
   builder: (y) =>
     y
+      .positional('container-id', { type: 'string', demandOption: true })
       .option('resources', { alias: 'r', type: 'string', describe: 'linux.resources JSON: a file, or - for stdin' })
       .option('memory', { type: 'string' })
       .option('memory-swap', { type: 'string' })

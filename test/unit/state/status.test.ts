@@ -20,3 +20,34 @@ describe('deriveStatus', () => {
     expect(deriveStatus({ phase: 'created', pid: 10 }, facts({ initAlive: false, fifoExists: true }))).toBe('stopped');
   });
 });
+
+describe('deriveStatus reads only the facts that decide', () => {
+  /** Facts that record which of them were read (StateStore.status looks each up on first read). */
+  function recording(f: Partial<LiveFacts>): { facts: LiveFacts; read: string[] } {
+    const all = facts(f);
+    const read: string[] = [];
+    const lazy = {} as LiveFacts;
+    for (const key of Object.keys(all) as (keyof LiveFacts)[]) {
+      Object.defineProperty(lazy, key, { get: () => (read.push(key), all[key]) });
+    }
+    return { facts: lazy, read };
+  }
+
+  it('asks a creating container only about its creator, a started one never', () => {
+    const creating = recording({ creatorAlive: true });
+    deriveStatus({ phase: 'creating' }, creating.facts);
+    expect(creating.read).toEqual(['creatorAlive']);
+    const running = recording({});
+    deriveStatus({ phase: 'created', pid: 10 }, running.facts);
+    expect(running.read).not.toContain('creatorAlive');
+  });
+
+  it('reads no fifo or freezer for a dead init, and no freezer for a created one', () => {
+    const dead = recording({ initAlive: false });
+    expect(deriveStatus({ phase: 'created', pid: 10 }, dead.facts)).toBe('stopped');
+    expect(dead.read).toEqual(['initAlive']);
+    const created = recording({ fifoExists: true });
+    expect(deriveStatus({ phase: 'created', pid: 10 }, created.facts)).toBe('created');
+    expect(created.read).toEqual(['initAlive', 'fifoExists']);
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * The flags of the global options and of the verbs engines call over and over, as plain data: the
+ * one source of truth for both the yargs command line (commands/*.ts) and the hand-written fast
+ * parser (fast-args.ts), which must never disagree on what an argument means.
+ */
+import { DEFAULT_ROOT } from '../state/store.js';
+
+export interface Flag {
+  type: 'string' | 'boolean' | 'number';
+  alias?: string;
+  default?: string | number | boolean;
+  choices?: readonly string[];
+  describe?: string;
+  hidden?: boolean;
+  global?: boolean;
+}
+
+export type FlagTable = Readonly<Record<string, Flag>>;
+
+/** runc's global flags. Engines put them before the subcommand, in either `--flag value` or `--flag=value` form. */
+export const GLOBAL_FLAGS = {
+  root: { type: 'string', default: DEFAULT_ROOT, describe: 'directory for container state', global: true },
+  log: { type: 'string', describe: 'append log lines to this file', global: true },
+  'log-format': { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'format of the --log file', global: true },
+  debug: { type: 'boolean', default: false, describe: 'say what keel is doing, step by step, with timings', global: true },
+  'systemd-cgroup': { type: 'boolean', default: false, describe: 'cgroupsPath is slice:prefix:name, managed through systemd', global: true },
+  rootless: { type: 'string', default: 'auto', describe: 'rootless mode: true, false or auto (accepted for runc compatibility)', global: true },
+  criu: { type: 'string', hidden: true, global: true },
+} as const satisfies FlagTable;
+
+/** The flags `create` and `run` share, including the ones runc accepts that keel has no use for. */
+export const CREATE_FLAGS = {
+  bundle: { alias: 'b', type: 'string', default: '.', describe: 'bundle directory (holds config.json)' },
+  'pid-file': { type: 'string', describe: 'write the container init PID to this file' },
+  'console-socket': { type: 'string', describe: 'AF_UNIX socket that receives the terminal master' },
+  'preserve-fds': { type: 'number', default: 0, describe: 'pass this many extra fds (from 3 on) to the container' },
+  'no-pivot': { type: 'boolean', hidden: true, describe: 'accepted for runc compatibility; keel always uses pivot_root' },
+  'no-new-keyring': { type: 'boolean', hidden: true, describe: 'accepted for runc compatibility' },
+} as const satisfies FlagTable;
+
+export const RUN_FLAGS = {
+  ...CREATE_FLAGS,
+  detach: { alias: 'd', type: 'boolean', default: false, describe: 'start it and return at once' },
+  keep: { type: 'boolean', default: false, describe: 'do not delete the container after it exits' },
+  'no-subreaper': { type: 'boolean', hidden: true, describe: 'accepted for runc compatibility' },
+} as const satisfies FlagTable;
+
+export const DELETE_FLAGS = {
+  force: { alias: 'f', type: 'boolean', default: false, describe: 'kill a running container first' },
+} as const satisfies FlagTable;
+
+export const KILL_FLAGS = {
+  all: { alias: 'a', type: 'boolean', default: false, describe: 'send it to every process of the container' },
+} as const satisfies FlagTable;
+
+export const LIST_FLAGS = {
+  quiet: { alias: 'q', type: 'boolean', default: false, describe: 'print the ids only' },
+  format: { alias: 'f', type: 'string', choices: ['table', 'json'], default: 'table' },
+} as const satisfies FlagTable;
+
+/** A positional argument; all are strings (an id like "1e3" must never become a number). */
+export interface Positional {
+  name: string;
+  optional?: boolean;
+  default?: string;
+}
+
+/** The hot verbs: what the fast parser reads and yargs declares for them. */
+export const HOT_VERBS: Readonly<Record<string, { positionals: readonly Positional[]; flags: FlagTable }>> = {
+  state: { positionals: [{ name: 'container-id' }], flags: {} },
+  start: { positionals: [{ name: 'container-id' }], flags: {} },
+  delete: { positionals: [{ name: 'container-id' }], flags: DELETE_FLAGS },
+  kill: { positionals: [{ name: 'container-id' }, { name: 'signal', optional: true, default: 'SIGTERM' }], flags: KILL_FLAGS },
+  list: { positionals: [], flags: LIST_FLAGS },
+  create: { positionals: [{ name: 'container-id' }], flags: CREATE_FLAGS },
+  run: { positionals: [{ name: 'container-id' }], flags: RUN_FLAGS },
+};
+
+/**
+ * How yargs must read keel's command line: runc's `--no-pivot` and `--no-new-keyring` are flags
+ * of their own, not the negation of "pivot"; and an id or a value like "1e3" or "0x10" stays the
+ * string it was (options typed as numbers are still converted).
+ */
+export const PARSER_CONFIG = {
+  'boolean-negation': false,
+  'parse-numbers': false,
+  'parse-positional-numbers': false,
+} as const;

@@ -1,0 +1,73 @@
+/**
+ * The full command line, through yargs: every verb, help, version and the usage errors. The hot
+ * verbs in their plain shapes never get here (fast-args.ts); this module, and yargs with it, is
+ * loaded only for everything else.
+ */
+import yargs, { type CommandModule } from 'yargs';
+
+import { KeelError } from '../util/errors.js';
+import { createCommand } from './commands/create.js';
+import { eventsCommand } from './commands/events.js';
+import { execCommand } from './commands/exec.js';
+import { explainCommand, validateCommand } from './commands/explain.js';
+import { deleteCommand, featuresCommand, killCommand, listCommand, pauseCommand, psCommand, resumeCommand, startCommand, stateCommand } from './commands/lifecycle.js';
+import { runCommand } from './commands/run.js';
+import { specCommand } from './commands/spec.js';
+import { updateCommand } from './commands/update.js';
+import { PARSER_CONFIG } from './flags.js';
+import { applyLogging, applyLoggingFromRawArgs, globalOptions, type GlobalArgs } from './globals.js';
+import { KEEL_VERSION } from './version.js';
+import { prepareArgs } from './raw-args.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyCommand = CommandModule<GlobalArgs, any>;
+
+export const COMMANDS: readonly AnyCommand[] = [
+  createCommand, startCommand, runCommand, stateCommand, killCommand, deleteCommand, listCommand, execCommand, psCommand,
+  updateCommand, eventsCommand, pauseCommand, resumeCommand, specCommand, featuresCommand, validateCommand, explainCommand,
+];
+
+/** The yargs parser over `args` (the arguments after "keel"); tests pass commands whose handlers only record. */
+export function buildCli(args: string[], commands: readonly AnyCommand[] = COMMANDS) {
+  let cli = globalOptions(yargs(prepareArgs(args)))
+    .parserConfiguration(PARSER_CONFIG)
+    .scriptName('keel')
+    .usage('keel: an OCI runtime\n\nUsage: keel [global options] <command> [options]')
+    .middleware(applyLogging);
+  for (const command of commands) cli = cli.command(command);
+  cli = cli
+    .demandCommand(1, 'no command given: run "keel --help" for the list')
+    .strict()
+    .strictCommands()
+    .version(`keel version ${KEEL_VERSION}\nspec: 1.3.0`)
+    .alias('version', 'v')
+    .help()
+    .alias('help', 'h')
+    .wrap(100)
+    .fail((msg, err) => {
+      throw err ?? new KeelError(usageMessage(msg));
+    });
+  skipHelpPrerender(cli);
+  return cli;
+}
+
+export async function runYargs(args: string[]): Promise<void> {
+  applyLoggingFromRawArgs(args);
+  await buildCli(args).parseAsync();
+}
+
+/**
+ * After every command, yargs renders the whole help text in case a later failure wants to print it.
+ * keel's failures are one line (see .fail above), so that text is never shown; rendering it cost
+ * about 25 ms of every invocation. `--help` renders its own text and is unaffected.
+ */
+function skipHelpPrerender(cli: object): void {
+  const internals = (cli as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } }).getInternalMethods();
+  internals.getUsageInstance().cacheHelpMessage = () => {};
+}
+
+/** yargs lists every word after an unknown verb ("Unknown commands: exec, c1"); name the verb alone. */
+function usageMessage(msg: string): string {
+  const unknownVerb = /^Unknown commands?: ([^,\s]+)/.exec(msg);
+  return unknownVerb ? `unknown command "${unknownVerb[1]}": run "keel --help" for the list` : msg;
+}
