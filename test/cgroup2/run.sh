@@ -84,6 +84,8 @@ printf '%s\n' "$REPO" >"$RUN/ctl/share"
 {
   # The guest sees the host's files, so the host's PATH (node, npx) works there.
   printf 'export PATH=%q HOME=/root TERM=dumb LANG=C.UTF-8 CI=%q\n' "${PATH}:/usr/sbin:/usr/bin:/sbin:/bin" "${CI:-}"
+  # The guest's output is a virtio port, never a terminal: colour follows this script's stdout.
+  if [[ -t 1 ]]; then echo 'export FORCE_COLOR=1'; else echo 'export NO_COLOR=1'; fi
   printf 'cd %q || exit 125\nexec' "$REPO"; printf ' %q' "${CMD[@]}"; echo
 } >"$RUN/ctl/cmd.sh"
 : >"$RUN/stdout"; : >"$RUN/stderr"; : >"$RUN/console.log"
