@@ -68,7 +68,7 @@ function makeDir(dir: string, isCpuset: boolean): void {
  * update` may set the others later, and their files are where stats come from. A controller the
  * kernel will not enable here fails the container only when one of its files is to be written.
  */
-function enableV2Controllers(layout: CgroupLayout, path: string, needed: Set<string>): void {
+export function enableV2Controllers(layout: CgroupLayout, path: string, needed: Set<string>): void {
   let dir = layout.root;
   for (const part of path.split('/').filter(Boolean)) {
     const available = readFileSync(join(dir, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean);

@@ -164,14 +164,16 @@ describe(`cgroups (${layout.mode})`, () => {
     const b = bundle((s) => {
       s.process!.args = ['sleep', '1000'];
       s.linux!.cgroupsPath = path(id);
-      s.linux!.resources = { memory: { limit: 64 << 20 }, pids: { limit: 20 } };
+      s.linux!.resources = { memory: { limit: 64 << 20 }, pids: { limit: 20 }, cpu: { quota: 20000, period: 50000 } };
     });
     bed.keel.ok(['run', '-d', '--bundle', b.dir, id]);
     bed.keel.ok(['update', '--resources', '-', id], { input: JSON.stringify({ pids: { limit: 33 } }) });
     expect(read('pids', id, 'pids.max')).toBe('33');
     bed.keel.ok(['update', '--memory', '128m', '--cpu-quota', '30000', id]);
     expect(memoryLimit(id)).toBe(128 << 20);
-    expect(cpuQuota(id)).toBe('30000 100000');
+    expect(cpuQuota(id)).toBe('30000 50000'); // a new quota keeps the period
+    bed.keel.ok(['update', '--cpu-period', '80000', id]);
+    expect(cpuQuota(id)).toBe('30000 80000'); // and a new period keeps the quota
     expect(bed.keel.run(['update', '--memory', '12x', id])).toMatchObject({ code: 1, stderr: 'keel: --memory "12x": give bytes, optionally with k, m, g or t (e.g. 512m), or -1 for no limit\n' });
     bed.keel.ok(['delete', '--force', id]);
   });
