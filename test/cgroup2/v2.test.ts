@@ -27,7 +27,7 @@ afterAll(() => {
 });
 
 describe('cgroup v2', () => {
-  it('a container made without limits gets every controller, so update can set limits later', () => {
+  it('a container made without limits gets every controller, so update can set limits later; exec joins its cgroup', () => {
     const id = 'nolimits';
     const b = bed.bundle((s) => {
       s.process!.args = ['sleep', '1000'];
@@ -40,6 +40,8 @@ describe('cgroup v2', () => {
     expect(read(id, 'memory.max')).toBe(String(48 << 20));
     expect(read(id, 'pids.max')).toBe('6');
     expect(read(id, 'cpu.max')).toBe('25000 100000');
+    // An exec'd process joins the same cgroup, which its cgroup namespace shows as the root.
+    expect(bed.keel.ok(['exec', id, 'cat', '/proc/self/cgroup'])).toBe('0::/\n');
     bed.keel.ok(['delete', '--force', id]);
     expect(existsSync(dir(id))).toBe(false);
   });
