@@ -69,6 +69,7 @@ if [[ ! -s $KERNEL ]]; then
 fi
 
 # ---- this run: a control share for the command and its status, and the output files
+find "$CACHE" -maxdepth 1 -name 'run.*' -mmin +1440 -exec rm -rf {} +   # left by a SIGKILLed run
 RUN=$(mktemp -d "$CACHE/run.XXXXXX")
 QPID='' WPID='' TPIDS=()
 cleanup() {   # only the processes this script started, by PID
