@@ -41,7 +41,12 @@ function write(dir: string, file: string, value: string): void {
     writeFileSync(join(dir, file), value);
   } catch (err) {
     const code = errnoCode(err);
-    const hint = code === 'ENOENT' ? ' (this kernel has no such cgroup file)' : '';
+    const hint =
+      code === 'ENOENT'
+        ? ' (this kernel has no such cgroup file)'
+        : code === 'EBUSY' && file === 'cgroup.subtree_control'
+          ? ' (on cgroup v2 a cgroup with processes of its own cannot hand controllers down: put cgroupsPath under one without)'
+          : '';
     throw new KeelError(`cgroup: cannot write "${value}" to ${join(dir, file)}: ${code ? strerror(code) : String(err)}${hint}`);
   }
 }

@@ -65,6 +65,18 @@ describe('cgroup v2', () => {
     expect(existsSync(dir(id))).toBe(false);
   });
 
+  it('without a cgroup namespace the container sees its own cgroup at /sys/fs/cgroup (a bind of its directory)', () => {
+    const id = 'nocgns';
+    const b = bed.bundle((s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'cgroup');
+      s.process!.args = ['sh', '-c', 'cat /proc/self/cgroup /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max'];
+      s.linux!.cgroupsPath = `${parent}/${id}`;
+      s.linux!.resources = { memory: { limit: 40 << 20 }, pids: { limit: 11 } };
+    });
+    expect(bed.keel.ok(['run', '--bundle', b.dir, id])).toBe(`0::${parent}/${id}\n${40 << 20}\n11\n`);
+    expect(existsSync(dir(id))).toBe(false);
+  });
+
   it('a memory limit OOM-kills, and memory.events counts it', async () => {
     const id = 'oom';
     const b = bed.bundle((s) => {
