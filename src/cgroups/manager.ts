@@ -180,13 +180,18 @@ export function cgroupPids(dirs: readonly string[]): number[] {
 /**
  * SIGKILL to every process in the container's cgroup and below through cgroup.kill (cgroup v2,
  * Linux 5.14+): one write that a forking process cannot outrun, unlike signalling a PID list.
- * Returns false where no directory has the file (v1 only, or an older kernel).
+ * Returns false where no directory has the file (v1 only, or an older kernel) or the write fails
+ * (the cgroup went away): callers signal the PIDs they find all the same.
  */
 export function cgroupKill(dirs: readonly string[]): boolean {
   const dir = dirs.find((d) => existsSync(join(d, 'cgroup.kill')));
   if (!dir) return false;
-  write(dir, 'cgroup.kill', '1');
-  return true;
+  try {
+    writeFileSync(join(dir, 'cgroup.kill'), '1');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Kills what is left and removes the directories, nested ones first (a cgroup can be removed once it is empty). */

@@ -38,5 +38,8 @@ describe('cgroup v2 manager (fake cgroupfs)', () => {
     expect(cgroupKill([leaf])).toBe(true);
     expect(readFileSync(join(leaf, 'cgroup.kill'), 'utf8')).toBe('1');
     expect(cgroupKill([cgroup('v1-only', { 'cgroup.procs': '' })])).toBe(false);
+    // A write that fails (here: not a file) is a false, for the caller to fall back on PIDs.
+    mkdirSync(join(cgroup('odd', {}), 'cgroup.kill'));
+    expect(cgroupKill([join(root, 'odd')])).toBe(false);
   });
 });
