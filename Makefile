@@ -9,7 +9,7 @@ INIT_HDRS := $(wildcard native/init/*.h native/include/*.h)
 TS_SRCS := $(shell find src -name '*.ts' -o -name '*.mjs' 2>/dev/null)
 SCHEMAS := $(wildcard spec-schemas/*.json)
 
-.PHONY: all deps host-deps native install uninstall test test-unit test-integration test-engines test-reliability bench demo clean typecheck
+.PHONY: all deps host-deps native install uninstall test test-unit test-integration test-engines test-reliability test-cgroup2 bench demo clean typecheck
 
 all: dist/keel
 
@@ -115,6 +115,11 @@ test-integration: all host-deps
 # on keel; fails when one passes on runc and not on keel. See test/engines/run.sh.
 test-engines: all host-deps
 	bash test/engines/run.sh
+
+# The cgroup tests on a pure cgroup v2 kernel: Debian's, booted in QEMU (software emulation) with
+# this checkout shared in; Debian packages it needs are installed if missing. See test/cgroup2/run.sh.
+test-cgroup2: all host-deps
+	bash test/cgroup2/run.sh
 
 # keel against runc (and crun where the host lets it run): one table, also kept in bench/results/.
 bench: all host-deps

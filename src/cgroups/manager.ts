@@ -3,7 +3,7 @@
  * move a process in, freeze it, list its processes, remove it. What to write comes from
  * resources.ts; where, from the host's layout (layout.ts).
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 
 import type { LinuxResources } from '../spec/types.js';
@@ -54,7 +54,12 @@ function write(dir: string, name: string, value: string): void {
     writeFileSync(join(dir, file), value);
   } catch (err) {
     const code = errnoCode(err);
-    const hint = code === 'ENOENT' ? ' (this kernel has no such cgroup file)' : '';
+    const hint =
+      code === 'ENOENT'
+        ? ' (this kernel has no such cgroup file)'
+        : code === 'EBUSY' && file === 'cgroup.subtree_control'
+          ? ' (on cgroup v2 a cgroup with processes of its own cannot hand controllers down: put cgroupsPath under one without)'
+          : '';
     throw new KeelError(`cgroup: cannot write "${value}" to ${join(dir, file)}: ${code ? strerror(code) : String(err)}${hint}`);
   }
 }
@@ -75,15 +80,37 @@ function makeDir(dir: string, isCpuset: boolean): void {
   if (isCpuset) fillCpuset(dir);
 }
 
-/** On v2, a controller must be enabled in every ancestor's subtree_control to be usable below it. */
-function enableV2Controllers(layout: CgroupLayout, path: string, controllers: Set<string>): void {
+/**
+ * On v2, a controller must be enabled in every ancestor's subtree_control to be usable below it.
+ * Like runc, every controller the parent offers is enabled, not only those with limits now: `keel
+ * update` may set the others later, and their files are where stats come from. A controller the
+ * kernel will not enable here fails the container only when one of its files is to be written.
+ */
+export function enableV2Controllers(layout: CgroupLayout, path: string, needed: Set<string>): void {
   let dir = layout.root;
   for (const part of path.split('/').filter(Boolean)) {
-    const available = readFileSync(join(dir, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
-    const wanted = available.filter((c) => controllers.has(c));
-    if (wanted.length) write(dir, 'cgroup.subtree_control', wanted.map((c) => `+${c}`).join(' '));
+    const available = readFileSync(join(dir, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean);
+    const enabled = new Set(readFileSync(join(dir, 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/));
+    const missing = available.filter((c) => !enabled.has(c));
+    if (missing.length) {
+      try {
+        write(dir, 'cgroup.subtree_control', missing.map((c) => `+${c}`).join(' '));
+      } catch {
+        for (const c of missing) {
+          try {
+            write(dir, 'cgroup.subtree_control', `+${c}`);
+          } catch (err) {
+            if (needed.has(c)) throw err;
+          }
+        }
+      }
+    }
     dir = join(dir, part);
-    if (!existsSync(dir)) mkdirSync(dir);
+    try {
+      mkdirSync(dir);
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw err; // another container made the same parent meanwhile
+    }
   }
 }
 
@@ -180,9 +207,24 @@ export function writeLimits(layout: CgroupLayout, dirs: readonly string[], resou
   for (const w of planLimitWrites(layout, resources)) write(dirOf(w.controller), w.file, w.value);
 }
 
+/** A cgroup directory and every cgroup nested in it, the deepest first. */
+function subtree(dir: string): string[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return []; // Already removed.
+  }
+  return [...entries.filter((e) => e.isDirectory()).flatMap((e) => subtree(join(dir, e.name))), dir];
+}
+
+/**
+ * Every process in the container's cgroups, nested cgroups included: a container may make its own
+ * below its root (systemd, an engine inside), and those processes are the container's too.
+ */
 export function cgroupPids(dirs: readonly string[]): number[] {
   const pids = new Set<number>();
-  for (const dir of dirs) {
+  for (const dir of dirs.flatMap(subtree)) {
     try {
       for (const line of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (line) pids.add(Number(line));
     } catch {
@@ -192,8 +234,26 @@ export function cgroupPids(dirs: readonly string[]): number[] {
   return [...pids];
 }
 
-/** Kills what is left and removes the directories (a cgroup can be removed once it is empty). */
+/**
+ * SIGKILL to every process in the container's cgroup and below through cgroup.kill (cgroup v2,
+ * Linux 5.14+): one write that a forking process cannot outrun, unlike signalling a PID list.
+ * Returns false where no directory has the file (v1 only, or an older kernel) or the write fails
+ * (the cgroup went away): callers signal the PIDs they find all the same.
+ */
+export function cgroupKill(dirs: readonly string[]): boolean {
+  const dir = dirs.find((d) => existsSync(join(d, 'cgroup.kill')));
+  if (!dir) return false;
+  try {
+    writeFileSync(join(dir, 'cgroup.kill'), '1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Kills what is left and removes the directories, nested ones first (a cgroup can be removed once it is empty). */
 export function destroyCgroups(dirs: readonly string[]): void {
+  cgroupKill(dirs);
   for (const pid of cgroupPids(dirs)) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -202,7 +262,7 @@ export function destroyCgroups(dirs: readonly string[]): void {
     }
   }
   const deadline = Date.now() + 2000;
-  for (const dir of [...dirs].reverse()) {
+  for (const dir of [...dirs].reverse().flatMap(subtree)) {
     for (;;) {
       try {
         rmdirSync(dir);

@@ -150,7 +150,8 @@ export function v2Writes(r: LinuxResources): CgroupWrite[] {
   const c = r.cpu;
   if (c) {
     if (c.shares) add('cpu', 'cpu.weight', sharesToWeight(c.shares));
-    if ((c.quota !== undefined && c.quota !== 0) || c.period) add('cpu', 'cpu.max', `${c.quota && c.quota > 0 ? c.quota : 'max'} ${c.period ?? 100000}`);
+    // "QUOTA PERIOD"; without a period the kernel keeps the one in force (100000 in a new cgroup).
+    if ((c.quota !== undefined && c.quota !== 0) || c.period) add('cpu', 'cpu.max', `${c.quota && c.quota > 0 ? c.quota : 'max'}${c.period ? ` ${c.period}` : ''}`);
     if (c.burst !== undefined) add('cpu', 'cpu.max.burst', c.burst);
     if (c.idle !== undefined) add('cpu', 'cpu.idle', c.idle);
     if (c.cpus) add('cpuset', 'cpuset.cpus', c.cpus);
@@ -172,4 +173,35 @@ export function v2Writes(r: LinuxResources): CgroupWrite[] {
   for (const [device, l] of Object.entries(r.rdma ?? {})) add('rdma', 'rdma.max', rdmaLine(device, l));
   for (const [file, value] of Object.entries(r.unified ?? {})) add(file.split('.')[0]!, file, value);
   return w;
+}
+
+/**
+ * `keel update`: the recorded resources with the update laid over them one level deep, so that
+ * an update of cpu.quota keeps the recorded cpu.period and shares.
+ */
+export function mergeResources(recorded: LinuxResources, update: LinuxResources): LinuxResources {
+  const merged: Record<string, unknown> = { ...recorded };
+  for (const [key, value] of Object.entries(update)) {
+    const before = (recorded as Record<string, unknown>)[key];
+    const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+    merged[key] = isObject(value) && isObject(before) ? { ...(before as object), ...(value as object) } : value;
+  }
+  return merged as LinuxResources;
+}
+
+/**
+ * What `keel update` writes on v2, where one file holds two fields: cpu.max is quota and period
+ * (an update of one keeps the other, from the merged resources), and memory.swap.max is swap
+ * minus the memory limit (so a new limit or a new swap is written with the other one).
+ */
+export function v2UpdateResources(update: LinuxResources, merged: LinuxResources): LinuxResources {
+  const out: LinuxResources = { ...update };
+  if (update.cpu && (update.cpu.quota !== undefined || update.cpu.period !== undefined)) {
+    out.cpu = { ...update.cpu, quota: merged.cpu?.quota, period: merged.cpu?.period };
+  }
+  const m = update.memory;
+  if (m && (m.limit !== undefined || m.swap !== undefined) && merged.memory?.swap !== undefined) {
+    out.memory = { ...m, limit: merged.memory.limit, swap: merged.memory.swap };
+  }
+  return out;
 }

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 
 import { detectCgroupLayout } from '../cgroups/layout.js';
 import { cgroupPids, writeLimits } from '../cgroups/manager.js';
+import { mergeResources, v2UpdateResources } from '../cgroups/resources.js';
 import type { LinuxResources } from '../spec/types.js';
 import { ContainerLock, type StateStore } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
@@ -34,9 +35,11 @@ export async function updateContainer(store: StateStore, id: string, resources: 
   const lock = await ContainerLock.acquire(store, id);
   try {
     const record = runningRecord(store, id, 'update');
-    writeLimits(detectCgroupLayout(), record.cgroupPaths ?? [], resources);
+    const layout = detectCgroupLayout();
     const linux = (record.config.linux ??= {});
-    linux.resources = { ...linux.resources, ...resources };
+    const merged = mergeResources(linux.resources ?? {}, resources);
+    writeLimits(layout, record.cgroupPaths ?? [], layout.mode === 'v2' ? v2UpdateResources(resources, merged) : resources);
+    linux.resources = merged;
     store.write(record);
   } finally {
     lock.release();

@@ -1,4 +1,4 @@
-import { cgroupPids, destroyCgroups, isFrozen, setFrozen } from '../cgroups/manager.js';
+import { cgroupKill, cgroupPids, destroyCgroups, isFrozen, setFrozen } from '../cgroups/manager.js';
 import { hookState, runHooksWarning } from '../hooks/run.js';
 import { isSameLiveProcess } from '../state/proc.js';
 import type { StateRecord } from '../state/record.js';
@@ -55,6 +55,7 @@ async function killAndWait(record: StateRecord): Promise<void> {
   const pid = record.pid;
   const cgroups = record.cgroupPaths ?? [];
   const initAlive = pid !== undefined && isSameLiveProcess(pid, record.pidStartTime);
+  cgroupKill(cgroups);
   // The init's PID namespace and the cgroup both know the container's processes (exec'd ones too).
   for (const target of new Set([...(initAlive ? processesInPidNamespaceOf(pid) : []), ...cgroupPids(cgroups)])) {
     try {

@@ -1,6 +1,6 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 
-import { cgroupPids } from '../cgroups/manager.js';
+import { cgroupKill, cgroupPids } from '../cgroups/manager.js';
 import type { StateStore } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
 
@@ -8,6 +8,9 @@ import { KeelError } from '../util/errors.js';
 export function killContainer(store: StateStore, id: string, signal: number, all: boolean): void {
   const record = store.read(id);
   const status = store.status(record);
+  const SIGKILL = 9;
+  // cgroup.kill first where there is one: no process can fork its way past it.
+  if (all && signal === SIGKILL && status !== 'creating') cgroupKill(record.cgroupPaths ?? []);
   if (all && status === 'stopped') {
     // As runc: what outlived the init (a container sharing the host's PID namespace keeps its
     // children) still gets the signal. containerd's shim sends exactly this when such an init exits.

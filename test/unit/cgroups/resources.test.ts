@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { containerCgroupPath } from '../../../src/cgroups/manager.js';
-import { DEFAULT_ALLOWED_DEVICES, resourceWarnings, sharesToWeight, v1DeviceWrites, v1Writes, v2Writes } from '../../../src/cgroups/resources.js';
+import { DEFAULT_ALLOWED_DEVICES, mergeResources, resourceWarnings, sharesToWeight, v1DeviceWrites, v1Writes, v2UpdateResources, v2Writes } from '../../../src/cgroups/resources.js';
 
 const RESOURCES = {
   memory: { limit: 33554432, reservation: 16777216, swap: 67108864, swappiness: 10 },
@@ -68,6 +68,21 @@ describe('cgroup v2 translation', () => {
 
   it('maps cpu shares onto weights as runc does', () => {
     expect([sharesToWeight(2), sharesToWeight(1024), sharesToWeight(262144)]).toEqual([1, 39, 10000]);
+  });
+
+  it('writes a quota without a period as the quota alone, so the kernel keeps the period in force', () => {
+    expect(lines(v2Writes({ cpu: { quota: 30000 } }))).toEqual(['cpu/cpu.max=30000']);
+    expect(lines(v2Writes({ cpu: { quota: -1, period: 50000 } }))).toEqual(['cpu/cpu.max=max 50000']);
+  });
+
+  it('an update writes the partner of a field that shares its file (cpu.max, memory.swap.max)', () => {
+    const recorded = { cpu: { shares: 512, quota: 20000, period: 50000 }, memory: { limit: 64 << 20, swap: 128 << 20 }, pids: { limit: 5 } };
+    const update = { cpu: { period: 80000 }, memory: { limit: 96 << 20 } };
+    const merged = mergeResources(recorded, update);
+    expect(merged).toEqual({ cpu: { shares: 512, quota: 20000, period: 80000 }, memory: { limit: 96 << 20, swap: 128 << 20 }, pids: { limit: 5 } });
+    expect(lines(v2Writes(v2UpdateResources(update, merged)))).toEqual(['memory/memory.max=100663296', 'memory/memory.swap.max=33554432', 'cpu/cpu.max=20000 80000']);
+    // Nothing to pair: written as given.
+    expect(v2UpdateResources({ pids: { limit: 9 } }, mergeResources(recorded, { pids: { limit: 9 } }))).toEqual({ pids: { limit: 9 } });
   });
 
   it('writes unified keys as they are', () => {
