@@ -43,11 +43,29 @@ int op_sync(struct init_ctx *ctx, const struct op *op)
 int op_fork_init(struct init_ctx *ctx, const struct op *op)
 {
 	(void)op;
-	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
-	if (pid < 0)
+	/* The child waits at this gate until we have told keel its pid: keel must learn it before
+	 * anything the child sends on the same socket (a loaded host may run the child first). */
+	int gate[2];
+	if (pipe2(gate, O_CLOEXEC) < 0)
 		return -1;
-	if (pid == 0)
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0) {
+		int err = errno;
+		close(gate[0]);
+		close(gate[1]);
+		errno = err;
+		return -1;
+	}
+	if (pid == 0) {
+		char byte;
+		close(gate[1]);
+		/* EOF once the parent has sent the pid and exited (its end closes with it). */
+		while (read(gate[0], &byte, 1) < 0 && errno == EINTR)
+			;
+		close(gate[0]);
 		return 0;
+	}
+	close(gate[0]);
 	sync_send(ctx, MSG_INIT_PID, -1, 0, pid, NULL);
 	_exit(0);
 }

@@ -223,13 +223,15 @@ function v1Blkio(read: CgroupFileReader): Stats['blkio'] {
   return {};
 }
 
+/** v1's cpuset files; on v2 the flags read 0 and the lists are left out, as runc 1.1 reports them. */
 function cpusetStats(read: CgroupFileReader, v2: boolean): Stats['cpuset'] {
   const flag = (name: string) => (v2 ? 0n : parseU64(read('cpuset', `cpuset.${name}`)));
+  const list = (name: string) => (v2 ? undefined : nonEmpty(parseCpuList(read('cpuset', `cpuset.${name}`))));
   const relax = read('cpuset', 'cpuset.sched_relax_domain_level')?.trim();
   return {
-    cpus: nonEmpty(parseCpuList(read('cpuset', v2 ? 'cpuset.cpus.effective' : 'cpuset.cpus'))),
+    cpus: list('cpus'),
     cpu_exclusive: flag('cpu_exclusive'),
-    mems: nonEmpty(parseCpuList(read('cpuset', v2 ? 'cpuset.mems.effective' : 'cpuset.mems'))),
+    mems: list('mems'),
     mem_hardwall: flag('mem_hardwall'),
     mem_exclusive: flag('mem_exclusive'),
     memory_migrate: flag('memory_migrate'),

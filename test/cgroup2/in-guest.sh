@@ -12,7 +12,8 @@ mkdir -p build
 npx vitest run --config test/vitest.config.ts --pool=forks --poolOptions.forks.singleFork \
   --testTimeout=90000 --hookTimeout=90000 \
   --reporter=default --reporter=json --outputFile=build/results-cgroup2.json \
-  test/integration/cgroups.test.ts test/cgroup2 "$@"
+  test/integration/cgroups.test.ts test/integration/update.test.ts test/integration/events.test.ts \
+  test/integration/exec.test.ts test/cgroup2 "$@"
 status=$?
 node test/host/summary.mjs build/results-cgroup2.json cgroup2 || [[ $status -ne 0 ]] || status=1
 exit $status
