@@ -60,9 +60,10 @@ build/generated/syscalls.mjs: src/build/gen-syscalls.mjs
 # loader, no module facades), and engines start keel many times per container. Two bundles:
 # keel.cjs, small, runs the light verbs (state, list, start, kill, delete) in their plain shapes,
 # and requires keel-full.cjs, everything else, only for other command lines (src/cli/entry.ts).
-# keel.mjs is kept for whoever runs that name: it loads keel.cjs.
+# keel.mjs is kept for whoever runs that name: it loads keel.cjs. keel.cjs is minified (names
+# kept): Node compiles it at every start, and fewer bytes are ~0.5 ms less of that.
 ESBUILD_CJS := npx esbuild --bundle --platform=node --format=cjs --target=node20 --external:ffi-rs \
-	--alias:string-width=./src/cli/string-width.ts --log-level=warning --inject:src/build/import-meta-url.cjs.js --define:import.meta.url=importMetaUrl \
+	--alias:string-width=./src/cli/string-width.ts --log-level=warning --inject:src/build/import-meta-url.cjs.js --define:import.meta=importMeta \
 	--banner:js='\#!/usr/bin/env node'
 
 dist/keel-full.cjs: $(TS_SRCS) src/build/import-meta-url.cjs.js build/generated/validators.mjs build/generated/syscalls.mjs | deps
@@ -71,7 +72,7 @@ dist/keel-full.cjs: $(TS_SRCS) src/build/import-meta-url.cjs.js build/generated/
 
 dist/keel.cjs: $(TS_SRCS) src/build/import-meta-url.cjs.js | deps
 	@mkdir -p dist
-	$(ESBUILD_CJS) src/cli/entry.ts --outfile=$@
+	$(ESBUILD_CJS) --minify-whitespace --minify-syntax src/cli/entry.ts --outfile=$@
 	chmod +x $@
 
 dist/keel.mjs: Makefile
