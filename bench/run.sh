@@ -19,12 +19,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# rt RUNTIME ARGS...: one runtime, its own --root, a clean environment (a script, so hyperfine and
+# rt RUNTIME ARGS...: one runtime (or node, for the floor), its own --root, a clean environment (a script, so hyperfine and
 # xargs can run it too).
 cat >"$T/rt" <<SCRIPT
 #!/bin/bash
 rt=\$1; shift
-case \$rt in keel) exec env -i PATH="$PATH" "$keel" --root "$T/root-keel" "\$@" ;; *) exec env -i PATH="$PATH" "\$rt" --root "$T/root-\$rt" "\$@" ;; esac
+case \$rt in keel) exec env -i PATH="$PATH" "$keel" --root "$T/root-keel" "\$@" ;; node) exec env -i PATH="$PATH" node "\$@" ;; *) exec env -i PATH="$PATH" "\$rt" --root "$T/root-\$rt" "\$@" ;; esac
 SCRIPT
 chmod +x "$T/rt"
 rt_cmd() { "$T/rt" "$@"; }
@@ -44,11 +44,13 @@ runtimes=(keel runc)
 crun_note=""
 if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then runtimes+=(crun); else crun_note="n/a (hybrid cgroups)"; fi
 
-mean_ms() { jq -r '.results[0].mean * 1000 | . * 10 | round / 10' "$1"; }
+# The machine may be shared: each timing is the median of the runs, with the fastest run after it
+# in parentheses (ratios are of medians).
+median_min_ms() { jq -r '.results[0] | "\(.median * 1000 | . * 10 | round / 10) (\(.min * 1000 | . * 10 | round / 10))"' "$1"; }
 time_it() { # name runtime command...
   local out=$T/h-$1-$2.json; shift 2
   hyperfine -N -w 2 -r "$runs" --export-json "$out" "$@" >/dev/null 2>&1 || hyperfine -w 2 -r "$runs" --export-json "$out" "$@" >/dev/null
-  mean_ms "$out"
+  median_min_ms "$out"
 }
 
 declare -A R
@@ -61,6 +63,8 @@ for rt in "${runtimes[@]}"; do
   R[life,$rt]=$(time_it life "$rt" "bash -c 'id=l\$RANDOM; $T/rt $rt create -b $B \$id && $T/rt $rt start \$id && while $T/rt $rt state \$id | grep -q running; do :; done; $T/rt $rt delete \$id'")
   # 3. state of a running container; list with 1, 100 and 1000 containers
   rt_cmd "$rt" run -d -b "$SLEEP" s0 >/dev/null 2>&1 </dev/null
+  # 6. the floor, `node -e 0` through the same clean environment, timed next to keel's state
+  [ "$rt" = keel ] && R[node,floor]=$(time_it node floor "$T/rt node -e 0")
   R[state,$rt]=$(time_it state "$rt" "$T/rt $rt state s0")
   R[list1,$rt]=$(time_it list1 "$rt" "$T/rt $rt list")
   for i in $(seq 1 99); do rt_cmd "$rt" create -b "$SLEEP" "c$i" >/dev/null 2>&1 </dev/null; done
@@ -89,7 +93,6 @@ for rt in "${runtimes[@]}"; do
   R[left,$rt]=$left
   n=$((n + 1))
 done
-R[node,floor]=$(time_it node floor "node -e 0")
 
 ratio() { local k=${R[$1,keel]} r=${R[$1,runc]}; awk -v k="$k" -v r="$r" 'BEGIN { if (r > 0) printf "%.2f", k / r; else print "-" }'; }
 crun() { [ -n "$crun_note" ] && echo "$crun_note" || echo "${R[$1,crun]}"; }
@@ -101,7 +104,8 @@ report=$T/report.md
   echo "# keel benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   echo "$host; runc $(runc --version | head -1 | awk '{print $3}'); $runs runs per timing; env -i PATH=... for every runtime."
-  echo "Floor: \`node -e 0\` = ${R[node,floor]} ms."
+  echo "Floor: \`node -e 0\` = ${R[node,floor]} ms; keel's state / floor = $(awk -v k="${R[state,keel]}" -v f="${R[node,floor]}" 'BEGIN { printf "%.2f", k / f }') (medians)."
+  echo "Times in ms are the median of the runs, the fastest run in parentheses."
   echo
   echo '| measurement | keel | runc | crun | keel/runc |'
   echo '|---|---|---|---|---|'

@@ -1,3 +1,8 @@
-// Injected into keel's CommonJS bundles (see the Makefile): ES modules bundled there (yargs) read
-// import.meta.url, which CommonJS lacks; this gives them the bundle's own file URL instead.
-export const importMetaUrl = require('node:url').pathToFileURL(__filename).href;
+// Injected into keel's CommonJS bundles (see the Makefile): ES modules bundled there (yargs,
+// libkeel, hooks) read import.meta.url, which CommonJS lacks; `import.meta` becomes this object,
+// whose url is the bundle's own file URL, computed only when something asks for it.
+export const importMeta = {
+  get url() {
+    return require('node:url').pathToFileURL(__filename).href;
+  },
+};

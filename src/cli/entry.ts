@@ -4,7 +4,8 @@
  * and `state`, which engines call over and over, should cost little more than Node's own start.
  * So this file holds only what the light verbs (state, list, start, kill, delete) need in their
  * plain runc-style shapes (fast-args.ts); any other command line is handed to the full command
- * line in dist/keel-full.cjs (main.ts), which parses it again from scratch.
+ * line in dist/keel-full.cjs (main.ts, run with its code cache: load-full.ts), which parses it
+ * again from scratch.
  */
 import { join } from 'node:path';
 
@@ -12,6 +13,7 @@ import { deleteCommand, killCommand, listCommand, startCommand, stateCommand } f
 import { parseFast } from './fast-args.js';
 import { reportFailure } from './failure.js';
 import { applyLogging, type GlobalArgs } from './globals.js';
+import { runFull } from './load-full.js';
 
 const LIGHT_COMMANDS: Record<string, { handler: (argv: never) => void | Promise<void> }> = {
   state: stateCommand,
@@ -30,6 +32,5 @@ if (fast && light) {
     .then(() => light.handler(argv as never))
     .catch(reportFailure);
 } else {
-  // A computed path, so that the bundler leaves this require alone: it runs main.ts's bundle as it is.
-  require(join(__dirname, 'keel-full.cjs'));
+  runFull(join(__dirname, 'keel-full.cjs'), join(__dirname, 'keel-full.cache'));
 }
