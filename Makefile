@@ -23,21 +23,19 @@ node_modules/.package-lock.json: package.json package-lock.json
 native: dist/keel-init dist/libkeel.so
 
 # keel-init is static: it runs from a memfd inside the container, before the container's own
-# libraries could be trusted or even exist. It is linked with musl when musl-gcc is there (Debian's
-# musl-tools): a created container's waiting init then holds ~100 KiB (PSS) instead of ~580 KiB
-# with glibc's static libc. `make MUSL_GCC=` forces glibc. musl brings no kernel headers, so the
-# host's uapi ones (linux/, asm/, asm-generic/) are linked into build/musl-include for it.
-MUSL_GCC ?= $(shell command -v musl-gcc 2>/dev/null)
-ifneq ($(MUSL_GCC),)
-INIT_CC := $(MUSL_GCC) -isystem build/musl-include
-INIT_DEPS := build/musl-include/linux
-else
-INIT_CC := $(CC)
-endif
-
-dist/keel-init: $(INIT_SRCS) $(INIT_HDRS) | $(INIT_DEPS)
+# libraries could be trusted or even exist. It is linked with musl (Debian's musl-tools, installed
+# here when run as root): a created container's waiting init then holds ~100 KiB (PSS) instead of
+# ~580 KiB with glibc's static libc, which is the fallback (and `make NO_MUSL=1`). musl brings no
+# kernel headers, so the host's uapi ones (linux/, asm/, asm-generic/) are linked into
+# build/musl-include for it.
+dist/keel-init: $(INIT_SRCS) $(INIT_HDRS) | build/musl-include/linux
 	@mkdir -p dist
-	$(INIT_CC) $(CFLAGS) -static -s -o $@ $(INIT_SRCS)
+	@[ -n "$(NO_MUSL)" ] || bash test/host/ensure-packages.sh --if-root musl-tools
+	if [ -z "$(NO_MUSL)" ] && command -v musl-gcc >/dev/null; then \
+		musl-gcc -isystem build/musl-include $(CFLAGS) -static -s -o $@ $(INIT_SRCS); \
+	else \
+		$(CC) $(CFLAGS) -static -s -o $@ $(INIT_SRCS); \
+	fi
 
 build/musl-include/linux:
 	mkdir -p build/musl-include
@@ -73,7 +71,7 @@ dist/keel-full.cjs: $(TS_SRCS) src/build/import-meta-url.cjs.js src/build/code-c
 	$(ESBUILD_CJS) src/cli/main.ts --outfile=$@ --banner:js="// keel build $$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
 	node src/build/code-cache.mjs $@ dist/keel-full.cache
 
-dist/keel.cjs: $(TS_SRCS) src/build/import-meta-url.cjs.js | deps
+dist/keel.cjs: $(TS_SRCS) src/build/import-meta-url.cjs.js build/generated/validators.mjs build/generated/syscalls.mjs | deps
 	@mkdir -p dist
 	$(ESBUILD_CJS) --minify-whitespace --minify-syntax src/cli/entry.ts --outfile=$@ --banner:js='#!/usr/bin/env node'
 	chmod +x $@
