@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { compilePlan } from '../../../src/plan/compile.js';
 import { planExecLabels, planMountLabel, type LsmFacts } from '../../../src/plan/lsm.js';
 import { throwProblem } from '../../../src/plan/problems.js';
-import { defaultSpec } from '../../../src/spec/default.js';
 import type { Spec } from '../../../src/spec/types.js';
+import { planInput } from '../../helpers/plan.js';
 import { collectProblems } from '../../helpers/problems.js';
 
 const NONE: LsmFacts = { apparmor: false, selinux: false };
@@ -44,20 +44,12 @@ describe('security labels where the host does not run the module: refused, as ru
 
 describe('in the plan', () => {
   function plan(edit: (s: Spec) => void, lsm: LsmFacts) {
-    const spec = defaultSpec();
-    spec.process!.terminal = false;
-    spec.process!.noNewPrivileges = true;
-    edit(spec);
-    return compilePlan({
-      id: 't',
-      spec,
-      bundle: '/b',
-      rootfs: '/b/rootfs',
-      cgroupPath: '/keel/t',
-      host: { cgroups: { mode: 'v2', root: '/sys/fs/cgroup', v1: [] }, rootfsIsRamfs: false, rlimitCeiling: () => undefined, kindOf: () => 'dir', lsm },
-      fifoFd: 4,
-      preserveFds: 0,
-    }).ops;
+    return compilePlan(
+      planInput((spec) => {
+        spec.process!.noNewPrivileges = true;
+        edit(spec);
+      }, { lsm }),
+    ).ops;
   }
 
   it('writes the profile after start is awaited, right before no_new_privs and exec', () => {

@@ -7,22 +7,11 @@ import { ConfigError, throwProblem } from '../../../src/plan/problems.js';
 import { compileIoPriority, compilePersonality, compileScheduler } from '../../../src/plan/sched.js';
 import { defaultSpec } from '../../../src/spec/default.js';
 import type { Spec } from '../../../src/spec/types.js';
+import { planInput } from '../../helpers/plan.js';
 import { collectProblems } from '../../helpers/problems.js';
 
 function plan(edit: (s: Spec) => void) {
-  const spec = defaultSpec();
-  spec.process!.terminal = false;
-  edit(spec);
-  return compilePlan({
-    id: 't',
-    spec,
-    bundle: '/b',
-    rootfs: '/b/rootfs',
-    cgroupPath: '/keel/t',
-    host: { cgroups: { mode: 'v2', root: '/sys/fs/cgroup', v1: [] }, rootfsIsRamfs: false, rlimitCeiling: () => undefined, kindOf: () => 'dir' },
-    fifoFd: 4,
-    preserveFds: 0,
-  });
+  return compilePlan(planInput(edit));
 }
 
 describe('process.scheduler', () => {
