@@ -7,6 +7,7 @@ import { join, posix } from 'node:path';
 
 import { KeelError } from '../util/errors.js';
 import type { CgroupLayout } from './layout.js';
+import { controllersOfDir } from './manager.js';
 
 interface SubCgroup {
   /** Empty: every hierarchy. */
@@ -32,15 +33,9 @@ export function parseExecCgroup(value: string, mode: CgroupLayout['mode']): SubC
 export function execCgroupDirs(layout: CgroupLayout, containerDirs: readonly string[], values: readonly string[]): string[] {
   const subs = values.map((v) => parseExecCgroup(v, layout.mode));
   return containerDirs.map((dir) => {
-    const controllers = controllersOf(layout, dir);
+    const controllers = controllersOfDir(layout, dir);
     // The last value that covers this hierarchy wins, as later flags override earlier ones.
     const sub = subs.filter((s) => !s.controllers.length || s.controllers.some((c) => controllers.includes(c))).at(-1);
     return sub ? join(dir, sub.path) : dir;
   });
-}
-
-function controllersOf(layout: CgroupLayout, dir: string): string[] {
-  if (layout.mode === 'v2') return [];
-  const hierarchy = layout.v1.find((h) => dir.startsWith(join(layout.root, h.dir) + '/'));
-  return hierarchy ? hierarchy.options.split(',') : [];
 }

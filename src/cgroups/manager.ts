@@ -48,6 +48,19 @@ export function v1BlkioFile(dir: string, file: string): string {
   return !existsSync(join(dir, file)) && existsSync(join(dir, bfq)) ? bfq : file;
 }
 
+/** The controllers of the v1 hierarchy a container directory lies in (none on v2: one hierarchy). */
+export function controllersOfDir(layout: CgroupLayout, dir: string): string[] {
+  if (layout.mode === 'v2') return [];
+  const hierarchy = layout.v1.find((h) => dir.startsWith(join(layout.root, h.dir) + '/'));
+  return hierarchy ? hierarchy.options.split(',') : [];
+}
+
+/** Which of a container's directories (one per hierarchy) holds `controller`'s files. */
+export function controllerDir(layout: CgroupLayout, dirs: readonly string[], controller: string): string | undefined {
+  if (layout.mode === 'v2') return dirs[0];
+  return dirs.find((d) => controllersOfDir(layout, d).includes(controller));
+}
+
 function write(dir: string, name: string, value: string): void {
   const file = v1BlkioFile(dir, name);
   try {
@@ -190,10 +203,7 @@ export function setupCgroups(
  */
 export function writeLimits(layout: CgroupLayout, dirs: readonly string[], resources: LinuxResources): void {
   const dirOf = (controller: string) => {
-    const dir =
-      layout.mode === 'v2'
-        ? dirs[0]
-        : dirs.find((d) => layout.v1.some((h) => h.options.split(',').includes(controller) && d.startsWith(join(layout.root, h.dir) + '/')));
+    const dir = controllerDir(layout, dirs, controller);
     if (!dir) throw new KeelError(`cgroup: this container has no ${controller} cgroup to update`);
     return dir;
   };

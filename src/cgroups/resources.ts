@@ -180,10 +180,10 @@ export function v2Writes(r: LinuxResources): CgroupWrite[] {
  * an update of cpu.quota keeps the recorded cpu.period and shares.
  */
 export function mergeResources(recorded: LinuxResources, update: LinuxResources): LinuxResources {
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
   const merged: Record<string, unknown> = { ...recorded };
   for (const [key, value] of Object.entries(update)) {
     const before = (recorded as Record<string, unknown>)[key];
-    const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
     merged[key] = isObject(value) && isObject(before) ? { ...(before as object), ...(value as object) } : value;
   }
   return merged as LinuxResources;

@@ -26,14 +26,25 @@ export async function openConsoleSocket(socketPath: string | undefined): Promise
 }
 
 /**
- * The pty master keel-init sent to keel's own end. Called once keel-init has gone past the
- * console op (create: ready; exec: executing), so it is already waiting in the socket.
+ * The pty master keel-init sent to keel's own end, or none for an engine's socket. Called once
+ * keel-init has gone past the console op (create: ready; exec: executing), so it is already
+ * waiting there. keel's end is closed either way.
  */
-export async function receiveMaster(keelFd: number): Promise<number> {
+export async function takeMaster(sock: ConsoleSocket | undefined): Promise<number | undefined> {
+  const keelFd = sock?.keelFd;
+  if (keelFd === undefined) return undefined;
+  sock!.keelFd = undefined;
   const { receiveFd } = await import('../native/libkeel.js');
   try {
     return receiveFd(keelFd, 'the terminal', false);
   } finally {
     closeSync(keelFd);
   }
+}
+
+/** Closes keel's own end if keel still holds it (a create or exec that failed on the way). */
+export function dropConsoleSocket(sock: ConsoleSocket | undefined): void {
+  if (sock?.keelFd === undefined) return;
+  closeSync(sock.keelFd);
+  sock.keelFd = undefined;
 }

@@ -27,7 +27,7 @@ import { KeelError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
 import { testStopPoint } from '../util/test-stop-point.js';
-import { openConsoleSocket, receiveMaster, type ConsoleSocket } from './console.js';
+import { dropConsoleSocket, openConsoleSocket, takeMaster, type ConsoleSocket } from './console.js';
 import { InitSession } from './init-session.js';
 import { activationFds, withActivationEnv } from './socket-activation.js';
 
@@ -148,9 +148,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     });
     testStopPoint('ready');
     // keel-init has sent the master by now (the console op comes before waiting for start).
-    const keelEnd = consoleSock?.keelFd;
-    if (consoleSock) consoleSock.keelFd = undefined;
-    if (keelEnd !== undefined) master = await receiveMaster(keelEnd);
+    master = await takeMaster(consoleSock);
 
     record.phase = 'created';
     store.write(record);
@@ -161,7 +159,8 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     log().debug(`container ${opts.id} created, init pid ${pid}`);
     return { record, master };
   } catch (err) {
-    for (const fd of [consoleSock?.keelFd, master]) if (fd !== undefined) closeSync(fd);
+    dropConsoleSocket(consoleSock);
+    if (master !== undefined) closeSync(master);
     session?.abort();
     destroyCgroups(record.cgroupPaths ?? []);
     store.remove(opts.id);

@@ -4,22 +4,12 @@
  * one stats event per interval and an "oom" event whenever the kernel's OOM killer kills a process
  * of the container, until the container stops.
  */
-import { join } from 'node:path';
-
 import { detectCgroupLayout, type CgroupLayout } from '../cgroups/layout.js';
+import { controllerDir } from '../cgroups/manager.js';
 import { collectStats, directoryReader, oomKillCount, toGoJson, type CgroupFileReader, type Stats } from '../cgroups/stats.js';
 import type { StateRecord } from '../state/record.js';
 import { NoSuchContainer, type StateStore } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
-
-/** The directory of the container's cgroup that holds `controller`'s files. */
-export function controllerDir(layout: CgroupLayout, dirs: readonly string[], controller: string): string | undefined {
-  if (layout.mode === 'v2') return dirs[0];
-  const hierarchy = layout.v1.find((h) => h.options.split(',').includes(controller));
-  if (!hierarchy) return undefined;
-  const prefix = join(layout.root, hierarchy.dir) + '/';
-  return dirs.find((d) => d.startsWith(prefix));
-}
 
 function liveRecord(store: StateStore, id: string): StateRecord {
   const record = store.read(id);

@@ -18,7 +18,7 @@ import { writeFileAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
 import { readLsmFacts } from '../host/lsm.js';
 import { containerProcessState, sendToAgent } from '../seccomp/agent.js';
-import { openConsoleSocket, receiveMaster } from './console.js';
+import { dropConsoleSocket, openConsoleSocket, takeMaster } from './console.js';
 import { InitSession } from './init-session.js';
 import { exitCodeOf, waitForegroundProcess } from './run.js';
 import { relayTerminal } from './terminal-relay.js';
@@ -138,13 +138,11 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
     throw new KeelError(`cannot exec in container "${opts.id}": its cgroup ${missing} does not exist${hint}`);
   }
   const consoleSock = proc.terminal ? await openConsoleSocket(opts.consoleSocket) : undefined;
-  /** keel's own end of the console socket, while keel holds it. */
-  let keelEnd = consoleSock?.keelFd;
   let session: InitSession;
   try {
     session = InitSession.start(plan.ops, consoleSock ? [consoleSock.initFd] : [], opts.preserveFds);
   } catch (err) {
-    if (keelEnd !== undefined) closeSync(keelEnd);
+    dropConsoleSocket(consoleSock);
     throw err;
   } finally {
     if (consoleSock) closeSync(consoleSock.initFd);
@@ -160,14 +158,10 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
       // The exec'd process gets the container's filter, and the agent a fd for it (as with runc).
       onSeccompFd: (fd, waiting) => sendToAgent(record.config.linux?.seccomp, fd, containerProcessState(record.config, record.id, record.bundle, 'running', record.pid!, waiting)),
     });
-    if (keelEnd !== undefined) {
-      // The process has passed the console op: the master is waiting there (receiveMaster closes keel's end).
-      const end = keelEnd;
-      keelEnd = undefined;
-      master = await receiveMaster(end);
-    }
+    // The process has passed the console op: a master for keel to relay is waiting.
+    master = await takeMaster(consoleSock);
   } catch (err) {
-    if (keelEnd !== undefined) closeSync(keelEnd);
+    dropConsoleSocket(consoleSock);
     session.abort();
     throw err;
   }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 import { NativeError, nativeDir, receiveFd, sealedCopy, seqpacketPair, spawnInit, tryWait, waitSync } from '../native/libkeel.js';
 import { encodePlan } from '../plan/encode.js';
-import { SyncTag as SyncTags, type PlanOp, type SyncTag } from '../plan/ops.js';
+import { SyncTag, type PlanOp } from '../plan/ops.js';
 import { KeelError, errnoCode } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { describeOpFailure } from './init-errors.js';
@@ -104,7 +104,7 @@ export class InitSession {
           log().debug(`keel-init ${msg.value} received the plan (${this.ops.length} ops)`);
           break;
         case MSG.SYNC:
-          if (msg.value === SyncTags.SECCOMP_LISTENER) this.passSeccompFd(handlers, waiting);
+          if (msg.value === SyncTag.SECCOMP_LISTENER) this.passSeccompFd(handlers, waiting);
           else await handlers.onSync(msg.value as SyncTag, waiting);
           this.send(MSG.CONTINUE);
           break;

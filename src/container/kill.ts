@@ -1,4 +1,5 @@
 import { readdirSync, readlinkSync } from 'node:fs';
+import { constants } from 'node:os';
 
 import { cgroupKill, cgroupPids } from '../cgroups/manager.js';
 import type { StateStore } from '../state/store.js';
@@ -8,9 +9,8 @@ import { KeelError } from '../util/errors.js';
 export function killContainer(store: StateStore, id: string, signal: number, all: boolean): void {
   const record = store.read(id);
   const status = store.status(record);
-  const SIGKILL = 9;
   // cgroup.kill first where there is one: no process can fork its way past it.
-  if (all && signal === SIGKILL && status !== 'creating') cgroupKill(record.cgroupPaths ?? []);
+  if (all && signal === constants.signals.SIGKILL && status !== 'creating') cgroupKill(record.cgroupPaths ?? []);
   if (all && status === 'stopped') {
     // As runc: what outlived the init (a container sharing the host's PID namespace keeps its
     // children) still gets the signal. containerd's shim sends exactly this when such an init exits.

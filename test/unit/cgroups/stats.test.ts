@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { MAX_U64, collectStats, directoryReader, oomKillCount, parseBlkioV1, parseCpuList, parseIoStat, toGoJson } from '../../../src/cgroups/stats.js';
-import { controllerDir, parseDuration } from '../../../src/container/events.js';
+import { controllerDir } from '../../../src/cgroups/manager.js';
+import { parseDuration } from '../../../src/container/events.js';
 
 const root = mkdtempSync(join(tmpdir(), 'keel-fake-cgroupfs-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
