@@ -9,6 +9,7 @@
  */
 import { join } from 'node:path';
 
+import { warmCgroupAttach } from '../cgroups/attach-warmup.js';
 import { deleteCommand, killCommand, listCommand, startCommand, stateCommand } from './commands/lifecycle.js';
 import { parseFast } from './fast-args.js';
 import { reportFailure } from './failure.js';
@@ -32,5 +33,7 @@ if (fast && light) {
     .then(() => light.handler(argv as never))
     .catch(reportFailure);
 } else {
+  // Verbs that move a process into a cgroup; the guess only has to be right most of the time.
+  if (['create', 'run', 'exec'].some((verb) => process.argv.includes(verb))) warmCgroupAttach();
   runFull(join(__dirname, 'keel-full.cjs'), join(__dirname, 'keel-full.cache'));
 }
