@@ -3,7 +3,6 @@ import { log } from '../util/log.js';
 import { createContainer, type CreateOptions } from './create.js';
 import { deleteContainer } from './delete.js';
 import { startContainer } from './start.js';
-import { relayTerminal } from './terminal-relay.js';
 
 /** Signals keel passes on to the container while it waits for it (SIGKILL/SIGSTOP cannot be caught). */
 const FORWARDED = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM'] as const;
@@ -28,10 +27,13 @@ export async function runContainer(store: StateStore, opts: RunOptions): Promise
   }
   try {
     const start = () => startContainer(store, opts.id);
+    // node:tty (and with it net and stream) is loaded only when there is a terminal to relay.
     const status =
       master === undefined
         ? await waitForegroundProcess(pid, start)
-        : await relayTerminal(master, () => waitForegroundProcess(pid, start, { relayingTerminal: true }), { consoleSize: record.config.process?.consoleSize });
+        : await (await import('./terminal-relay.js')).relayTerminal(master, () => waitForegroundProcess(pid, start, { relayingTerminal: true }), {
+            consoleSize: record.config.process?.consoleSize,
+          });
     log().debug(`container ${opts.id} exited with wait status ${status}`);
     return exitCodeOf(status);
   } finally {
