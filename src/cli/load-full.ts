@@ -1,6 +1,6 @@
 /**
  * Runs dist/keel-full.cjs (everything but the light verbs) with V8's code cache made at build time
- * (src/build/code-cache.mjs): compiling that ~700 KB bundle from source costs several ms of every
+ * (src/build/code-cache.mjs): compiling that ~500 KB bundle from source costs several ms of every
  * `create` and `run`; with the cache V8 skips parsing it, and, because the cache is made after the
  * bundle has run spec, validate and explain, also skips compiling the functions those call (schema
  * validators, plan compiler, command line parsing), which V8 would otherwise compile at first call.
