@@ -65,11 +65,16 @@ ESBUILD_CJS := npx esbuild --bundle --platform=node --format=cjs --target=node20
 
 # keel-full.cjs starts with a random build id line, which its V8 code cache (keel-full.cache, made
 # right after it) repeats: keel.cjs uses the cache only when the two match (src/cli/load-full.ts).
+# The cache is made after the bundle has run list, spec, validate and explain in a temporary dir
+# (no root, nothing changed on the host), so that it holds the functions those compiled (their
+# output is not wanted here). keel-full.cjs is minified like keel.cjs (names kept, so stacks still
+# name their functions): 515 KB instead of 730, and with the cache ~1 ms of CPU and ~1 MiB of peak
+# RSS less per run or explain than unminified.
 dist/keel-full.cjs: $(TS_SRCS) src/build/import-meta-url.cjs.js src/build/code-cache.mjs build/generated/validators.mjs build/generated/syscalls.mjs | deps
 	@mkdir -p dist
 	rm -f dist/keel-full.cache
-	$(ESBUILD_CJS) src/cli/main.ts --outfile=$@ --banner:js="// keel build $$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
-	node src/build/code-cache.mjs $@ dist/keel-full.cache
+	$(ESBUILD_CJS) --minify-whitespace --minify-syntax src/cli/main.ts --outfile=$@ --banner:js="// keel build $$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+	node src/build/code-cache.mjs $@ dist/keel-full.cache >/dev/null
 
 # keel.cjs names the node that built it, as pip does in the scripts it installs: an engine's PATH
 # may lack node's directory (containerd's shim passes its own), and `#!/usr/bin/env node` would
