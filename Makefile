@@ -63,6 +63,14 @@ build/generated/syscalls.mjs: src/build/gen-syscalls.mjs
 ESBUILD_CJS := npx esbuild --bundle --platform=node --format=cjs --target=node20 --external:ffi-rs \
 	--alias:string-width=./src/cli/string-width.ts --log-level=warning --inject:src/build/import-meta-url.cjs.js --define:import.meta=importMeta
 
+# keel.cjs names the node that built it, as pip does in the scripts it installs: an engine's PATH
+# may lack node's directory (containerd's shim passes its own), and `#!/usr/bin/env node` would
+# cost every start one more exec. NODE_FLAGS gives V8's young generation room for all that a
+# `create` allocates, so that it needs no scavenge (~2 ms; a `state` is far below either size).
+# V8 takes a code cache only from a process with the same flags, so the cache is made with them.
+NODE := $(shell command -v node)
+NODE_FLAGS := --min-semi-space-size=16
+
 # keel-full.cjs starts with a random build id line, which its V8 code cache (keel-full.cache, made
 # right after it) repeats: keel.cjs uses the cache only when the two match (src/cli/load-full.ts).
 # The cache is made after the bundle has run list, spec, validate and explain in a temporary dir
@@ -74,21 +82,16 @@ dist/keel-full.cjs: $(TS_SRCS) src/build/import-meta-url.cjs.js src/build/code-c
 	@mkdir -p dist
 	rm -f dist/keel-full.cache
 	$(ESBUILD_CJS) --minify-whitespace --minify-syntax src/cli/main.ts --outfile=$@ --banner:js="// keel build $$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
-	node src/build/code-cache.mjs $@ dist/keel-full.cache >/dev/null
+	$(NODE) $(NODE_FLAGS) src/build/code-cache.mjs $@ dist/keel-full.cache >/dev/null
 
-# keel.cjs names the node that built it, as pip does in the scripts it installs: an engine's PATH
-# may lack node's directory (containerd's shim passes its own), and `#!/usr/bin/env node` would
-# cost every start one more exec. The flag gives V8's young generation room for all that a
-# `create` allocates, so that it needs no scavenge (~2 ms); a `state` is far below either size.
-NODE_SHEBANG := \#!$(shell command -v node) --min-semi-space-size=16
 dist/keel.cjs: $(TS_SRCS) src/build/import-meta-url.cjs.js build/generated/validators.mjs build/generated/syscalls.mjs | deps
 	@mkdir -p dist
-	$(ESBUILD_CJS) --minify-whitespace --minify-syntax src/cli/entry.ts --outfile=$@ --banner:js='$(NODE_SHEBANG)'
+	$(ESBUILD_CJS) --minify-whitespace --minify-syntax src/cli/entry.ts --outfile=$@ --banner:js='#!$(NODE) $(NODE_FLAGS)'
 	chmod +x $@
 
 dist/keel.mjs: Makefile
 	@mkdir -p dist
-	printf '#!/usr/bin/env node\n// keel is dist/keel.cjs; this name is kept for whoever runs it.\nimport "./keel.cjs";\n' >$@
+	printf '#!$(NODE) $(NODE_FLAGS)\n// keel is dist/keel.cjs; this name is kept for whoever runs it.\nimport "./keel.cjs";\n' >$@
 	chmod +x $@
 
 # ffi-rs's native addon cannot be bundled; dist/ carries its own copy so that an installed keel

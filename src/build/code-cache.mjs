@@ -15,6 +15,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import Module, { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import v8 from 'node:v8';
 import { Script } from 'node:vm';
 
 const [fileArg, out] = process.argv.slice(2);
@@ -25,7 +26,12 @@ if (!idLine.startsWith('// keel build ')) throw new Error(`${file} does not star
 
 // The same wrapper as FULL_WRAPPER in src/cli/load-full.ts: the cache is for that very source.
 const WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n})'];
+// Compiled eagerly: the workload below cannot reach what only root can run (cgroups, the state
+// store's writes, the init session, create itself), and those functions are the rest of a `run`.
+// (--lazy is set again before anything runs: V8 takes a cache only under the flags it was made with.)
+v8.setFlagsFromString('--no-lazy');
 const script = new Script(WRAPPER[0] + source + WRAPPER[1], { filename: file });
+v8.setFlagsFromString('--lazy');
 const fn = script.runInThisContext();
 
 const dir = mkdtempSync(join(tmpdir(), 'keel-code-cache-'));

@@ -10,6 +10,7 @@
 import { closeSync, constants, existsSync, openSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
+import { warmCgroupAttach } from '../cgroups/attach-warmup.js';
 import type { CgroupLayout } from '../cgroups/layout.js';
 import { cgroupDirs, containerCgroupPath, destroyCgroups, setupCgroups } from '../cgroups/manager.js';
 import { hookState, runHooks } from '../hooks/run.js';
@@ -126,6 +127,9 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       consoleSock = await openConsoleSocket(opts.consoleSocket);
       extraFds.push(consoleSock.initFd);
     }
+    // keel started this at its beginning (entry.ts); on a slow or busy host that head start has run
+    // out by now, and this one still comes some ms before keel-init asks to be moved.
+    warmCgroupAttach();
     try {
       session = InitSession.start(plan.ops, extraFds, preserveFds);
     } finally {

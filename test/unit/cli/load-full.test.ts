@@ -1,10 +1,11 @@
 /** The code cache of dist/keel-full.cjs is used only when it was made from that very build. */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { cacheFor, fullScript } from '../../../src/cli/load-full.js';
+import { cacheFor, FULL_WRAPPER } from '../../../src/cli/load-full.js';
 
 const dir = mkdtempSync(join(tmpdir(), `keel-cache-${process.pid}-`));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,13 +29,21 @@ describe('cacheFor', () => {
     expect(cacheFor(source, file)).toBeUndefined();
   });
 
-  it('is accepted by V8 for the bundle the build made', () => {
+  it('is accepted by V8 in the node, with the flags, that keel.cjs names on its #! line', () => {
     const bundle = join(DIST, 'keel-full.cjs');
     if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run "make" first`);
     const source = readFileSync(bundle, 'utf8');
-    const cache = join(DIST, 'keel-full.cache');
-    expect(cacheFor(source, cache)).toBeDefined();
-    expect(fullScript(bundle, source, cache).cachedDataRejected).toBe(false);
+    const data = cacheFor(source, join(DIST, 'keel-full.cache'));
+    expect(data).toBeDefined();
+    writeFileSync(join(dir, 'data'), data!);
+    // V8 rejects a cache made under other flags, so the check runs as keel itself would.
+    const [node, ...flags] = readFileSync(join(DIST, 'keel.cjs'), 'utf8').split('\n')[0]!.slice(2).split(' ');
+    const check = `const { Script } = require('node:vm'); const { readFileSync } = require('node:fs');
+      const [wrapper, file, data] = [JSON.parse(process.argv[1]), process.argv[2], process.argv[3]];
+      const script = new Script(wrapper[0] + readFileSync(file, 'utf8') + wrapper[1], { filename: file, cachedData: readFileSync(data) });
+      process.stdout.write(String(script.cachedDataRejected));`;
+    const rejected = execFileSync(node!, [...flags, '-e', check, JSON.stringify(FULL_WRAPPER), bundle, join(dir, 'data')], { encoding: 'utf8' });
+    expect(rejected).toBe('false');
   });
 
   it('was made after the bundle ran, so it holds more than its top-level code', () => {
