@@ -65,11 +65,10 @@ ESBUILD_CJS := npx esbuild --bundle --platform=node --format=cjs --target=node20
 
 # keel.cjs names the node that built it, as pip does in the scripts it installs: an engine's PATH
 # may lack node's directory (containerd's shim passes its own), and `#!/usr/bin/env node` would
-# cost every start one more exec. NODE_FLAGS gives V8's young generation room for all that a
-# `create` allocates, so that it needs no scavenge (~2 ms; a `state` is far below either size).
-# V8 takes a code cache only from a process with the same flags, so the cache is made with them.
+# cost every start one more exec. The code cache is made by the same node: V8 takes a cache only
+# from its own version, under the same flags. (A larger young generation, which would spare a
+# `run` its two scavenges, cost more in page faults than it saved: measured, not adopted.)
 NODE := $(shell command -v node)
-NODE_FLAGS := --min-semi-space-size=16
 
 # keel-full.cjs starts with a random build id line, which its V8 code cache (keel-full.cache, made
 # right after it) repeats: keel.cjs uses the cache only when the two match (src/cli/load-full.ts).
@@ -82,16 +81,16 @@ dist/keel-full.cjs: $(TS_SRCS) src/build/import-meta-url.cjs.js src/build/code-c
 	@mkdir -p dist
 	rm -f dist/keel-full.cache
 	$(ESBUILD_CJS) --minify-whitespace --minify-syntax src/cli/main.ts --outfile=$@ --banner:js="// keel build $$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
-	$(NODE) $(NODE_FLAGS) src/build/code-cache.mjs $@ dist/keel-full.cache >/dev/null
+	$(NODE) src/build/code-cache.mjs $@ dist/keel-full.cache >/dev/null
 
 dist/keel.cjs: $(TS_SRCS) src/build/import-meta-url.cjs.js build/generated/validators.mjs build/generated/syscalls.mjs | deps
 	@mkdir -p dist
-	$(ESBUILD_CJS) --minify-whitespace --minify-syntax src/cli/entry.ts --outfile=$@ --banner:js='#!$(NODE) $(NODE_FLAGS)'
+	$(ESBUILD_CJS) --minify-whitespace --minify-syntax src/cli/entry.ts --outfile=$@ --banner:js='#!$(NODE)'
 	chmod +x $@
 
 dist/keel.mjs: Makefile
 	@mkdir -p dist
-	printf '#!$(NODE) $(NODE_FLAGS)\n// keel is dist/keel.cjs; this name is kept for whoever runs it.\nimport "./keel.cjs";\n' >$@
+	printf '#!$(NODE)\n// keel is dist/keel.cjs; this name is kept for whoever runs it.\nimport "./keel.cjs";\n' >$@
 	chmod +x $@
 
 # ffi-rs's native addon cannot be bundled; dist/ carries its own copy so that an installed keel
