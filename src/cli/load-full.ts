@@ -18,13 +18,15 @@
 import { readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { Script } from 'node:vm';
+import type { Script } from 'node:vm';
 
 /** The CommonJS wrapper, on the bundle's first line so that line numbers stay the file's. The same in src/build/code-cache.mjs. */
 export const FULL_WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n})'] as const;
 
 /** The bundle as a Script, with its code cache if there is a usable one (cachedDataRejected tells whether V8 took it). */
-export function fullScript(file: string, source: string, cacheFile: string): Script {
+function fullScript(file: string, source: string, cacheFile: string): Script {
+  // Required here, not imported: the light verbs, which share this file's bundle, never need node:vm.
+  const { Script } = require('node:vm') as typeof import('node:vm');
   return new Script(FULL_WRAPPER[0] + source + FULL_WRAPPER[1], { filename: file, cachedData: cacheFor(source, cacheFile) });
 }
 

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { isFrozen } from '../cgroups/manager.js';
@@ -68,7 +68,7 @@ export class StateStore {
     }
     this.sweepAbandonedClaims(id);
     const tmp = join(this.root, `${id}${CLAIM_MARK}${process.pid}`);
-    rmSync(tmp, { recursive: true, force: true });
+    removeFlatDir(tmp);
     try {
       mkdirSync(tmp, { mode: 0o711 });
     } catch (err) {
@@ -82,7 +82,7 @@ export class StateStore {
       return lock;
     } catch (err) {
       lock.release();
-      rmSync(tmp, { recursive: true, force: true });
+      removeFlatDir(tmp);
       throw err;
     }
   }
@@ -115,7 +115,7 @@ export class StateStore {
     }
     try {
       if (existsSync(join(this.dir(id), 'state.json'))) return false;
-      rmSync(this.dir(id), { recursive: true, force: true });
+      removeFlatDir(this.dir(id));
       return true;
     } finally {
       lock.release();
@@ -133,7 +133,7 @@ export class StateStore {
     }
     for (const name of names) {
       if (isSameLiveProcess(Number(name.slice(prefix.length)), undefined)) continue;
-      rmSync(join(this.root, name), { recursive: true, force: true });
+      removeFlatDir(join(this.root, name));
     }
   }
 
@@ -159,8 +159,13 @@ export class StateStore {
 
   /** state.json goes first: from then on the container is gone for everyone, even if keel dies before the rest. */
   remove(id: string): void {
-    rmSync(join(this.dir(id), 'state.json'), { force: true });
-    rmSync(this.dir(id), { recursive: true, force: true });
+    const dir = this.dir(id);
+    try {
+      unlinkSync(join(dir, 'state.json'));
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    }
+    removeFlatDir(dir);
   }
 
   ids(): string[] {
@@ -246,5 +251,20 @@ export class ContainerLock {
   release(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+  }
+}
+
+/**
+ * Removes a state directory, which holds only files (the exec fifo, temporary state files): one
+ * unlink each, then rmdir. rmSync (even of one file) loads and runs Node's rimraf, ~2 ms of every
+ * delete; it stays the fallback for anything unexpected inside.
+ */
+function removeFlatDir(dir: string): void {
+  try {
+    for (const name of readdirSync(dir)) unlinkSync(join(dir, name));
+    rmdirSync(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    rmSync(dir, { recursive: true, force: true });
   }
 }
