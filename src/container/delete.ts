@@ -55,6 +55,10 @@ async function killAndWait(record: StateRecord): Promise<void> {
   const pid = record.pid;
   const cgroups = record.cgroupPaths ?? [];
   const initAlive = pid !== undefined && isSameLiveProcess(pid, record.pidStartTime);
+  // With its init, the container's PID namespace and all in it are gone; anything left in its
+  // cgroups (a container without a PID namespace of its own) destroyCgroups finds and kills,
+  // unless it is frozen and must be thawed first.
+  if (!initAlive && !isFrozen(cgroups)) return;
   cgroupKill(cgroups);
   // The init's PID namespace and the cgroup both know the container's processes (exec'd ones too).
   for (const target of new Set([...(initAlive ? processesInPidNamespaceOf(pid) : []), ...cgroupPids(cgroups)])) {

@@ -82,6 +82,28 @@ describe('container lifecycle', () => {
     expect(keel.containers()).toEqual([]);
   });
 
+  it('delete kills what outlives the init of a container without its own PID namespace, and removes its cgroups', async () => {
+    const id = `nopidns-${process.pid}`;
+    const b = makeBundle((s) => {
+      // The init leaves a child behind: in the host's PID namespace nothing kills it with the init.
+      s.process!.args = ['sh', '-c', `sleep 1234${process.pid % 1000} & exit 0`];
+      s.linux!.namespaces = s.linux!.namespaces!.filter((ns) => ns.type !== 'pid');
+    });
+    const leftover = `1234${process.pid % 1000}`; // (in /proc/PID/cmdline, NULs separate the arguments)
+    try {
+      keel.ok(['create', '--bundle', b.dir, id]);
+      keel.ok(['start', id]);
+      expect(await eventually(() => state(id).status === 'stopped' && processesMentioning(leftover).length === 1)).toBe(true);
+      keel.ok(['delete', id]);
+      expect(await eventually(() => processesMentioning(leftover).length === 0)).toBe(true);
+      expect(existsSync(`/sys/fs/cgroup/pids/keel/${id}`)).toBe(false);
+      expect(keel.containers()).toEqual([]);
+    } finally {
+      keel.run(['delete', '--force', id]);
+      b.remove();
+    }
+  });
+
   it('kill accepts signal names with and without SIG, and numbers', async () => {
     const id = `sig-${process.pid}`;
     const b = makeBundle((s) => {
