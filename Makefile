@@ -55,9 +55,9 @@ build/generated/syscalls.mjs: src/build/gen-syscalls.mjs
 	node src/build/gen-syscalls.mjs build/generated
 
 # keel is CommonJS, not ES modules: Node starts a CommonJS file several ms sooner (no ES module
-# loader, no module facades), and engines start keel many times per container. Two bundles:
-# keel.cjs, small, runs the light verbs (state, list, start, kill, delete) in their plain shapes,
-# and runs keel-full.cjs, everything else, only for other command lines (src/cli/entry.ts).
+# loader, no module facades), and engines start keel many times per container. keel.cjs, small,
+# runs the light verbs (state, list, start, kill, delete) in their plain shapes itself, and loads
+# keel-create.cjs for create and run in theirs, keel-full.cjs for anything else (src/cli/entry.ts).
 # keel.mjs is kept for whoever runs that name: it loads keel.cjs. keel.cjs is minified (names
 # kept): Node compiles it at every start, and fewer bytes are ~0.5 ms less of that.
 ESBUILD_CJS := npx esbuild --bundle --platform=node --format=cjs --target=node20 --external:ffi-rs \
@@ -70,18 +70,19 @@ ESBUILD_CJS := npx esbuild --bundle --platform=node --format=cjs --target=node20
 # `run` its two scavenges, cost more in page faults than it saved: measured, not adopted.)
 NODE := $(shell command -v node)
 
-# keel-full.cjs starts with a random build id line, which its V8 code cache (keel-full.cache, made
-# right after it) repeats: keel.cjs uses the cache only when the two match (src/cli/load-full.ts).
-# The cache is made after the bundle has run list, spec, validate and explain in a temporary dir
-# (no root, nothing changed on the host), so that it holds the functions those compiled (their
-# output is not wanted here). keel-full.cjs is minified like keel.cjs (names kept, so stacks still
-# name their functions): 515 KB instead of 730, and with the cache ~1 ms of CPU and ~1 MiB of peak
-# RSS less per run or explain than unminified.
-dist/keel-full.cjs: $(TS_SRCS) src/build/import-meta-url.cjs.js src/build/code-cache.mjs build/generated/validators.mjs build/generated/syscalls.mjs | deps
+# keel-full.cjs (main.ts: yargs and every verb) and keel-create.cjs (create-entry.ts: create and run
+# in the shapes engines send, without yargs) each start with a random build id line, which their
+# V8 code cache (.cache, made right after, with every function compiled) repeats: keel.cjs uses a
+# cache only when the two match (src/cli/load-bundle.ts). Both are minified like keel.cjs (names
+# kept, so stacks still name their functions).
+BUNDLE_DEPS := $(TS_SRCS) src/build/import-meta-url.cjs.js src/build/code-cache.mjs build/generated/validators.mjs build/generated/syscalls.mjs
+dist/keel-full.cjs: ENTRY := src/cli/main.ts
+dist/keel-create.cjs: ENTRY := src/cli/create-entry.ts
+dist/keel-full.cjs dist/keel-create.cjs: $(BUNDLE_DEPS) | deps
 	@mkdir -p dist
-	rm -f dist/keel-full.cache
-	$(ESBUILD_CJS) --minify-whitespace --minify-syntax src/cli/main.ts --outfile=$@ --banner:js="// keel build $$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
-	$(NODE) src/build/code-cache.mjs $@ dist/keel-full.cache >/dev/null
+	rm -f $(@:.cjs=.cache)
+	$(ESBUILD_CJS) --minify-whitespace --minify-syntax $(ENTRY) --outfile=$@ --banner:js="// keel build $$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+	$(NODE) src/build/code-cache.mjs $@ $(@:.cjs=.cache)
 
 dist/keel.cjs: $(TS_SRCS) src/build/import-meta-url.cjs.js build/generated/validators.mjs build/generated/syscalls.mjs | deps
 	@mkdir -p dist
@@ -100,7 +101,7 @@ $(FFI_ADDON): | deps
 	mkdir -p dist/node_modules/@yuuang
 	cp -r node_modules/@yuuang/ffi-rs-linux-x64-gnu dist/node_modules/@yuuang/
 
-dist/keel: dist/keel.cjs dist/keel-full.cjs dist/keel.mjs dist/keel-init dist/libkeel.so $(FFI_ADDON)
+dist/keel: dist/keel.cjs dist/keel-full.cjs dist/keel-create.cjs dist/keel.mjs dist/keel-init dist/libkeel.so $(FFI_ADDON)
 	ln -sf keel.cjs $@
 
 typecheck: build/generated/validators.mjs build/generated/syscalls.mjs | deps
