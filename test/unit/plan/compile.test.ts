@@ -228,4 +228,13 @@ describe('encodePlan', () => {
     expect(buf.readBigInt64LE(28)).toBe(-1n);
     expect(buf.subarray(36).toString('latin1')).toBe('\x02\x00\x00\x00ab\x00\x01\x00\x00\x00c\x00');
   });
+
+  it('takes bytes as they are, and puts ops one after another', () => {
+    const op = (strs: (string | Uint8Array)[]) => ({ code: OpCode.SYMLINK, name: 'symlink', what: '', args: {}, ints: [], strs });
+    const buf = encodePlan([op([new Uint8Array([0xff, 1])]), op(['é'])]);
+    expect(buf.readUInt32LE(12)).toBe(2);
+    expect(buf.subarray(16).toString('hex')).toBe(
+      [`${OpCode.SYMLINK.toString(16).padStart(2, '0')}000000`, '00000000', '01000000', '02000000', 'ff0100', `${OpCode.SYMLINK.toString(16).padStart(2, '0')}000000`, '00000000', '01000000', '02000000', 'c3a900'].join(''),
+    );
+  });
 });
