@@ -56,6 +56,7 @@ time_it() { # name runtime command...
 declare -A R
 n=0
 for rt in "${runtimes[@]}"; do
+  echo "bench: $rt ($(date -u +%H:%M:%S))" >&2   # progress: in the cgroup v2 guest a runtime takes minutes
   mkdir -p "$T/root-$rt"
   # 1. run of /bin/true: create, start, exit, delete in one invocation
   R[run,$rt]=$(time_it run "$rt" --prepare "true" "bash -c '$T/rt $rt run -b $B r\$RANDOM >/dev/null'")
@@ -69,9 +70,13 @@ for rt in "${runtimes[@]}"; do
   R[list1,$rt]=$(time_it list1 "$rt" "$T/rt $rt list")
   for i in $(seq 1 99); do rt_cmd "$rt" create -b "$SLEEP" "c$i" >/dev/null 2>&1 </dev/null; done
   R[list100,$rt]=$(time_it list100 "$rt" "$T/rt $rt list")
-  # 1000: the 100 real ones plus 900 copies of a created one's state (same live init), as both
-  # runtimes derive each status from the live process.
-  for i in $(seq 100 999); do cp -a "$T/root-$rt/c1" "$T/root-$rt/x$i"; sed -i "s/\"id\":\"c1\"/\"id\":\"x$i\"/" "$T/root-$rt/x$i/state.json"; done
+  # 1000: the 100 real ones plus 900 copies of a created one's state (same live init), as the
+  # runtimes derive each status from the live process. keel and runc keep the id in state.json;
+  # crun has no state.json (its status file has no id: the directory's name is the id).
+  for i in $(seq 100 999); do
+    cp -a "$T/root-$rt/c1" "$T/root-$rt/x$i"
+    [ ! -f "$T/root-$rt/x$i/state.json" ] || sed -i "s/\"id\":\"c1\"/\"id\":\"x$i\"/" "$T/root-$rt/x$i/state.json"
+  done
   R[list1000,$rt]=$(time_it list1000 "$rt" "$T/rt $rt list")
   rm -rf "$T/root-$rt"/x*
   # 4. memory: the waiting init while created, and peak RSS of one create / state / delete

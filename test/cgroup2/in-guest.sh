@@ -1,10 +1,16 @@
 #!/bin/bash
 # Runs inside the cgroup v2 guest (test/cgroup2/run.sh), in the shared checkout: checks that this
-# really is a pure v2 host, then runs the cgroup integration tests there and sums them up.
+# really is a pure v2 host, then runs the cgroup integration tests there and sums them up, or, in
+# bench mode, bench/run.sh (its table lands in the shared checkout's bench/results/).
+#   in-guest.sh [tests] [VITEST ARG]...   |   in-guest.sh bench [RUNS]
 set -uo pipefail
+mode=tests
+case ${1:-} in tests | bench) mode=$1; shift ;; esac
 fstype=$(stat -f -c %T /sys/fs/cgroup)
 [[ $fstype == cgroup2fs ]] || { echo "in-guest: /sys/fs/cgroup is $fstype, not cgroup2: not a pure v2 host" >&2; exit 125; }
 echo "in-guest: kernel $(uname -r), cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
+# TCG makes every process start ~30x slower than on the host: 10 runs per timing by default.
+[[ $mode == bench ]] && exec bash bench/run.sh "${1:-10}"
 mkdir -p build
 # One fork, one file at a time: under TCG a process start costs ~30x the host's, and vitest's
 # worker RPC (onTaskUpdate) times out when workers compete with the containers for two vCPUs.

@@ -3,13 +3,14 @@
 # are hybrid (v1 controllers), and their KVM boots only paravirtualized kernels, so this boots
 # Debian's stock kernel in QEMU with software emulation (TCG), cgroup_no_v1=all, the host's / as a
 # read-only 9p lower layer under a tmpfs overlay, and this checkout shared read-write at its own
-# path. The guest runs test/cgroup2/in-guest.sh (or the command after --) and this script exits
-# with its status: 124 on timeout, 125 when the VM itself fails. qemu is killed by PID on every
-# way out.
+# path. The guest runs test/cgroup2/in-guest.sh (the tests, or with `bench` bench/run.sh: make
+# bench-cgroup2) or the command after --, and this script exits with its status: 124 on timeout,
+# 125 when the VM itself fails. qemu is killed by PID on every way out.
 #
-#   test/cgroup2/run.sh [-- COMMAND [ARG]...]
+#   test/cgroup2/run.sh [tests] [VITEST ARG]...  |  run.sh bench [RUNS]  |  run.sh -- COMMAND [ARG]...
 #
-# Knobs: KEEL_VM_MEM (MB, default 2048), KEEL_VM_CPUS (2), KEEL_VM_TIMEOUT (s, 1200),
+# Knobs: KEEL_VM_MEM (MB, default 2048; bench 4096), KEEL_VM_CPUS (2), KEEL_VM_TIMEOUT (s, 1200;
+# bench 3600),
 # KEEL_VM_CACHE (/var/tmp/keel-cgroup2-vm: initramfs and uncompressed kernel), KEEL_VM_KERNEL (a
 # version under /boot; default the newest with modules), KEEL_VM_CONSOLE=1 (kernel log to stderr).
 set -euo pipefail
@@ -20,6 +21,8 @@ REPO=$(cd "$HERE/../.." && pwd -P)
 MEM=${KEEL_VM_MEM:-2048} CPUS=${KEEL_VM_CPUS:-2} TIMEOUT=${KEEL_VM_TIMEOUT:-1200}
 CACHE=${KEEL_VM_CACHE:-/var/tmp/keel-cgroup2-vm} CONSOLE=${KEEL_VM_CONSOLE:-0}
 if [[ ${1:-} == -- ]]; then shift; CMD=("$@"); else CMD=(bash test/cgroup2/in-guest.sh "$@"); fi
+# The benchmark runs ~100 waiting containers and 50 concurrent Node starts, for a long while.
+[[ ${1:-} == bench ]] && MEM=${KEEL_VM_MEM:-4096} TIMEOUT=${KEEL_VM_TIMEOUT:-3600}
 [[ ${#CMD[@]} -gt 0 ]] || die "usage: test/cgroup2/run.sh [-- COMMAND [ARG]...]"
 
 # ---- host prerequisites: root (the host's / is exported with 9p passthrough) and the packages
