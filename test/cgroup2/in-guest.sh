@@ -9,7 +9,7 @@ case ${1:-} in tests | bench) mode=$1; shift ;; esac
 fstype=$(stat -f -c %T /sys/fs/cgroup)
 [[ $fstype == cgroup2fs ]] || { echo "in-guest: /sys/fs/cgroup is $fstype, not cgroup2: not a pure v2 host" >&2; exit 125; }
 echo "in-guest: kernel $(uname -r), cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
-# TCG makes every process start ~30x slower than on the host: 10 runs per timing by default.
+# Under TCG every process start is many times slower than on the host: 10 runs per timing by default.
 [[ $mode == bench ]] && exec bash bench/run.sh "${1:-10}"
 mkdir -p build
 # One fork, one file at a time: under TCG a process start costs ~30x the host's, and vitest's
