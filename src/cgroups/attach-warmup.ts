@@ -34,18 +34,20 @@ export function ownCgroupProcsFiles(procSelfCgroup: string, root = '/sys/fs/cgro
  * thread between its open and its write).
  */
 export function warmCgroupAttach(): void {
-  let fd: number | undefined;
+  let procSelfCgroup: string;
   try {
-    for (const file of ownCgroupProcsFiles(readFileSync('/proc/self/cgroup', 'utf8'))) {
-      try {
-        fd = openSync(file, 'w');
-        break;
-      } catch {
-        // Not mounted there; the next one.
-      }
-    }
+    procSelfCgroup = readFileSync('/proc/self/cgroup', 'utf8');
   } catch {
     return;
   }
-  if (fd !== undefined) write(fd, String(process.pid), () => close(fd!, () => {}));
+  for (const file of ownCgroupProcsFiles(procSelfCgroup)) {
+    let fd: number;
+    try {
+      fd = openSync(file, 'w');
+    } catch {
+      continue; // Not mounted there; the next one.
+    }
+    write(fd, String(process.pid), () => close(fd, () => {}));
+    return;
+  }
 }

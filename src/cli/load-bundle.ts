@@ -21,13 +21,17 @@ import type { Script } from 'node:vm';
 /** The CommonJS wrapper, on the bundle's first line so that line numbers stay the file's. The same in src/build/code-cache.mjs. */
 export const BUNDLE_WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n})'] as const;
 
-/** `file` is a bundle; its cache is the file beside it named .cache instead of .cjs. */
-export function runBundle(file: string): void {
+/**
+ * Runs the bundle `file` as `require` would and returns its exports; its cache is the file beside
+ * it named .cache instead of .cjs.
+ */
+export function requireBundle(file: string): unknown {
   const source = readFileSync(file, 'utf8');
   const fn = bundleScript(file, source, file.replace(/\.cjs$/, '.cache')).runInThisContext() as (...args: unknown[]) => void;
   const mod = new Module(file);
   mod.filename = file;
   fn.call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file));
+  return mod.exports;
 }
 
 /** The bundle as a Script, with its code cache if there is a usable one (cachedDataRejected tells whether V8 took it). */

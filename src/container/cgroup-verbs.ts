@@ -8,16 +8,9 @@ import type { LinuxResources } from '../spec/types.js';
 import { ContainerLock, type StateStore } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
 
-function runningRecord(store: StateStore, id: string, verb: string) {
-  const record = store.read(id);
-  const status = store.status(record);
-  if (status === 'stopped' || status === 'creating') throw new KeelError(`cannot ${verb} container "${id}": it is ${status}`);
-  return record;
-}
-
 /** The PIDs in the container's cgroup, as runc's `ps --format json` prints them. */
 export function containerPids(store: StateStore, id: string): number[] {
-  return cgroupPids(runningRecord(store, id, 'list the processes of').cgroupPaths ?? []).sort((a, b) => a - b);
+  return cgroupPids(store.readLive(id, 'list the processes of').cgroupPaths ?? []).sort((a, b) => a - b);
 }
 
 /** runc's table form: the host's `ps` output (with the given options), only the container's rows. */
@@ -34,7 +27,7 @@ export function psTable(pids: readonly number[], psArgs: string[]): string {
 export async function updateContainer(store: StateStore, id: string, resources: LinuxResources): Promise<void> {
   const lock = await ContainerLock.acquire(store, id);
   try {
-    const record = runningRecord(store, id, 'update');
+    const record = store.readLive(id, 'update');
     const layout = detectCgroupLayout();
     const linux = (record.config.linux ??= {});
     const merged = mergeResources(linux.resources ?? {}, resources);

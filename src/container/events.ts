@@ -12,9 +12,7 @@ import { NoSuchContainer, type StateStore } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
 
 function liveRecord(store: StateStore, id: string): StateRecord {
-  const record = store.read(id);
-  const status = store.status(record);
-  if (status === 'stopped' || status === 'creating') throw new KeelError(`cannot read the events of container "${id}": it is ${status}`);
+  const record = store.readLive(id, 'read the events of');
   if (!record.cgroupPaths?.length) throw new KeelError(`cannot read the events of container "${id}": it has no cgroup`);
   return record;
 }

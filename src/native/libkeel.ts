@@ -15,7 +15,7 @@ import { errnoName, strerror } from '../util/errno.js';
  * this same platform package, so keel loads the binding directly (keel is built for glibc x86-64)
  * and makes the two adjustments index.js makes to each call: array parameters carry their length,
  * and results are not freed by ffi-rs. It is required here, not imported statically: the bundler
- * would hoist a static import to the top of keel.mjs, and every verb would pay for loading it.
+ * would hoist a static import to the top of the bundle, and every verb would pay for loading it.
  */
 const binding = createRequire(join(moduleDir(), 'keel'))('@yuuang/ffi-rs-linux-x64-gnu') as typeof import('ffi-rs');
 // (FFITypeTag.Array exists at run time; the package's typings leave it out.)
@@ -29,7 +29,7 @@ function load(params: { paramsType: unknown[]; paramsValue: unknown[]; [key: str
 }
 const LIBRARY = 'libkeel';
 
-/** Native artifacts sit beside the bundled keel.cjs and keel.mjs (dist/, or the installed copy). */
+/** Native artifacts sit beside the bundles (dist/, or the installed copy). */
 export function nativeDir(): string {
   return process.env.KEEL_NATIVE_DIR ?? moduleDir();
 }

@@ -51,6 +51,10 @@ export class StateStore {
     return `${this.dir(id)}/exec.fifo`;
   }
 
+  private statePath(id: string): string {
+    return `${this.dir(id)}/state.json`;
+  }
+
   /**
    * Claims the id with its first record, atomically: the directory is made and locked under a
    * temporary name, given state.json, and only then renamed into place. So nobody ever sees a
@@ -114,7 +118,7 @@ export class StateStore {
       throw err;
     }
     try {
-      if (existsSync(join(this.dir(id), 'state.json'))) return false;
+      if (existsSync(this.statePath(id))) return false;
       removeFlatDir(this.dir(id));
       return true;
     } finally {
@@ -141,7 +145,7 @@ export class StateStore {
     validateId(id);
     let text: string;
     try {
-      text = readFileSync(`${this.dir(id)}/state.json`, 'utf8');
+      text = readFileSync(this.statePath(id), 'utf8');
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') throw new NoSuchContainer(id);
       throw fsError('cannot read the state of', this.dir(id), err);
@@ -149,23 +153,33 @@ export class StateStore {
     try {
       return JSON.parse(text) as StateRecord;
     } catch {
-      throw new KeelError(`the state of container "${id}" is corrupt (${join(this.dir(id), 'state.json')}): remove it with "keel delete --force ${id}"`);
+      throw new KeelError(`the state of container "${id}" is corrupt (${this.statePath(id)}): remove it with "keel delete --force ${id}"`);
     }
   }
 
   write(record: StateRecord): void {
-    writeFileAtomic(join(this.dir(record.id), 'state.json'), JSON.stringify(record));
+    writeFileAtomic(this.statePath(record.id), JSON.stringify(record));
   }
 
   /** state.json goes first: from then on the container is gone for everyone, even if keel dies before the rest. */
   remove(id: string): void {
-    const dir = this.dir(id);
     try {
-      unlinkSync(join(dir, 'state.json'));
+      unlinkSync(this.statePath(id));
     } catch (err) {
       if (errnoCode(err) !== 'ENOENT') throw err;
     }
-    removeFlatDir(dir);
+    removeFlatDir(this.dir(id));
+  }
+
+  /**
+   * The record of a container that is running or paused, for a verb that needs its processes
+   * (`verb` as the error names it: "update", "list the processes of").
+   */
+  readLive(id: string, verb: string): StateRecord {
+    const record = this.read(id);
+    const status = this.status(record);
+    if (status === 'stopped' || status === 'creating') throw new KeelError(`cannot ${verb} container "${id}": it is ${status}`);
+    return record;
   }
 
   ids(): string[] {

@@ -57,6 +57,21 @@ describe('the command line', () => {
     bed.keel.ok(['delete', '--force', id]);
   });
 
+  it('--debug and --log reach create and run on the fast path, warnings and steps included', () => {
+    const bundle = bed.bundle((s) => {
+      s.process!.args = ['true'];
+      s.linux!.resources = { memory: { kernel: 1 << 20 } }; // accepted, not applied: a warning
+    });
+    const id = `logged-${process.pid}`;
+    const logFile = join(bundle.dir, 'keel.log');
+    const r = bed.keel.run(['--debug', '--log', logFile, '--log-format', 'json', 'run', '--bundle', bundle.dir, id]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('keel: warning: /linux/resources/memory/kernel');
+    const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string });
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'warning', msg: expect.stringContaining('/linux/resources/memory/kernel') }));
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'debug', msg: expect.stringContaining(`container ${id} deleted`) }));
+  });
+
   it('stops quietly when the reader of its output goes away (keel list | head -1)', () => {
     const root = rootOfStoppedRecords(1500); // ~150 KiB of table: more than a pipe holds
     roots.push(root);
