@@ -189,12 +189,17 @@ export function setupCgroups(
       }
     }
     // Only now the process moves in: nothing of the container runs before its limits hold.
-    for (const { dir } of dirs) write(dir, 'cgroup.procs', String(pid));
+    moveIntoCgroups(dirs.map((d) => d.dir), pid);
   } catch (err) {
     destroyCgroups(setup.dirs);
     throw err;
   }
   return setup;
+}
+
+/** Moves process `pid` (and the children it makes from now on) into each of `dirs`. */
+export function moveIntoCgroups(dirs: readonly string[], pid: number): void {
+  for (const dir of dirs) write(dir, 'cgroup.procs', String(pid));
 }
 
 /**

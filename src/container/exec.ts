@@ -2,11 +2,11 @@
  * `keel exec`: run one more process inside a running container, with the container's
  * namespaces, cgroups and process attributes unless the caller overrides them.
  */
-import { closeSync, existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, readFileSync, readlinkSync } from 'node:fs';
 
 import { execCgroupDirs } from '../cgroups/exec-cgroup.js';
 import { detectCgroupLayout } from '../cgroups/layout.js';
+import { moveIntoCgroups } from '../cgroups/manager.js';
 import { canRaiseHardLimits, ownHardLimit } from '../host/limits.js';
 import { compileExecPlan } from '../plan/compile-exec.js';
 import { SyncTag } from '../plan/ops.js';
@@ -153,7 +153,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
     pid = await session.untilExecuted({
       onSync: (tag, waiting) => {
         if (tag !== SyncTag.CGROUP) throw new KeelError(`keel-init waited at an unexpected sync point (${tag})`);
-        for (const dir of cgroupDirs) writeFileSync(join(dir, 'cgroup.procs'), String(waiting));
+        moveIntoCgroups(cgroupDirs, waiting);
       },
       // The exec'd process gets the container's filter, and the agent a fd for it (as with runc).
       onSeccompFd: (fd, waiting) => sendToAgent(record.config.linux?.seccomp, fd, containerProcessState(record.config, record.id, record.bundle, 'running', record.pid!, waiting)),
