@@ -57,7 +57,7 @@ build/generated/syscalls.mjs: src/build/gen-syscalls.mjs
 # keel is CommonJS, not ES modules: Node starts a CommonJS file several ms sooner (no ES module
 # loader, no module facades), and engines start keel many times per container. keel.cjs, small,
 # runs the light verbs (state, list, start, kill, delete) in their plain shapes itself, and loads
-# keel-create.cjs for create and run in theirs, keel-full.cjs for anything else (src/cli/entry.ts).
+# keel-spawn.cjs for create, run and exec in theirs, keel-full.cjs for anything else (src/cli/entry.ts).
 # keel.mjs is kept for whoever runs that name: it loads keel.cjs. keel.cjs is minified (names
 # kept): Node compiles it at every start, and fewer bytes are ~0.5 ms less of that.
 ESBUILD_CJS := npx esbuild --bundle --platform=node --format=cjs --target=node20 --external:ffi-rs \
@@ -70,15 +70,15 @@ ESBUILD_CJS := npx esbuild --bundle --platform=node --format=cjs --target=node20
 # `run` its two scavenges, cost more in page faults than it saved: measured, not adopted.)
 NODE := $(shell command -v node)
 
-# keel-full.cjs (main.ts: yargs and every verb) and keel-create.cjs (create-entry.ts: create and run
-# in the shapes engines send, without yargs) each start with a random build id line, which their
+# keel-full.cjs (main.ts: yargs and every verb) and keel-spawn.cjs (spawn-entry.ts: create, run
+# and exec in the shapes engines send, without yargs) each start with a random build id line, which their
 # V8 code cache (.cache, made right after, with every function compiled) repeats: keel.cjs uses a
 # cache only when the two match (src/cli/load-bundle.ts). Both are minified like keel.cjs (names
 # kept, so stacks still name their functions).
 BUNDLE_DEPS := $(TS_SRCS) src/build/import-meta-url.cjs.js src/build/code-cache.mjs build/generated/validators.mjs build/generated/syscalls.mjs
 dist/keel-full.cjs: ENTRY := src/cli/main.ts
-dist/keel-create.cjs: ENTRY := src/cli/create-entry.ts
-dist/keel-full.cjs dist/keel-create.cjs: $(BUNDLE_DEPS) | deps
+dist/keel-spawn.cjs: ENTRY := src/cli/spawn-entry.ts
+dist/keel-full.cjs dist/keel-spawn.cjs: $(BUNDLE_DEPS) | deps
 	@mkdir -p dist
 	rm -f $(@:.cjs=.cache)
 	$(ESBUILD_CJS) --minify-whitespace --minify-syntax $(ENTRY) --outfile=$@ --banner:js="// keel build $$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
@@ -101,7 +101,7 @@ $(FFI_ADDON): | deps
 	mkdir -p dist/node_modules/@yuuang
 	cp -r node_modules/@yuuang/ffi-rs-linux-x64-gnu dist/node_modules/@yuuang/
 
-dist/keel: dist/keel.cjs dist/keel-full.cjs dist/keel-create.cjs dist/keel.mjs dist/keel-init dist/libkeel.so $(FFI_ADDON)
+dist/keel: dist/keel.cjs dist/keel-full.cjs dist/keel-spawn.cjs dist/keel.mjs dist/keel-init dist/libkeel.so $(FFI_ADDON)
 	ln -sf keel.cjs $@
 
 typecheck: build/generated/validators.mjs build/generated/syscalls.mjs | deps

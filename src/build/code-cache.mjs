@@ -1,6 +1,6 @@
 // Writes the V8 code cache of one of keel's bundles (see src/cli/load-bundle.ts): the bundle's
 // first line (its build id), then the data V8 produced compiling it exactly as load-bundle.ts does.
-//   node src/build/code-cache.mjs dist/keel-create.cjs dist/keel-create.cache
+//   node src/build/code-cache.mjs dist/keel-spawn.cjs dist/keel-spawn.cache
 //
 // V8 compiles a function only at its first call, and a cache made right after compiling would hold
 // the top-level code alone: every start would still compile the validators, the plan compiler,

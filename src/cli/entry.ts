@@ -3,8 +3,8 @@
  * CommonJS file several milliseconds sooner (no ES module loader, no module facades for node:fs),
  * and `state`, which engines call over and over, should cost little more than Node's own start.
  * So this file holds only what the light verbs (state, list, start, kill, delete) need in their
- * plain runc-style shapes (fast-args.ts). `create` and `run` in those shapes are parsed here too
- * and run with the code of dist/keel-create.cjs (create-entry.ts); any other command line is
+ * plain runc-style shapes (fast-args.ts). `create`, `run` and `exec` in those shapes are parsed here
+ * too and run with the code of dist/keel-spawn.cjs (spawn-entry.ts); any other command line is
  * handed to the full command line in dist/keel-full.cjs (main.ts), which parses it again from
  * scratch. Both bundles load with their code caches (load-bundle.ts).
  */
@@ -24,15 +24,18 @@ const LIGHT_COMMANDS: Record<string, ParsedCommand> = {
   list: listCommand,
 };
 
+/** The verbs of keel-spawn.cjs, which all move a process into the container's cgroups. */
+const SPAWN_VERBS = new Set(['create', 'run', 'exec']);
+
 const fast = process.env.KEEL_NO_FAST_PATH === undefined ? parseFast(process.argv.slice(2)) : undefined;
 if (fast && Object.hasOwn(LIGHT_COMMANDS, fast.verb)) {
   runParsed(LIGHT_COMMANDS[fast.verb]!, fast);
 } else {
-  // Verbs that move a process into a cgroup; the guess only has to be right most of the time.
-  if (['create', 'run', 'exec'].some((verb) => process.argv.includes(verb))) warmCgroupAttach();
-  if (fast && (fast.verb === 'create' || fast.verb === 'run')) {
-    const { runCreateCommand } = requireBundle(join(__dirname, 'keel-create.cjs')) as typeof import('./create-entry.js');
-    runCreateCommand(fast);
+  // A guess from the raw arguments, before any parse: it only has to be right most of the time.
+  if ([...SPAWN_VERBS].some((verb) => process.argv.includes(verb))) warmCgroupAttach();
+  if (fast && SPAWN_VERBS.has(fast.verb)) {
+    const { runSpawnCommand } = requireBundle(join(__dirname, 'keel-spawn.cjs')) as typeof import('./spawn-entry.js');
+    runSpawnCommand(fast);
   } else {
     requireBundle(join(__dirname, 'keel-full.cjs'));
   }

@@ -11,8 +11,8 @@ import { GLOBAL_FLAGS, HOT_VERBS, type Flag, type FlagTable } from './flags.js';
 
 export interface FastParse {
   verb: string;
-  /** What yargs would hand the verb's handler: each flag and positional under its own name. */
-  argv: Record<string, string | number | boolean>;
+  /** What yargs would hand the verb's handler: each flag and positional under its own name, exec's command under "--". */
+  argv: Record<string, string | number | boolean | string[]>;
 }
 
 export function parseFast(args: readonly string[]): FastParse | undefined {
@@ -39,6 +39,12 @@ export function parseFast(args: readonly string[]): FastParse | undefined {
     const arg = args[i]!;
     if (!arg.startsWith('-')) {
       positionals.push(arg);
+      // As in runc, exec's options end at the container id: the rest, after an optional "--", is the command.
+      if (spec.command && i > verbAt && positionals.length === spec.positionals.length) {
+        const command = args.slice(args[i + 1] === '--' ? i + 2 : i + 1);
+        if (command.length > 0) argv['--'] = command;
+        break;
+      }
       continue;
     }
     const eq = arg.indexOf('=');

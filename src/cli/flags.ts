@@ -58,6 +58,26 @@ export const LIST_FLAGS = {
   format: { alias: 'f', type: 'string', choices: ['table', 'json'], default: 'table' },
 } as const satisfies FlagTable;
 
+/** exec's flags. The repeatable ones (env, additional-gids, cap, cgroup) take one value each time. */
+export const EXEC_FLAGS = {
+  process: { alias: 'p', type: 'string', describe: 'a process.json to run instead of a command' },
+  env: { alias: 'e', type: 'string', describe: 'add an environment variable (NAME=value); repeatable' },
+  cwd: { type: 'string', describe: 'working directory in the container' },
+  user: { alias: 'u', type: 'string', describe: 'uid[:gid]' },
+  'additional-gids': { alias: 'g', type: 'number', describe: 'an additional group id; repeatable' },
+  cap: { alias: 'c', type: 'string', describe: 'add a capability; repeatable' },
+  'no-new-privs': { type: 'boolean', default: false },
+  tty: { alias: 't', type: 'boolean', default: false },
+  'console-socket': { type: 'string' },
+  detach: { alias: 'd', type: 'boolean', default: false },
+  'pid-file': { type: 'string' },
+  'preserve-fds': { type: 'number', default: 0 },
+  'ignore-paused': { type: 'boolean', default: false },
+  apparmor: { type: 'string', describe: 'AppArmor profile for the process (where the host runs AppArmor)' },
+  'process-label': { type: 'string', describe: 'SELinux label for the process (where the host runs SELinux)' },
+  cgroup: { type: 'string', describe: 'join an existing sub-cgroup: [controller,...:]path; repeatable' },
+} as const satisfies FlagTable;
+
 /** A positional argument; all are strings (an id like "1e3" must never become a number). */
 export interface Positional {
   name: string;
@@ -66,7 +86,14 @@ export interface Positional {
 }
 
 /** The hot verbs: what the fast parser reads and yargs declares for them. */
-export const HOT_VERBS: Readonly<Record<string, { positionals: readonly Positional[]; flags: FlagTable }>> = {
+export interface HotVerb {
+  positionals: readonly Positional[];
+  flags: FlagTable;
+  /** The arguments after the positionals are a command line of their own (exec), handed over under "--". */
+  command?: boolean;
+}
+
+export const HOT_VERBS: Readonly<Record<string, HotVerb>> = {
   state: { positionals: [{ name: 'container-id' }], flags: {} },
   start: { positionals: [{ name: 'container-id' }], flags: {} },
   delete: { positionals: [{ name: 'container-id' }], flags: DELETE_FLAGS },
@@ -74,6 +101,7 @@ export const HOT_VERBS: Readonly<Record<string, { positionals: readonly Position
   list: { positionals: [], flags: LIST_FLAGS },
   create: { positionals: [{ name: 'container-id' }], flags: CREATE_FLAGS },
   run: { positionals: [{ name: 'container-id' }], flags: RUN_FLAGS },
+  exec: { positionals: [{ name: 'container-id' }], flags: EXEC_FLAGS, command: true },
 };
 
 /**

@@ -1,8 +1,8 @@
 /**
- * Runs one of keel's larger bundles (dist/keel-create.cjs, dist/keel-full.cjs) with the V8 code
+ * Runs one of keel's larger bundles (dist/keel-spawn.cjs, dist/keel-full.cjs) with the V8 code
  * cache the build made for it (src/build/code-cache.mjs). Compiling a few hundred KB of JavaScript
- * from source, then each function again at its first call, costs several ms of every `create` and
- * `run`; with the cache V8 skips both.
+ * from source, then each function again at its first call, costs several ms of every `create`,
+ * `run` and `exec`; with the cache V8 skips both.
  *
  * The bundle is compiled as a vm.Script of the CommonJS wrapper (BUNDLE_WRAPPER): V8 accepts a
  * cache only for the very source it was made from, so the build compiles the same text.

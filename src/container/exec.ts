@@ -21,7 +21,6 @@ import { containerProcessState, sendToAgent } from '../seccomp/agent.js';
 import { dropConsoleSocket, openConsoleSocket, takeMaster } from './console.js';
 import { InitSession } from './init-session.js';
 import { exitCodeOf, waitForegroundProcess } from './run.js';
-import { relayTerminal } from './terminal-relay.js';
 
 export interface ExecOptions {
   /** runc's --apparmor and --process-label: the profile or label for this process. */
@@ -170,6 +169,8 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   if (opts.pidFile) writeFileAtomic(opts.pidFile, String(pid));
   if (opts.detach) return 0;
   if (master !== undefined) {
+    // As in run: node:tty (and with it net and stream) is loaded only when there is a terminal to relay.
+    const { relayTerminal } = await import('./terminal-relay.js');
     return exitCodeOf(await relayTerminal(master, () => waitForegroundProcess(pid, undefined, { relayingTerminal: true }), { consoleSize: proc.consoleSize }));
   }
   return exitCodeOf(await waitForegroundProcess(pid));

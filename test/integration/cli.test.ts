@@ -90,7 +90,8 @@ describe('the command line', () => {
       const r = spawnSync(KEEL, ['--root', root, ...args], { env: { ...CLEAN_ENV, ...env }, encoding: 'utf8' });
       return { code: r.status, stdout: r.stdout, stderr: r.stderr };
     };
-    const shapes = [['state', 'stopped-00001'], ['list'], ['list', '-q'], ['list', '--format', 'json'], ['state', 'nope'], ['kill', 'stopped-00001', 'KILL'], ['start', 'nope'], ['delete', 'stopped-00002']];
+    const shapes = [['state', 'stopped-00001'], ['list'], ['list', '-q'], ['list', '--format', 'json'], ['state', 'nope'], ['kill', 'stopped-00001', 'KILL'], ['start', 'nope'], ['delete', 'stopped-00002'],
+      ['exec', 'nope', 'true'], ['exec', 'stopped-00001', 'true'], ['exec', '--process', '/nonexistent.json', '--detach', 'stopped-00001'], ['exec', 'stopped-00001']];
     for (const args of shapes) {
       const slow = keel(args, { KEEL_NO_FAST_PATH: '1' });
       if (args[0] === 'delete') rootOfStoppedRecordsRestore(root, 'stopped-00002');

@@ -1,11 +1,13 @@
 import type { Argv, CommandModule } from 'yargs';
 
-import { PARSER_CONFIG } from '../flags.js';
+import { EXEC_FLAGS, PARSER_CONFIG } from '../flags.js';
 import { storeOf, type GlobalArgs } from '../globals.js';
 
 interface ExecArgs extends GlobalArgs {
   'container-id': string;
   '--'?: (string | number)[];
+  apparmor?: string;
+  'process-label'?: string;
   process?: string;
   env?: string | string[];
   cwd?: string;
@@ -30,23 +32,7 @@ export const execCommand: CommandModule<GlobalArgs, ExecArgs> = {
       // The command comes after "--" (see prepareArgs), which yargs keeps apart in argv['--'].
       .parserConfiguration({ ...PARSER_CONFIG, 'populate--': true })
       .positional('container-id', { type: 'string', demandOption: true })
-      .option('process', { alias: 'p', type: 'string', describe: 'a process.json to run instead of a command' })
-      // Repeatable, one value each (an array option would swallow the container id after it).
-      .option('env', { alias: 'e', type: 'string', describe: 'add an environment variable (NAME=value); repeatable' })
-      .option('cwd', { type: 'string', describe: 'working directory in the container' })
-      .option('user', { alias: 'u', type: 'string', describe: 'uid[:gid]' })
-      .option('additional-gids', { alias: 'g', type: 'number', describe: 'an additional group id; repeatable' })
-      .option('cap', { alias: 'c', type: 'string', describe: 'add a capability; repeatable' })
-      .option('no-new-privs', { type: 'boolean', default: false })
-      .option('tty', { alias: 't', type: 'boolean', default: false })
-      .option('console-socket', { type: 'string' })
-      .option('detach', { alias: 'd', type: 'boolean', default: false })
-      .option('pid-file', { type: 'string' })
-      .option('preserve-fds', { type: 'number', default: 0 })
-      .option('ignore-paused', { type: 'boolean', default: false })
-      .option('apparmor', { type: 'string', describe: 'AppArmor profile for the process (where the host runs AppArmor)' })
-      .option('process-label', { type: 'string', describe: 'SELinux label for the process (where the host runs SELinux)' })
-      .option('cgroup', { type: 'string', describe: 'join an existing sub-cgroup: [controller,...:]path; repeatable' }) as never,
+      .options(EXEC_FLAGS) as never,
   handler: async (argv) => {
     const { execInContainer } = await import('../../container/exec.js');
     process.exitCode = await execInContainer(storeOf(argv), {
@@ -65,8 +51,8 @@ export const execCommand: CommandModule<GlobalArgs, ExecArgs> = {
       pidFile: argv['pid-file'],
       preserveFds: argv['preserve-fds'],
       ignorePaused: argv['ignore-paused'],
-      apparmor: argv.apparmor as string | undefined,
-      processLabel: argv['process-label'] as string | undefined,
+      apparmor: argv.apparmor,
+      processLabel: argv['process-label'],
       cgroups: list(argv.cgroup),
     });
   },

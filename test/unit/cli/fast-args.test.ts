@@ -26,7 +26,7 @@ async function parseWithYargs(args: string[]): Promise<{ verb: string; argv: Rec
   }
   if (!seen) return new Error('no handler ran');
   const spec = HOT_VERBS[seen.verb];
-  const keys = [...Object.keys(GLOBAL_FLAGS), ...Object.keys(spec?.flags ?? {}), ...(spec?.positionals ?? []).map((p) => p.name)];
+  const keys = [...Object.keys(GLOBAL_FLAGS), ...Object.keys(spec?.flags ?? {}), ...(spec?.positionals ?? []).map((p) => p.name), '--'];
   const argv: Record<string, unknown> = {};
   for (const key of keys) if (seen.argv[key] !== undefined) argv[key] = seen.argv[key];
   return { verb: seen.verb, argv };
@@ -67,6 +67,16 @@ const ACCEPTED: string[][] = [
   ['run', 'web'],
   ['run', '-d', '--bundle', '/b', 'web'],
   ['run', '--detach', '--keep', '--no-subreaper', '--no-pivot', '-b', '/b', 'web'],
+  // The shapes containerd's shim and podman send (../shared/ENGINES.md), and a person's.
+  ['--root', '/r', '--log', '/l', '--log-format', 'json', 'exec', '--process', '/p.json', '--detach', '--pid-file', '/pid', 'web'],
+  ['--log-format=json', '--log', '/l', 'exec', '--pid-file', '/pid', '--process', '/p.json', '--detach', '--tty', '--console-socket', '/s', 'web'],
+  ['exec', 'web', 'ls'],
+  ['exec', 'web', 'sh', '-c', 'echo 0x10 1e3 --root'],
+  ['exec', 'web', '--', 'ls', '-l'],
+  ['exec', 'web', 'ls', '--', '-l'],
+  ['exec', '-t', '-e', 'A=1', '--cwd', '/tmp', '-u', '1:2', '-g', '7', '--cap', 'CAP_KILL', '--no-new-privs', 'web', 'id'],
+  ['exec', '--ignore-paused', '--preserve-fds', '2', '--cgroup', 'sub', 'web', 'true'],
+  ['exec', 'web', '--', 'exec', '--', 'web'],
 ];
 
 const REFUSED: string[][] = [
@@ -97,7 +107,9 @@ const REFUSED: string[][] = [
   ['create', '--bundle', '-b', 'web'],
   ['create', '-b=/b', 'web'],
   ['create', 'web', '--', 'x'],
-  ['exec', 'web', 'ls'],
+  ['exec', '-e', 'A=1', '-e', 'B=2', 'web', 'ls'],
+  ['exec', '--additional-gids', 'x', 'web', 'ls'],
+  ['exec', '--', 'web', 'ls'],
   ['ps', 'web'],
   ['spec'],
   ['update', '--memory', '1m', 'web'],

@@ -29,7 +29,7 @@ describe('cacheFor', () => {
     expect(cacheFor(source, file)).toBeUndefined();
   });
 
-  for (const name of ['keel-create', 'keel-full']) {
+  for (const name of ['keel-spawn', 'keel-full']) {
     it(`${name}.cache is accepted by V8 in the node, with the flags, that keel.cjs names on its #! line`, () => {
       const bundle = join(DIST, `${name}.cjs`);
       if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run "make" first`);
