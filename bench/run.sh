@@ -67,6 +67,8 @@ for rt in "${runtimes[@]}"; do
   # 6. the floor, `node -e 0` through the same clean environment, timed next to keel's state
   [ "$rt" = keel ] && R[node,floor]=$(time_it node floor "$T/rt node -e 0")
   R[state,$rt]=$(time_it state "$rt" "$T/rt $rt state s0")
+  # 7. exec of /bin/true in that running container, waiting for it (what a liveness probe costs)
+  R[exec,$rt]=$(time_it exec "$rt" "$T/rt $rt exec s0 true")
   R[list1,$rt]=$(time_it list1 "$rt" "$T/rt $rt list")
   for i in $(seq 1 99); do rt_cmd "$rt" create -b "$SLEEP" "c$i" >/dev/null 2>&1 </dev/null; done
   R[list100,$rt]=$(time_it list100 "$rt" "$T/rt $rt list")
@@ -117,6 +119,7 @@ report=$T/report.md
   row 'run /bin/true (create, exit, delete), ms' run
   row 'lifecycle: create, start, wait, delete (separate calls), ms' life
   row 'state of a running container, ms' state
+  row 'exec /bin/true in a running container, ms' exec
   row 'list, 1 container, ms' list1
   row 'list, 100 containers, ms' list100
   row 'list, 1000 containers, ms' list1000
