@@ -27,7 +27,8 @@ enum keel_op_code {
 
 	/* Container phase: run by the container's init process. */
 	OP_PREPARE_ROOTFS = 10, /* ints: propagation flags for "/"   strs: rootfs host path */
-	OP_MOUNT = 11,       /* ints: flags, propagation, bind-remount flags, create-as, copy-up (0/1)
+	OP_MOUNT = 11,       /* ints: flags, propagation, bind-remount flags, create-as, copy-up (0/1),
+	                      *       flags of the bind's source the remount drops, checks (keel_mount_check)
 	                      * strs: source, destination (in root), fstype, data */
 	OP_MKNOD = 12,       /* ints: mode (type|perm), major, minor, uid, gid   strs: path */
 	OP_SYMLINK = 13,     /* strs: target, link path (in root) */
@@ -95,5 +96,11 @@ struct keel_msg {
 
 /* How OP_MOUNT creates a missing destination. */
 enum keel_create_as { CREATE_DIR = 0, CREATE_FILE = 1 };
+
+/* What OP_MOUNT checks of its destination, once resolved in the root, before it mounts. */
+enum keel_mount_check {
+	MOUNT_NOT_ON_PROCFS = 1, /* not inside a proc mount (a symlink may lead there) */
+	MOUNT_NO_SYMLINKS = 2,   /* a directory reached without any symlink (proc, sysfs) */
+};
 
 #endif

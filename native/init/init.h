@@ -40,6 +40,8 @@ void sync_wait_for(struct init_ctx *ctx, int type);
 /* resolve.c: paths inside the container root, never followed out of it */
 int open_in_root(struct init_ctx *ctx, const char *path, int create_as, bool create);
 int open_parent_in_root(struct init_ctx *ctx, const char *path, const char **name);
+/* Fails with ELOOP where any component of path is a symlink. */
+int open_in_root_without_symlinks(struct init_ctx *ctx, const char *path);
 void fd_path(int fd, char *buf, size_t len);
 
 /* copyup.c: copies a directory tree between two open directories (tmpcopyup) */

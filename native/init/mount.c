@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -29,14 +30,20 @@ static unsigned long mounted_flags(const char *target)
 	return flags;
 }
 
-static int remount_in_root(struct init_ctx *ctx, const char *path, unsigned long add)
+/* Remounts the mount at path with its own flags minus `clear`, plus `add`. */
+static int remount_in_root(struct init_ctx *ctx, const char *path, unsigned long add, unsigned long clear)
 {
 	char target[64];
 	int fd = open_in_root(ctx, path, CREATE_DIR, false);
 	if (fd < 0)
 		return -1;
 	fd_path(fd, target, sizeof(target));
-	int rc = mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | mounted_flags(target) | add, NULL);
+	unsigned long inherited = mounted_flags(target);
+	int rc = mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | (inherited & ~clear) | add, NULL);
+	/* In a user namespace the kernel locks the flags of mounts from outside it. Keep them then, as
+	 * a bind without a remount would: runc leaves them too when it does not remount. */
+	if (rc < 0 && errno == EPERM && (inherited & clear))
+		rc = mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | inherited | add, NULL);
 	int saved = errno;
 	close(fd);
 	return errno = saved, rc;
@@ -56,19 +63,76 @@ int op_prepare_rootfs(struct init_ctx *ctx, const struct op *op)
 	return ctx->root_fd < 0 ? -1 : 0;
 }
 
+/* A proc mount's magic number (linux/magic.h). */
+#define PROC_SUPER_MAGIC 0x9fa0
+
+/* The checks the plan asks of a mount's resolved destination (fd), before anything is mounted on it. */
+static int check_destination(struct init_ctx *ctx, const char *dest, int fd, int checks)
+{
+	if (checks & MOUNT_NOT_ON_PROCFS) {
+		struct statfs sf;
+		if (fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC) {
+			snprintf(ctx->detail, sizeof(ctx->detail),
+				 "\"%.100s\" leads inside /proc through a symlink: keel mounts over /proc files only where the config names them", dest);
+			return errno = EPERM, -1;
+		}
+	}
+	if (checks & MOUNT_NO_SYMLINKS) {
+		int strict = open_in_root_without_symlinks(ctx, dest);
+		struct stat st;
+		int ok = strict >= 0 && fstat(strict, &st) == 0 && S_ISDIR(st.st_mode);
+		if (strict >= 0)
+			close(strict);
+		if (!ok) {
+			snprintf(ctx->detail, sizeof(ctx->detail),
+				 "\"%.100s\" must be a directory reached without symlinks for this filesystem", dest);
+			return errno = ENOTDIR, -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A tmpfs mounted over a directory of the image takes that directory's mode unless the options
+ * give one, as runc does: a private directory (0700) must not become world-writable (tmpfs's
+ * default 1777) because a tmpfs covers it. Returns data with ",mode=..." added, in buf, or data.
+ */
+static const char *tmpfs_data(int dir_fd, const char *data, char *buf, size_t len)
+{
+	struct stat st;
+	if (data && (strncmp(data, "mode=", 5) == 0 || strstr(data, ",mode=")))
+		return data;
+	if (fstat(dir_fd, &st) < 0 || !S_ISDIR(st.st_mode))
+		return data;
+	int n = snprintf(buf, len, "%s%smode=%o", data ? data : "", data ? "," : "", st.st_mode & 07777);
+	return n > 0 && (size_t)n < len ? buf : data;
+}
+
 int op_mount(struct init_ctx *ctx, const struct op *op)
 {
 	unsigned long flags = (unsigned long)op_int(op, 0);
 	unsigned long propagation = (unsigned long)op_int(op, 1);
 	unsigned long remount = (unsigned long)op_int(op, 2);
+	unsigned long clear = (unsigned long)op_int(op, 5);
 	const char *source = op->strs[0], *dest = op->strs[1];
 	const char *fstype = op->strs[2][0] ? op->strs[2] : NULL;
 	const char *data = op->strs[3][0] ? op->strs[3] : NULL;
-	char target[64];
+	char target[64], tmpfs_buf[4096];
 
+	/* Whether the destination was there before keel created it: only an image's directory lends its mode. */
+	int existing = fstype && strcmp(fstype, "tmpfs") == 0 ? open_in_root(ctx, dest, CREATE_DIR, false) : -1;
+	if (existing >= 0) {
+		data = tmpfs_data(existing, data, tmpfs_buf, sizeof(tmpfs_buf));
+		close(existing);
+	}
 	int fd = open_in_root(ctx, dest, (int)op_int(op, 3), true);
 	if (fd < 0)
 		return -1;
+	if (check_destination(ctx, dest, fd, (int)op_int(op, 6)) < 0) {
+		int saved = errno;
+		close(fd);
+		return errno = saved, -1;
+	}
 	fd_path(fd, target, sizeof(target));
 	/* tmpcopyup: keep a handle on what the mount will hide, to fill the new tmpfs from it. */
 	int below = op_int(op, 4) ? openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
@@ -97,7 +161,7 @@ int op_mount(struct init_ctx *ctx, const struct op *op)
 		}
 	}
 	/* Bind mounts take their flags only from a remount of the new mount. */
-	if (remount && remount_in_root(ctx, dest, remount) < 0)
+	if ((remount || clear) && remount_in_root(ctx, dest, remount, clear) < 0)
 		return -1;
 	if (propagation) {
 		fd = open_in_root(ctx, dest, CREATE_DIR, false);
@@ -148,7 +212,7 @@ int op_chroot(struct init_ctx *ctx, const struct op *op)
 
 int op_remount(struct init_ctx *ctx, const struct op *op)
 {
-	return remount_in_root(ctx, op->strs[0], (unsigned long)op_int(op, 0));
+	return remount_in_root(ctx, op->strs[0], (unsigned long)op_int(op, 0), 0);
 }
 
 int op_set_propagation(struct init_ctx *ctx, const struct op *op)
@@ -193,5 +257,5 @@ int op_readonly_path(struct init_ctx *ctx, const struct op *op)
 	close(fd);
 	if (rc < 0)
 		return errno = saved, -1;
-	return remount_in_root(ctx, op->strs[0], MS_RDONLY);
+	return remount_in_root(ctx, op->strs[0], MS_RDONLY, 0);
 }

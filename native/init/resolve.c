@@ -16,17 +16,25 @@
 
 #include "init.h"
 
-static int openat2_in_root(int root_fd, const char *path, int flags)
+/* The kernel follows a chain of at most 40 symlinks (ELOOP); following dangling ones by hand does too. */
+#define MAX_SYMLINK_HOPS 40
+
+static int openat2_resolving(int root_fd, const char *path, int flags, uint64_t resolve)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve,
 	};
 	int fd;
 	do
 		fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
 	while (fd < 0 && (errno == EAGAIN || errno == EINTR));
 	return fd;
+}
+
+static int openat2_in_root(int root_fd, const char *path, int flags)
+{
+	return openat2_resolving(root_fd, path, flags, 0);
 }
 
 void fd_path(int fd, char *buf, size_t len)
@@ -41,8 +49,31 @@ static const char *relative(const char *path)
 	return *path ? path : ".";
 }
 
+static int create_in_root(struct init_ctx *ctx, const char *path, int create_as, int hops);
+
+/*
+ * path's component prefix (path[0..end)) is a symlink whose target does not exist yet. Like runc,
+ * create the target instead: the link's text with the rest of path after it, resolved inside the
+ * root like every other path here (an image's /etc/resolv.conf may point at a file of a service
+ * that has not run, and engines mount onto it).
+ */
+static int create_link_target(struct init_ctx *ctx, const char *path, size_t end, const char *link, int create_as, int hops)
+{
+	char next[PATH_MAX];
+	const char *slash = memrchr(path, '/', end);
+	int dir_len = link[0] == '/' || !slash ? 0 : (int)(slash - path + 1);
+	int n = snprintf(next, sizeof(next), "%.*s%s%s", dir_len, path, link, path + end);
+	if (n < 0 || (size_t)n >= sizeof(next))
+		return errno = ENAMETOOLONG, -1;
+	if (hops >= MAX_SYMLINK_HOPS) {
+		snprintf(ctx->detail, sizeof(ctx->detail), "more than %d symlinks to follow from \"/%.150s\"", MAX_SYMLINK_HOPS, path);
+		return errno = ELOOP, -1;
+	}
+	return create_in_root(ctx, relative(next), create_as, hops + 1);
+}
+
 /* Creates each missing component of path (directories, and the last one as create_as). */
-static int create_in_root(struct init_ctx *ctx, const char *path, int create_as)
+static int create_in_root(struct init_ctx *ctx, const char *path, int create_as, int hops)
 {
 	char prefix[PATH_MAX];
 	size_t len = strlen(path);
@@ -77,15 +108,16 @@ static int create_in_root(struct init_ctx *ctx, const char *path, int create_as)
 			rc = mkdirat(parent, name, 0755);
 		}
 		int saved = errno;
+		/* It exists yet does not resolve: a symlink whose target is missing. */
+		char link[PATH_MAX];
+		ssize_t link_len = rc < 0 && saved == EEXIST ? readlinkat(parent, name, link, sizeof(link) - 1) : -1;
 		close(parent);
-		if (rc < 0 && saved != EEXIST)
-			return errno = saved, -1;
-		/* It exists yet does not resolve: a symlink to a target that is not inside the root. */
-		if (rc < 0) {
-			snprintf(ctx->detail, sizeof(ctx->detail),
-				 "\"/%.150s\" is a symlink whose target is not inside the container root", prefix);
-			return errno = ENOENT, -1;
+		if (link_len > 0) {
+			link[link_len] = '\0';
+			return create_link_target(ctx, path, end, link, create_as, hops);
 		}
+		if (rc < 0)
+			return errno = saved, -1;
 	}
 	return 0;
 }
@@ -96,9 +128,14 @@ int open_in_root(struct init_ctx *ctx, const char *path, int create_as, bool cre
 	int fd = openat2_in_root(ctx->root_fd, rel, O_PATH);
 	if (fd >= 0 || errno != ENOENT || !create)
 		return fd;
-	if (create_in_root(ctx, rel, create_as) < 0)
+	if (create_in_root(ctx, rel, create_as, 0) < 0)
 		return -1;
 	return openat2_in_root(ctx->root_fd, rel, O_PATH);
+}
+
+int open_in_root_without_symlinks(struct init_ctx *ctx, const char *path)
+{
+	return openat2_resolving(ctx->root_fd, relative(path), O_PATH, RESOLVE_NO_SYMLINKS);
 }
 
 /* Opens the directory that holds path's last component; *name points at that component. */
@@ -116,7 +153,7 @@ int open_parent_in_root(struct init_ctx *ctx, const char *path, const char **nam
 	memcpy(parent, rel, (size_t)(slash - rel));
 	parent[slash - rel] = '\0';
 	*name = slash + 1;
-	if (create_in_root(ctx, parent, CREATE_DIR) < 0)
+	if (create_in_root(ctx, parent, CREATE_DIR, 0) < 0)
 		return -1;
 	return openat2_in_root(ctx->root_fd, parent, O_PATH | O_DIRECTORY);
 }

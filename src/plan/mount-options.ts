@@ -13,11 +13,13 @@ export const MS = {
   BIND: 4096,
   MOVE: 8192,
   REC: 16384,
+  SILENT: 1 << 15,
   UNBINDABLE: 1 << 17,
   PRIVATE: 1 << 18,
   SLAVE: 1 << 19,
   SHARED: 1 << 20,
   RELATIME: 1 << 21,
+  I_VERSION: 1 << 23,
   STRICTATIME: 1 << 24,
 } as const;
 
@@ -31,11 +33,14 @@ const FLAG_OPTIONS: Record<string, [number, number]> = {
   diratime: [0, MS.NODIRATIME],
   dirsync: [MS.DIRSYNC, 0],
   exec: [0, MS.NOEXEC],
+  iversion: [MS.I_VERSION, 0],
+  loud: [0, MS.SILENT],
   mand: [MS.MANDLOCK, 0],
   noatime: [MS.NOATIME, 0],
   nodev: [MS.NODEV, 0],
   nodiratime: [MS.NODIRATIME, 0],
   noexec: [MS.NOEXEC, 0],
+  noiversion: [0, MS.I_VERSION],
   nomand: [0, MS.MANDLOCK],
   norelatime: [0, MS.RELATIME],
   nostrictatime: [0, MS.STRICTATIME],
@@ -45,6 +50,7 @@ const FLAG_OPTIONS: Record<string, [number, number]> = {
   remount: [MS.REMOUNT, 0],
   ro: [MS.RDONLY, 0],
   rw: [0, MS.RDONLY],
+  silent: [MS.SILENT, 0],
   strictatime: [MS.STRICTATIME, 0],
   suid: [0, MS.NOSUID],
   sync: [MS.SYNCHRONOUS, 0],
@@ -66,8 +72,17 @@ export function knownMountOptions(): string[] {
   return [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS), 'tmpcopyup'].sort();
 }
 
+/** The access-time options pick one mode among these flags: naming any of them replaces the mode. */
+const ATIME_MODE = MS.NOATIME | MS.RELATIME | MS.STRICTATIME;
+const ATIME_OPTIONS = new Set(['atime', 'noatime', 'relatime', 'norelatime', 'strictatime', 'nostrictatime']);
+
 export interface ParsedMountOptions {
   flags: number;
+  /**
+   * The flags the options turn off (exec, suid, dev, the access-time mode, rw...). A bind mount
+   * starts with its source's flags, and keeps those the options do not turn off.
+   */
+  cleared: number;
   propagation: number;
   /** Options the kernel does not know as flags go to the filesystem as its data string. */
   data: string[];
@@ -80,13 +95,14 @@ export interface ParsedMountOptions {
 const UNSUPPORTED = new Set(['idmap', 'ridmap', 'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnoatime', 'ratime', 'rrelatime', 'rnorelatime', 'rstrictatime', 'rnostrictatime', 'rnodiratime', 'rdiratime', 'rnosymfollow', 'rsymfollow', 'nosymfollow', 'symfollow']);
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
-  const parsed: ParsedMountOptions = { flags: 0, propagation: 0, data: [], unsupported: [], copyUp: false };
+  const parsed: ParsedMountOptions = { flags: 0, cleared: 0, propagation: 0, data: [], unsupported: [], copyUp: false };
   for (const option of options) {
     const flag = FLAG_OPTIONS[option];
     if (option === 'tmpcopyup') {
       parsed.copyUp = true;
     } else if (flag) {
       parsed.flags = (parsed.flags | flag[0]) & ~flag[1];
+      parsed.cleared = (parsed.cleared | flag[1] | (ATIME_OPTIONS.has(option) ? ATIME_MODE : 0)) & ~flag[0];
     } else if (option in PROPAGATION_OPTIONS) {
       parsed.propagation |= PROPAGATION_OPTIONS[option]!;
     } else if (UNSUPPORTED.has(option)) {

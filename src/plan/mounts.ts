@@ -2,7 +2,7 @@ import { isAbsolute, posix, resolve } from 'node:path';
 
 import type { CgroupLayout } from '../cgroups/layout.js';
 import type { Mount } from '../spec/types.js';
-import { CreateAs, ops, type PlanOp } from './ops.js';
+import { CreateAs, MountCheck, ops, type PlanOp } from './ops.js';
 import { MS, flagNames, parseMountOptions } from './mount-options.js';
 import type { ReportProblem } from './problems.js';
 
@@ -24,6 +24,28 @@ export interface MountContext {
   tmpfsContext?: string;
 }
 
+/**
+ * The /proc files a mount may cover (those lxcfs emulates), as with runc: a mount anywhere else in
+ * /proc could hide what the kernel uses to confine the process (/proc/self/attr, /proc/sys/...).
+ */
+export const PROC_MOUNTABLE = ['/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime', '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid'];
+
+/** The checks keel-init makes of the resolved destination; undefined (and a report) when the destination itself is refused. */
+function destinationChecks(destination: string, type: string | undefined, index: number, report: ReportProblem): number | undefined {
+  if (destination === '/proc') {
+    if (type === 'proc') return MountCheck.NO_SYMLINKS;
+    report(`/mounts/${index}/destination`, `only a proc filesystem may be mounted on /proc, not ${type ? `"${type}"` : 'a bind mount'}`);
+    return undefined;
+  }
+  if (PROC_MOUNTABLE.includes(destination)) return 0;
+  if (destination.startsWith('/proc/')) {
+    report(`/mounts/${index}/destination`, `"${destination}" is inside /proc, where keel mounts only over ${PROC_MOUNTABLE.join(', ')}`);
+    return undefined;
+  }
+  // A symlink in the image may still lead into /proc, and proc or sysfs must not land off their directory.
+  return MountCheck.NOT_ON_PROCFS | (type === 'proc' || type === 'sysfs' ? MountCheck.NO_SYMLINKS : 0);
+}
+
 const BIND_CHANGEABLE = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME;
 
 export function planMount(mount: Mount, index: number, ctx: MountContext): PlanOp[] {
@@ -35,6 +57,8 @@ export function planMount(mount: Mount, index: number, ctx: MountContext): PlanO
   }
   const isBind = (opts.flags & MS.BIND) !== 0 || mount.type === 'bind';
   if (mount.type === 'cgroup' || mount.type === 'cgroup2') return planCgroupMount(destination, opts.flags, ctx);
+  const checks = destinationChecks(destination, isBind ? undefined : mount.type, index, ctx.report);
+  if (checks === undefined) return [];
   if (!isBind) {
     return [
       ops.mount({
@@ -46,6 +70,7 @@ export function planMount(mount: Mount, index: number, ctx: MountContext): PlanO
         propagation: opts.propagation,
         remountFlags: 0,
         createAs: CreateAs.DIR,
+        checks,
         options: mount.options ?? [],
         copyUp: opts.copyUp && mount.type === 'tmpfs',
       }),
@@ -72,7 +97,10 @@ export function planMount(mount: Mount, index: number, ctx: MountContext): PlanO
       flags: bindFlags,
       propagation: opts.propagation,
       remountFlags: opts.flags & BIND_CHANGEABLE,
+      // "rw" does not undo a read-only source: a bind never makes writable what its source is not.
+      remountClear: opts.cleared & BIND_CHANGEABLE & ~MS.RDONLY,
       createAs: kind === 'file' ? CreateAs.FILE : CreateAs.DIR,
+      checks,
       options: mount.options ?? [],
     }),
   ];

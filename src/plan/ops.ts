@@ -55,6 +55,9 @@ export type SyncTag = (typeof SyncTag)[keyof typeof SyncTag];
 
 export const CreateAs = { DIR: 0, FILE: 1 } as const;
 
+/** What keel-init checks of a mount's destination once resolved in the root (keel_mount_check). */
+export const MountCheck = { NOT_ON_PROCFS: 1, NO_SYMLINKS: 2 } as const;
+
 export interface PlanOp {
   readonly code: OpCode;
   /** Short name for tools (`keel explain --format json`). */
@@ -105,7 +108,11 @@ export const ops = {
     flags: number;
     propagation: number;
     remountFlags: number;
+    /** Bind mounts: the source's flags the remount drops (see ParsedMountOptions.cleared). */
+    remountClear?: number;
     createAs: number;
+    /** MountCheck bits. */
+    checks?: number;
     options: string[];
     copyUp?: boolean;
   }) =>
@@ -114,7 +121,7 @@ export const ops = {
       'mount',
       `mount ${m.type || 'bind'} ${q(m.source)} on ${q(m.destination)}${m.options.length ? ` (${m.options.join(',')})` : ''}`,
       { source: m.source, destination: m.destination, type: m.type, options: m.options, data: m.data },
-      [m.flags, m.propagation, m.remountFlags, m.createAs, m.copyUp ? 1 : 0],
+      [m.flags, m.propagation, m.remountFlags, m.createAs, m.copyUp ? 1 : 0, m.remountClear ?? 0, m.checks ?? 0],
       [m.source, m.destination, m.type, m.data],
     ),
 

@@ -81,7 +81,7 @@ describe('bad input', () => {
     expect(r).toMatchObject({ code: 1, stderr: 'keel: container "nope" does not exist\n' });
   });
 
-  it('a mount destination that leads out of the rootfs through a symlink is refused, the host untouched', () => {
+  it('a mount destination whose symlink points out of the rootfs at a missing path is created inside the rootfs, the host untouched', () => {
     const b = bundleWith((s) => {
       s.process!.args = ['true'];
       s.mounts!.push({ destination: '/evil/sub', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] });
@@ -89,9 +89,8 @@ describe('bad input', () => {
     const hostTarget = join(b.dir, 'host-target');
     mkdirSync(hostTarget);
     symlinkSync(hostTarget, join(b.rootfs, 'evil'));
-    expect(createFails(b, 'escape')).toBe(
-      'keel: mount tmpfs "tmpfs" on "/evil/sub" (nosuid): no such file or directory ("/evil" is a symlink whose target is not inside the container root)',
-    );
+    bed.keel.ok(['run', '--bundle', b.dir, 'escape']);
+    expect(existsSync(join(b.rootfs, hostTarget, 'sub'))).toBe(true);
     expect(readdirSync(hostTarget)).toEqual([]);
   });
 

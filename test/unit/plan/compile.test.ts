@@ -4,7 +4,7 @@ import type { CgroupLayout } from '../../../src/cgroups/layout.js';
 import { compilePlan, type CompileInput } from '../../../src/plan/compile.js';
 import { encodePlan } from '../../../src/plan/encode.js';
 import { MS } from '../../../src/plan/mount-options.js';
-import { OpCode } from '../../../src/plan/ops.js';
+import { MountCheck, OpCode } from '../../../src/plan/ops.js';
 import { defaultSpec } from '../../../src/spec/default.js';
 import type { Spec } from '../../../src/spec/types.js';
 
@@ -89,7 +89,7 @@ describe('compilePlan', () => {
     ).ops.filter((o) => o.code === OpCode.MOUNT);
     const [data, file, tmp] = plan;
     expect(data!.strs.slice(0, 2)).toEqual(['/b/host-dir', '/data']);
-    expect(data!.ints).toEqual([BigInt(MS.BIND | MS.REC), BigInt(MS.PRIVATE | MS.REC), BigInt(MS.RDONLY | MS.NOSUID), 0n, 0n]);
+    expect(data!.ints).toEqual([BigInt(MS.BIND | MS.REC), BigInt(MS.PRIVATE | MS.REC), BigInt(MS.RDONLY | MS.NOSUID), 0n, 0n, 0n, BigInt(MountCheck.NOT_ON_PROCFS)]);
     expect(file!.ints[3]).toBe(1n); // created as a file
     expect(tmp!.strs).toEqual(['tmpfs', '/tmp', 'tmpfs', 'mode=1777,size=10m']);
     expect(tmp!.ints[0]).toBe(BigInt(MS.NOSUID | MS.NODEV));
