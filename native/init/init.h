@@ -9,8 +9,6 @@
 
 #include "../include/keel-plan.h"
 
-#define MAX_OP_STRS 4096
-
 struct op {
 	uint32_t code;
 	uint32_t n_ints;

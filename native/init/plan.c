@@ -13,6 +13,9 @@ int64_t op_int(const struct op *op, uint32_t i)
 	return v;
 }
 
+/* Each string takes its u32 length and a NUL at least: a count above what is left is malformed. */
+#define STR_MIN_BYTES 5
+
 static int take_u32(const unsigned char *buf, size_t len, size_t *pos, uint32_t *out)
 {
 	if (len - *pos < 4)
@@ -40,7 +43,7 @@ int plan_decode(const unsigned char *buf, size_t len, struct op **ops_out, uint3
 	for (uint32_t i = 0; i < count; i++) {
 		struct op *op = &ops[i];
 		if (take_u32(buf, len, &pos, &op->code) || take_u32(buf, len, &pos, &op->n_ints) ||
-		    take_u32(buf, len, &pos, &op->n_strs) || op->n_strs > MAX_OP_STRS ||
+		    take_u32(buf, len, &pos, &op->n_strs) || op->n_strs > (len - pos) / STR_MIN_BYTES ||
 		    (len - pos) / 8 < op->n_ints)
 			return errno = EINVAL, -1;
 		op->ints = buf + pos;

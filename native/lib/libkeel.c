@@ -145,9 +145,19 @@ static int64_t socket_pair(int type)
 	return ((int64_t)sv[0] << 32) | (uint32_t)sv[1];
 }
 
+/*
+ * The sync pair with keel-init. The whole plan goes in one message, and a message may be as large as
+ * the sender's buffer, by default net.core.wmem_default (~208 KiB): a config with thousands of
+ * environment variables or groups needs more. Root may set more than net.core.wmem_max with
+ * SO_SNDBUFFORCE; 8 MiB is four times what execve takes of arguments and environment.
+ */
 int64_t keel_seqpacket_pair(void)
 {
-	return socket_pair(SOCK_SEQPACKET);
+	int64_t pair = socket_pair(SOCK_SEQPACKET);
+	int size = 8 << 20;
+	if (pair >= 0 && setsockopt((int)(pair >> 32), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt((int)(pair >> 32), SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	return pair;
 }
 
 /* A stream pair: the console socket keel hands keel-init when it relays the terminal itself. */

@@ -68,7 +68,7 @@ export class InitSession {
       writeSync(parentEnd, plan);
     } catch (err) {
       session.abort();
-      // One message carries the whole plan; the socket's buffer bounds it (net.core.wmem_max).
+      // One message carries the whole plan; the socket's buffer (8 MiB, see keel_seqpacket_pair) bounds it.
       if (errnoCode(err) === 'EMSGSIZE') throw new KeelError(`config.json is too large for keel: its plan takes ${plan.length} bytes, more than one message to keel-init can hold; trim process.env, process.args or process.user.additionalGids`);
       throw err;
     }

@@ -126,6 +126,15 @@ describe('keel run', () => {
     expect(runIn(args).code).toBe(code);
   });
 
+  it('runs a config whose plan is larger than a socket message may be by default (8000 variables, 340 KB)', () => {
+    const vars = Array.from({ length: 8000 }, (_, i) => `VAR${String(i).padStart(5, '0')}=${'x'.repeat(30)}`);
+    const r = runIn(['sh', '-c', 'env | grep -c ^VAR; echo "$VAR07999"'], (s) => {
+      s.process!.env = ['PATH=/bin', ...vars];
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`8000\n${'x'.repeat(30)}\n`);
+  });
+
   it('finds the program through PATH inside the container', () => {
     const r = runIn(['busybox', 'echo', 'found'], (s) => {
       s.process!.env = ['PATH=/nowhere:/bin'];
