@@ -19,6 +19,7 @@ import { compileRlimits } from './rlimits.js';
 import { NO_LSM, planExecLabels, planMountLabel, type LsmFacts } from './lsm.js';
 import { compileIoPriority, compilePersonality, compileScheduler } from './sched.js';
 import { checkSysctl } from './sysctl.js';
+import { compileUser } from './user.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -247,10 +248,10 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   // "capabilities": {}. For uid 0 the bounding set is what limits the capabilities after execve.
   plan.push(ops.boundingSet(caps.masks.bounding ?? 0n, caps.names.bounding ?? []));
 
-  const user = proc.user ?? { uid: 0, gid: 0 };
+  const user = compileUser(proc.user ?? { uid: 0, gid: 0 }, opts.report);
   plan.push(ops.setUser(user.uid, user.gid, user.additionalGids));
   plan.push(ops.chdir(proc.cwd));
-  plan.push(ops.umask(user.umask ?? 0o022));
+  plan.push(ops.umask(proc.user?.umask ?? 0o022));
   plan.push(
     ops.caps(
       {

@@ -1,0 +1,74 @@
+/**
+ * What the container process is given, checked on a real container: ids the kernel would ignore,
+ * limits, environment and strings the kernel would cut short. Refused configs leave nothing behind.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { Spec } from '../../src/spec/types.js';
+import { mountsMentioning, processesMentioning } from '../helpers/host.js';
+import { useTestbed } from '../helpers/testbed.js';
+
+const bed = useTestbed();
+const ID = `policy-${process.pid}`;
+let running: ReturnType<typeof bed.bundle>;
+
+beforeAll(() => {
+  running = bed.bundle((s) => {
+    s.process!.args = ['sleep', '1000'];
+  });
+  bed.keel.ok(['run', '--detach', '--bundle', running.dir, ID]);
+});
+afterAll(() => {
+  bed.keel.run(['delete', '--force', ID]);
+});
+
+/** `keel run` of a one-shot container: its stdout, or throws with keel's stderr. */
+function runOnce(edit: (s: Spec) => void): string {
+  const b = bed.bundle(edit);
+  const id = `policy-run-${process.pid}-${bed.bundles.length}`;
+  return bed.keel.ok(['run', '--bundle', b.dir, id]);
+}
+
+/** create must fail with one line on stderr and leave no state, process or mount. */
+function createFails(edit: (s: Spec) => void): string {
+  const b = bed.bundle(edit);
+  const id = `policy-bad-${process.pid}-${bed.bundles.length}`;
+  const r = bed.keel.run(['create', '--bundle', b.dir, id]);
+  expect(r.code).toBe(1);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(bed.keel.containers()).toEqual([ID]);
+  expect(mountsMentioning(b.dir)).toEqual([]);
+  expect(processesMentioning(b.dir)).toEqual([]);
+  return lines[0]!;
+}
+
+function execFails(args: string[]): string {
+  const r = bed.keel.run(['exec', ...args]);
+  expect(r.code).toBe(1);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  return lines[0]!;
+}
+
+describe('process.user', () => {
+  it('refuses uid or gid 4294967295 (-1), which would leave the process root', () => {
+    expect(createFails((s) => (s.process!.user = { uid: 4294967295, gid: 4294967295 }))).toMatch(/config\.json: \/process\/user\/uid: 4294967295 is not a usable id: uids and gids must be in 0-2147483647/);
+    expect(createFails((s) => (s.process!.user = { uid: 1000, gid: 1000, additionalGids: [4294967295] }))).toMatch(/\/process\/user\/additionalGids\/0: 4294967295 is not a usable id/);
+  });
+
+  it('refuses them in exec: --user, --additional-gids and a --process file', () => {
+    expect(execFails(['--user', '4294967295', ID, 'id'])).toMatch(/^keel: --user "4294967295": 4294967295 is not a usable id/);
+    expect(execFails(['--user', '1000:4294967295', ID, 'id'])).toMatch(/^keel: --user "1000:4294967295": 4294967295 is not a usable id/);
+    expect(execFails(['--additional-gids', '4294967295', ID, 'id'])).toMatch(/^keel: --additional-gids: 4294967295 is not a usable id/);
+    const file = join(running.dir, 'uid-process.json');
+    writeFileSync(file, JSON.stringify({ args: ['id'], cwd: '/', user: { uid: 4294967295, gid: 4294967295 } }));
+    expect(execFails(['--process', file, ID])).toBe(`keel: ${file}: /user/uid: 4294967295 is not a usable id: uids and gids must be in 0-2147483647 (4294967295, which is -1, would leave the process root)`);
+  });
+
+  it('still runs a process as a uid up to 2^31-1', () => {
+    expect(bed.keel.ok(['exec', '--user', '2147483647:2147483647', ID, 'sh', '-c', 'id -u; id -g'])).toBe('2147483647\n2147483647\n');
+  });
+});
