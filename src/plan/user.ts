@@ -13,7 +13,10 @@ function isId(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_ID;
 }
 
-/** The process's user, checked: uid, gid and every additional gid in 0..2^31-1. */
+/**
+ * The process's user, checked: uid, gid and every additional gid in 0..2^31-1. An additional gid
+ * listed twice is kept once, in the order first given, as runc does (7 7 8 gives groups 7 8).
+ */
 export function compileUser(user: User, report: ReportProblem, at = '/process/user'): { uid: number; gid: number; additionalGids?: number[] } {
   const problem = (field: string, value: unknown) =>
     report(`${at}/${field}`, `${JSON.stringify(value)} is not a usable id: uids and gids must be in 0-${MAX_ID} (4294967295, which is -1, would leave the process root)`);
@@ -22,5 +25,5 @@ export function compileUser(user: User, report: ReportProblem, at = '/process/us
   (user.additionalGids ?? []).forEach((g, i) => {
     if (!isId(g)) problem(`additionalGids/${i}`, g);
   });
-  return { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids };
+  return { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids && [...new Set(user.additionalGids)] };
 }

@@ -72,3 +72,12 @@ describe('process.user', () => {
     expect(bed.keel.ok(['exec', '--user', '2147483647:2147483647', ID, 'sh', '-c', 'id -u; id -g'])).toBe('2147483647\n2147483647\n');
   });
 });
+
+describe('process.user.additionalGids', () => {
+  it('gives a gid listed twice once, as runc (7 7 8: groups 7 8)', () => {
+    expect(runOnce((s) => {
+      s.process!.args = ['sh', '-c', 'cat /proc/self/status | grep ^Groups'];
+      s.process!.user = { uid: 0, gid: 0, additionalGids: [7, 7, 8] };
+    })).toBe('Groups:\t7 8 \n');
+  });
+});

@@ -22,3 +22,11 @@ describe('compileUser', () => {
     expect(() => compileUser({ uid: MAX_ID + 1, gid: 0 }, throwProblem)).toThrow(/\/process\/user\/uid/);
   });
 });
+
+describe('additional gids', () => {
+  it('keeps each once, in the order first given, as runc', () => {
+    expect(compileUser({ uid: 1, gid: 1, additionalGids: [7, 7, 8, 7] }, throwProblem).additionalGids).toEqual([7, 8]);
+    const setUser = compilePlan(planInput((s) => (s.process!.user = { uid: 1, gid: 1, additionalGids: [7, 7, 8] }))).ops.find((o) => o.name === 'set-user');
+    expect(setUser?.args.additionalGids).toEqual([7, 8]);
+  });
+});
