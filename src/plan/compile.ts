@@ -5,7 +5,7 @@
  */
 import { hookState, hookTimeout } from '../hooks/run.js';
 import { compileSeccomp } from '../seccomp/compile.js';
-import type { LinuxPersonality, LinuxSeccomp, Spec } from '../spec/types.js';
+import type { LinuxNamespaceType, LinuxPersonality, LinuxSeccomp, Spec } from '../spec/types.js';
 import type { CgroupLayout } from '../cgroups/layout.js';
 import { resourceWarnings } from '../cgroups/resources.js';
 import { compileCapabilities } from './capabilities.js';
@@ -32,6 +32,8 @@ export interface HostFacts {
   rlimitCeiling(name: string): bigint | undefined;
   /** The security modules the host runs; none when absent. */
   lsm?: LsmFacts;
+  /** Whether the namespace file at `path` is keel's own (the host's) namespace of that type. */
+  isKeelNamespace?(type: LinuxNamespaceType, path: string): boolean;
 }
 
 export interface CompileInput {
@@ -156,7 +158,7 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]):
   if (spec.hostname) plan.push(ops.sethostname(spec.hostname));
   if (spec.domainname) plan.push(ops.setdomainname(spec.domainname));
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
-    checkSysctl(key, ns);
+    checkSysctl(key, ns, host.isKeelNamespace);
     plan.push(ops.writeFile(`/proc/sys/${key.replace(/\./g, '/')}`, value, `sysctl ${key}`));
   }
   for (const path of linux.readonlyPaths ?? []) plan.push(ops.readonlyPath(containerPath(path)));
