@@ -2,7 +2,7 @@
  * What the container process is given, checked on a real container: ids the kernel would ignore,
  * limits, environment and strings the kernel would cut short. Refused configs leave nothing behind.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -79,5 +79,24 @@ describe('process.user.additionalGids', () => {
       s.process!.args = ['sh', '-c', 'cat /proc/self/status | grep ^Groups'];
       s.process!.user = { uid: 0, gid: 0, additionalGids: [7, 7, 8] };
     })).toBe('Groups:\t7 8 \n');
+  });
+});
+
+describe('process.rlimits', () => {
+  it('reads hard 18446744073709551615 as unlimited (podman --ulimit core=-1)', () => {
+    const b = bed.bundle((s) => {
+      s.process!.args = ['grep', 'Max core file size', '/proc/self/limits'];
+      s.process!.rlimits = [{ type: 'RLIMIT_CORE', hard: 123454321, soft: 1000 }];
+    });
+    // Written as text: JSON.stringify cannot write 2^64-1 exactly, and an engine's Go encoder does.
+    const config = readFileSync(join(b.dir, 'config.json'), 'utf8').replace('123454321', '18446744073709551615');
+    writeFileSync(join(b.dir, 'config.json'), config);
+    expect(bed.keel.ok(['run', '--bundle', b.dir, `policy-core-${process.pid}`])).toMatch(/^Max core file size\s+1000\s+unlimited\s+bytes\s*$/);
+  });
+
+  it('refuses a limit above 2^53 that is not unlimited, naming the field', () => {
+    expect(createFails((s) => (s.process!.rlimits = [{ type: 'RLIMIT_CORE', soft: 1000, hard: 2 ** 60 }]))).toMatch(
+      /config\.json: \/process\/rlimits\/0\/hard: 1152921504606846976 is above 2\^53 and cannot be read exactly: use an integer from 0 to 9007199254740991, or 18446744073709551615 for unlimited$/,
+    );
   });
 });
