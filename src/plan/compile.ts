@@ -20,6 +20,7 @@ import { NO_LSM, planExecLabels, planMountLabel, type LsmFacts } from './lsm.js'
 import { compileIoPriority, compilePersonality, compileScheduler } from './sched.js';
 import { checkSysctl } from './sysctl.js';
 import { compileUser } from './user.js';
+import { dedupeEnv } from './env.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -271,7 +272,7 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
     ),
   );
 
-  const env = withHome(proc.env ?? []);
+  const env = withHome(dedupeEnv(proc.env ?? []));
   const args = proc.args ?? [];
   plan.push(ops.resolveExec(args[0]!, envValue(env, 'PATH') ?? DEFAULT_PATH));
   // A filter that notifies a seccomp agent is installed before `start` is awaited, while keel

@@ -100,3 +100,21 @@ describe('process.rlimits', () => {
     );
   });
 });
+
+describe('process.env', () => {
+  it('gives each name once, its last value, as runc (getenv sees A=2, PATH=/bin)', () => {
+    const out = runOnce((s) => {
+      s.process!.args = ['/bin/env'];
+      s.process!.env = ['PATH=/nonexist', 'B=1', 'PATH=/bin', 'A=1', 'A=2'];
+    });
+    expect(out).toBe('PATH=/bin\nB=1\nA=2\nHOME=/\n');
+  });
+
+  it('does the same for exec: the container env, --env and a --process file', () => {
+    expect(bed.keel.ok(['exec', '--env', 'A=1', '--env', 'A=2', '--env', 'PATH=/bin', ID, '/bin/env'])).toMatch(/^PATH=\/bin\n(?:.*\n)*A=2\n/);
+    expect(bed.keel.ok(['exec', '--env', 'A=1', '--env', 'A=2', ID, '/bin/env']).match(/^A=/gm)).toEqual(['A=']);
+    const file = join(running.dir, 'env-process.json');
+    writeFileSync(file, JSON.stringify({ args: ['/bin/env'], cwd: '/', env: ['X=1', 'PATH=/bin', 'X=2'] }));
+    expect(bed.keel.ok(['exec', '--process', file, ID])).toBe('X=2\nPATH=/bin\nHOME=/\n');
+  });
+});
