@@ -122,6 +122,7 @@ function flagFor(field: string, opts: Pick<ExecOptions, 'user' | 'additionalGids
   if (opts.user && /^\/user\/(uid|gid)$/.test(field)) return `--user ${JSON.stringify(opts.user)}`;
   if (opts.additionalGids.length && field.startsWith('/user/additionalGids')) return '--additional-gids';
   if (opts.cwd !== undefined && field === '/cwd') return '--cwd';
+  if (opts.env.length && field.startsWith('/env/')) return '--env';
   if (field.startsWith('/args')) return 'the command';
   return undefined;
 }

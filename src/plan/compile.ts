@@ -21,6 +21,7 @@ import { compileIoPriority, compilePersonality, compileScheduler } from './sched
 import { checkSysctl } from './sysctl.js';
 import { compileUser } from './user.js';
 import { dedupeEnv } from './env.js';
+import { findNul, NUL_MESSAGE } from '../spec/nul.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -215,6 +216,9 @@ export interface ProcessPlanOptions {
  */
 export function planProcessOps(proc: NonNullable<Spec['process']>, opts: ProcessPlanOptions): PlanOp[] {
   const plan: PlanOp[] = [];
+  // Checked again here for exec's process, which no schema or semantic check has seen.
+  const nul = findNul(proc, '/process');
+  if (nul !== undefined) opts.report(nul, NUL_MESSAGE);
   if (proc.oomScoreAdj !== undefined) {
     plan.push(ops.writeFile('/proc/self/oom_score_adj', String(proc.oomScoreAdj), 'oomScoreAdj'));
   }

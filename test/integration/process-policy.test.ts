@@ -118,3 +118,19 @@ describe('process.env', () => {
     expect(bed.keel.ok(['exec', '--process', file, ID])).toBe('X=2\nPATH=/bin\nHOME=/\n');
   });
 });
+
+describe('NUL bytes', () => {
+  it('refuses env, args and cwd holding U+0000 instead of cutting them short', () => {
+    expect(createFails((s) => s.process!.env!.push('A=x\u0000y'))).toMatch(/config\.json: \/process\/env\/\d+: contains a NUL byte \(\\u0000\), where the kernel would cut the string short: remove it$/);
+    expect(createFails((s) => (s.process!.args = ['echo', 'a\u0000b']))).toMatch(/config\.json: \/process\/args\/1: contains a NUL byte/);
+    expect(createFails((s) => (s.process!.cwd = '/tmp\u0000/x'))).toMatch(/config\.json: \/process\/cwd: contains a NUL byte/);
+  });
+
+  it('refuses them in an exec --process file', () => {
+    const file = join(running.dir, 'nul-process.json');
+    writeFileSync(file, JSON.stringify({ args: ['/bin/env'], cwd: '/', env: ['PATH=/bin', 'A=x\u0000y'] }));
+    expect(execFails(['--process', file, ID])).toBe(`keel: ${file}: /env/1: contains a NUL byte (\\u0000), where the kernel would cut the string short: remove it`);
+    writeFileSync(file, JSON.stringify({ args: ['/bin/pwd'], cwd: '/tmp\u0000/x' }));
+    expect(execFails(['--process', file, ID])).toBe(`keel: ${file}: /cwd: contains a NUL byte (\\u0000), where the kernel would cut the string short: remove it`);
+  });
+});
