@@ -31,7 +31,7 @@ describe('checkSysctl', () => {
 
 describe('checkSysctl and a namespace joined by path', () => {
   const joinsHost = planNamespaces([{ type: 'pid' }, { type: 'mount' }, { type: 'network', path: '/proc/self/ns/net' }, { type: 'ipc', path: '/proc/1/ns/ipc' }, { type: 'uts', path: '/proc/1/ns/uts' }]);
-  const keelOwn = (type: string, path: string) => path.startsWith('/proc/');
+  const keelOwn = (_type: string, path: string) => path.startsWith('/proc/');
   it("refuses a sysctl when the joined namespace is keel's own (the host's): it would change the host", () => {
     expect(() => checkSysctl('net.ipv4.tcp_keepalive_probes', joinsHost, keelOwn)).toThrow(
       'config.json: /linux/sysctl: "net.ipv4.tcp_keepalive_probes" is not allowed in the host\'s network namespace: the network namespace path "/proc/self/ns/net" is keel\'s own, so setting it would change the host (give the container a network namespace of its own, or drop the sysctl)',
@@ -42,7 +42,7 @@ describe('checkSysctl and a namespace joined by path', () => {
   });
   it('asks about the joined path of the namespace that confines the sysctl', () => {
     const asked: string[] = [];
-    checkSysctl('net.ipv4.ip_forward', podNet, (type, path) => (asked.push(`${type} ${path}`), false));
+    checkSysctl('net.ipv4.ip_forward', podNet, (t, path) => (asked.push(`${t} ${path}`), false));
     expect(asked).toEqual(['network /var/run/netns/pod']);
   });
 });
