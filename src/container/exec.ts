@@ -18,6 +18,7 @@ import { KeelError, fsError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
 import { readLsmFacts } from '../host/lsm.js';
+import { passwdHome } from '../host/passwd.js';
 import { containerProcessState, sendToAgent } from '../seccomp/agent.js';
 import { dropConsoleSocket, openConsoleSocket, takeMaster } from './console.js';
 import { InitSession } from './init-session.js';
@@ -139,7 +140,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   const plan = compileExecPlan({
     process: proc,
     namespaces: namespacesToJoin(record.pid!),
-    host: { rlimitCeiling: (name) => (limited ? ownHardLimit(name) : undefined) },
+    host: { rlimitCeiling: (name) => (limited ? ownHardLimit(name) : undefined), homeOf: (uid) => passwdHome(`/proc/${record.pid}/root`, uid) },
     preserveFds: opts.preserveFds,
     consoleFd: proc.terminal ? 3 + opts.preserveFds + 1 : undefined,
     seccomp: record.config.linux?.seccomp,

@@ -34,6 +34,8 @@ export interface HostFacts {
   rlimitCeiling(name: string): bigint | undefined;
   /** The security modules the host runs; none when absent. */
   lsm?: LsmFacts;
+  /** The home directory of a uid in the container's /etc/passwd, for a process.env without HOME. */
+  homeOf?(uid: number): string | undefined;
   /** Whether the namespace file at `path` is keel's own (the host's) namespace of that type. */
   isKeelNamespace?(type: LinuxNamespaceType, path: string): boolean;
 }
@@ -173,6 +175,7 @@ function planProcess(input: CompileInput, warnings: string[], notes: string[]): 
   if (!input.spec.process) return [];
   const plan = planProcessOps(input.spec.process, {
     rlimitCeiling: input.host.rlimitCeiling,
+    homeOf: input.host.homeOf,
     report: input.report ?? throwProblem,
     warnings,
     notes,
@@ -193,6 +196,7 @@ function planProcess(input: CompileInput, warnings: string[], notes: string[]): 
 
 export interface ProcessPlanOptions {
   rlimitCeiling: HostFacts['rlimitCeiling'];
+  homeOf?: HostFacts['homeOf'];
   report: ReportProblem;
   warnings: string[];
   notes: string[];
@@ -276,7 +280,7 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
     ),
   );
 
-  const env = withHome(dedupeEnv(proc.env ?? []));
+  const env = withHome(dedupeEnv(proc.env ?? []), () => opts.homeOf?.(user.uid));
   const args = proc.args ?? [];
   plan.push(ops.resolveExec(args[0]!, envValue(env, 'PATH') ?? DEFAULT_PATH));
   // A filter that notifies a seccomp agent is installed before `start` is awaited, while keel
@@ -297,7 +301,10 @@ function envValue(env: readonly string[], name: string): string | undefined {
   return entry?.slice(name.length + 1);
 }
 
-/** Like runc, a process without HOME gets one, so that shells and tools find a home directory. */
-function withHome(env: readonly string[]): string[] {
-  return envValue(env, 'HOME') === undefined ? [...env, 'HOME=/'] : [...env];
+/**
+ * Like runc, a process without HOME gets one, so that shells and tools find a home directory: its
+ * user's in the container's /etc/passwd, else "/".
+ */
+function withHome(env: readonly string[], home: () => string | undefined): string[] {
+  return envValue(env, 'HOME') === undefined ? [...env, `HOME=${home() ?? '/'}`] : [...env];
 }

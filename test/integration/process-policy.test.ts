@@ -2,7 +2,7 @@
  * What the container process is given, checked on a real container: ids the kernel would ignore,
  * limits, environment and strings the kernel would cut short. Refused configs leave nothing behind.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -107,7 +107,7 @@ describe('process.env', () => {
       s.process!.args = ['/bin/env'];
       s.process!.env = ['PATH=/nonexist', 'B=1', 'PATH=/bin', 'A=1', 'A=2'];
     });
-    expect(out).toBe('PATH=/bin\nB=1\nA=2\nHOME=/\n');
+    expect(out).toBe('PATH=/bin\nB=1\nA=2\nHOME=/root\n');
   });
 
   it('does the same for exec: the container env, --env and a --process file', () => {
@@ -115,7 +115,7 @@ describe('process.env', () => {
     expect(bed.keel.ok(['exec', '--env', 'A=1', '--env', 'A=2', ID, '/bin/env']).match(/^A=/gm)).toEqual(['A=']);
     const file = join(running.dir, 'env-process.json');
     writeFileSync(file, JSON.stringify({ args: ['/bin/env'], cwd: '/', env: ['X=1', 'PATH=/bin', 'X=2'] }));
-    expect(bed.keel.ok(['exec', '--process', file, ID])).toBe('X=2\nPATH=/bin\nHOME=/\n');
+    expect(bed.keel.ok(['exec', '--process', file, ID])).toBe('X=2\nPATH=/bin\nHOME=/root\n');
   });
 });
 
@@ -132,5 +132,33 @@ describe('NUL bytes', () => {
     expect(execFails(['--process', file, ID])).toBe(`keel: ${file}: /env/1: contains a NUL byte (\\u0000), where the kernel would cut the string short: remove it`);
     writeFileSync(file, JSON.stringify({ args: ['/bin/pwd'], cwd: '/tmp\u0000/x' }));
     expect(execFails(['--process', file, ID])).toBe(`keel: ${file}: /cwd: contains a NUL byte (\\u0000), where the kernel would cut the string short: remove it`);
+  });
+});
+
+describe('HOME', () => {
+  it("defaults to the user's home in the rootfs's /etc/passwd, as runc (create and exec)", () => {
+    expect(runOnce((s) => (s.process!.args = ['sh', '-c', 'echo $HOME']))).toBe('/root\n');
+    expect(runOnce((s) => {
+      s.process!.args = ['sh', '-c', 'echo $HOME'];
+      s.process!.user = { uid: 1234, gid: 1234 };
+    })).toBe('/\n');
+    expect(bed.keel.ok(['exec', ID, 'sh', '-c', 'echo $HOME'])).toBe('/root\n');
+  });
+
+  it("never reads the host's file through an /etc/passwd symlink out of the rootfs", () => {
+    const b = bed.bundle((s) => {
+      s.process!.args = ['sh', '-c', 'echo $HOME'];
+      s.process!.user = { uid: 4321, gid: 4321 };
+    });
+    // A host passwd with an entry for uid 4321, reached by an absolute and a relative symlink.
+    const hostDir = join(b.dir, 'host-etc');
+    mkdirSync(hostDir);
+    writeFileSync(join(hostDir, 'passwd'), 'leak:x:4321:4321::/host-secret:/bin/sh\n');
+    rmSync(join(b.rootfs, 'etc/passwd'));
+    symlinkSync(join(hostDir, 'passwd'), join(b.rootfs, 'etc/passwd'));
+    expect(bed.keel.ok(['run', '--bundle', b.dir, `policy-home-${process.pid}`])).toBe('/\n');
+    rmSync(join(b.rootfs, 'etc/passwd'));
+    symlinkSync('../../host-etc/passwd', join(b.rootfs, 'etc/passwd'));
+    expect(bed.keel.ok(['run', '--bundle', b.dir, `policy-home2-${process.pid}`])).toBe('/\n');
   });
 });
