@@ -16,6 +16,7 @@ import { cgroupDirs, containerCgroupPath, destroyCgroups, setupCgroups } from '.
 import { hookState, runHooks } from '../hooks/run.js';
 import { containerProcessState, sendToAgent } from '../seccomp/agent.js';
 import { readHostFacts } from '../host/facts.js';
+import { passwdHome } from '../host/passwd.js';
 import { attachDeviceProgram } from '../native/libkeel.js';
 import { compilePlan } from '../plan/compile.js';
 import { SyncTag } from '../plan/ops.js';
@@ -77,7 +78,9 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   refuseSymlinkedRootfs(bundle, spec.root!.path);
   refuseHostMountNamespace(spec);
   // Compiled before anything exists on the host: a config keel cannot carry out leaves no trace.
-  const host = readHostFacts(rootfs);
+  // HOME comes from the rootfs's /etc/passwd as it is before the config's mounts (runc reads it
+  // after them: a config that mounts its own /etc/passwd may differ; engines that do also set HOME).
+  const host = { ...readHostFacts(rootfs), homeOf: (uid: number) => passwdHome(rootfs, uid) };
   const plan = compilePlan({
     id: opts.id,
     spec: planSpec,

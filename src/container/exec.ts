@@ -9,6 +9,7 @@ import { detectCgroupLayout } from '../cgroups/layout.js';
 import { moveIntoCgroups } from '../cgroups/manager.js';
 import { canRaiseHardLimits, ownHardLimit } from '../host/limits.js';
 import { compileExecPlan } from '../plan/compile-exec.js';
+import type { ReportProblem } from '../plan/problems.js';
 import { SyncTag } from '../plan/ops.js';
 import type { LinuxNamespaceType, Process } from '../spec/types.js';
 import type { StateRecord } from '../state/record.js';
@@ -17,6 +18,7 @@ import { KeelError, fsError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
 import { readLsmFacts } from '../host/lsm.js';
+import { passwdHome } from '../host/passwd.js';
 import { containerProcessState, sendToAgent } from '../seccomp/agent.js';
 import { dropConsoleSocket, openConsoleSocket, takeMaster } from './console.js';
 import { InitSession } from './init-session.js';
@@ -103,6 +105,29 @@ export function execProcess(record: StateRecord, opts: ExecOptions): Process {
   return proc;
 }
 
+/**
+ * Where a fault in the exec'd process is reported: the compiler names fields of config.json
+ * ("/process/user/uid"), but here they come from the --process file, from a flag, or from the
+ * container's config: name the one the user wrote.
+ */
+export function execProblemSink(opts: Pick<ExecOptions, 'id' | 'processFile' | 'user' | 'additionalGids' | 'env' | 'cwd' | 'args'>): ReportProblem {
+  return (path, message) => {
+    const field = path.replace(/^\/process(?=\/|$)/, '');
+    if (opts.processFile) throw new KeelError(`${opts.processFile}: ${field || '/'}: ${message}`);
+    const flag = flagFor(field, opts);
+    throw new KeelError(flag ? `${flag}: ${message}` : `config.json of container "${opts.id}": ${path}: ${message}`);
+  };
+}
+
+function flagFor(field: string, opts: Pick<ExecOptions, 'user' | 'additionalGids' | 'env' | 'cwd'>): string | undefined {
+  if (opts.user && /^\/user\/(uid|gid)$/.test(field)) return `--user ${JSON.stringify(opts.user)}`;
+  if (opts.additionalGids.length && field.startsWith('/user/additionalGids')) return '--additional-gids';
+  if (opts.cwd !== undefined && field === '/cwd') return '--cwd';
+  if (opts.env.length && field.startsWith('/env/')) return '--env';
+  if (field.startsWith('/args')) return 'the command';
+  return undefined;
+}
+
 export async function execInContainer(store: StateStore, opts: ExecOptions): Promise<number> {
   const record = store.read(opts.id);
   const status = store.status(record);
@@ -115,12 +140,13 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   const plan = compileExecPlan({
     process: proc,
     namespaces: namespacesToJoin(record.pid!),
-    host: { rlimitCeiling: (name) => (limited ? ownHardLimit(name) : undefined) },
+    host: { rlimitCeiling: (name) => (limited ? ownHardLimit(name) : undefined), homeOf: (uid) => passwdHome(`/proc/${record.pid}/root`, uid) },
     preserveFds: opts.preserveFds,
     consoleFd: proc.terminal ? 3 + opts.preserveFds + 1 : undefined,
     seccomp: record.config.linux?.seccomp,
     personality: record.config.linux?.personality,
     lsm: readLsmFacts(),
+    report: execProblemSink(opts),
   });
   for (const warning of plan.warnings) log().warn(warning);
 

@@ -20,7 +20,7 @@ export interface ExecInput {
   process: Process;
   /** The container's namespaces that differ from keel's own, by type, as /proc/<init>/ns/* paths. */
   namespaces: Partial<Record<LinuxNamespaceType, string>>;
-  host: Pick<HostFacts, 'rlimitCeiling'>;
+  host: Pick<HostFacts, 'rlimitCeiling' | 'homeOf'>;
   preserveFds: number;
   /** The connected console socket, for a process with a terminal. */
   consoleFd?: number;
@@ -45,6 +45,7 @@ export function compileExecPlan(input: ExecInput): Pick<Plan, 'ops' | 'warnings'
   plan.push(
     ...planProcessOps(input.process, {
       rlimitCeiling: input.host.rlimitCeiling,
+      homeOf: input.host.homeOf,
       report: input.report ?? throwProblem,
       warnings,
       notes,

@@ -5,7 +5,7 @@
  */
 import { hookState, hookTimeout } from '../hooks/run.js';
 import { compileSeccomp } from '../seccomp/compile.js';
-import type { LinuxPersonality, LinuxSeccomp, Spec } from '../spec/types.js';
+import type { LinuxNamespaceType, LinuxPersonality, LinuxSeccomp, Spec } from '../spec/types.js';
 import type { CgroupLayout } from '../cgroups/layout.js';
 import { resourceWarnings } from '../cgroups/resources.js';
 import { compileCapabilities } from './capabilities.js';
@@ -19,6 +19,9 @@ import { compileRlimits } from './rlimits.js';
 import { NO_LSM, planExecLabels, planMountLabel, type LsmFacts } from './lsm.js';
 import { compileIoPriority, compilePersonality, compileScheduler } from './sched.js';
 import { checkSysctl } from './sysctl.js';
+import { compileUser } from './user.js';
+import { dedupeEnv } from './env.js';
+import { findNul, NUL_MESSAGE } from '../spec/nul.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -31,6 +34,10 @@ export interface HostFacts {
   rlimitCeiling(name: string): bigint | undefined;
   /** The security modules the host runs; none when absent. */
   lsm?: LsmFacts;
+  /** The home directory of a uid in the container's /etc/passwd, for a process.env without HOME. */
+  homeOf?(uid: number): string | undefined;
+  /** Whether the namespace file at `path` is keel's own (the host's) namespace of that type. */
+  isKeelNamespace?(type: LinuxNamespaceType, path: string): boolean;
 }
 
 export interface CompileInput {
@@ -155,7 +162,7 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]):
   if (spec.hostname) plan.push(ops.sethostname(spec.hostname));
   if (spec.domainname) plan.push(ops.setdomainname(spec.domainname));
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
-    checkSysctl(key, ns);
+    checkSysctl(key, ns, host.isKeelNamespace);
     plan.push(ops.writeFile(`/proc/sys/${key.replace(/\./g, '/')}`, value, `sysctl ${key}`));
   }
   for (const path of linux.readonlyPaths ?? []) plan.push(ops.readonlyPath(containerPath(path)));
@@ -168,6 +175,7 @@ function planProcess(input: CompileInput, warnings: string[], notes: string[]): 
   if (!input.spec.process) return [];
   const plan = planProcessOps(input.spec.process, {
     rlimitCeiling: input.host.rlimitCeiling,
+    homeOf: input.host.homeOf,
     report: input.report ?? throwProblem,
     warnings,
     notes,
@@ -188,6 +196,7 @@ function planProcess(input: CompileInput, warnings: string[], notes: string[]): 
 
 export interface ProcessPlanOptions {
   rlimitCeiling: HostFacts['rlimitCeiling'];
+  homeOf?: HostFacts['homeOf'];
   report: ReportProblem;
   warnings: string[];
   notes: string[];
@@ -211,6 +220,9 @@ export interface ProcessPlanOptions {
  */
 export function planProcessOps(proc: NonNullable<Spec['process']>, opts: ProcessPlanOptions): PlanOp[] {
   const plan: PlanOp[] = [];
+  // Checked again here for exec's process, which no schema or semantic check has seen.
+  const nul = findNul(proc, '/process');
+  if (nul !== undefined) opts.report(nul, NUL_MESSAGE);
   if (proc.oomScoreAdj !== undefined) {
     plan.push(ops.writeFile('/proc/self/oom_score_adj', String(proc.oomScoreAdj), 'oomScoreAdj'));
   }
@@ -247,10 +259,10 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   // "capabilities": {}. For uid 0 the bounding set is what limits the capabilities after execve.
   plan.push(ops.boundingSet(caps.masks.bounding ?? 0n, caps.names.bounding ?? []));
 
-  const user = proc.user ?? { uid: 0, gid: 0 };
+  const user = compileUser(proc.user ?? { uid: 0, gid: 0 }, opts.report);
   plan.push(ops.setUser(user.uid, user.gid, user.additionalGids));
   plan.push(ops.chdir(proc.cwd));
-  plan.push(ops.umask(user.umask ?? 0o022));
+  plan.push(ops.umask(proc.user?.umask ?? 0o022));
   plan.push(
     ops.caps(
       {
@@ -268,7 +280,7 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
     ),
   );
 
-  const env = withHome(proc.env ?? []);
+  const env = withHome(dedupeEnv(proc.env ?? []), () => opts.homeOf?.(user.uid));
   const args = proc.args ?? [];
   plan.push(ops.resolveExec(args[0]!, envValue(env, 'PATH') ?? DEFAULT_PATH));
   // A filter that notifies a seccomp agent is installed before `start` is awaited, while keel
@@ -289,7 +301,10 @@ function envValue(env: readonly string[], name: string): string | undefined {
   return entry?.slice(name.length + 1);
 }
 
-/** Like runc, a process without HOME gets one, so that shells and tools find a home directory. */
-function withHome(env: readonly string[]): string[] {
-  return envValue(env, 'HOME') === undefined ? [...env, 'HOME=/'] : [...env];
+/**
+ * Like runc, a process without HOME gets one, so that shells and tools find a home directory: its
+ * user's in the container's /etc/passwd, else "/".
+ */
+function withHome(env: readonly string[], home: () => string | undefined): string[] {
+  return envValue(env, 'HOME') === undefined ? [...env, `HOME=${home() ?? '/'}`] : [...env];
 }

@@ -1,3 +1,5 @@
+import { formatLimit } from './rlimits.js';
+
 /**
  * The primitive operations keel-init carries out, one builder each. Keep the codes and field
  * order in step with native/include/keel-plan.h. Every op carries `what`: the words keel uses
@@ -155,7 +157,7 @@ export const ops = {
     op(OpCode.WRITE_FILE, 'write-file', `write ${q(content)} to ${q(path)} (${why})`, { path, content }, [], [path, content]),
 
   setrlimit: (name: string, resource: number, soft: bigint, hard: bigint) =>
-    op(OpCode.SETRLIMIT, 'setrlimit', `set ${name} to soft ${soft}, hard ${hard}`, { name, soft: String(soft), hard: String(hard) }, [resource, soft, hard]),
+    op(OpCode.SETRLIMIT, 'setrlimit', `set ${name} to soft ${formatLimit(soft)}, hard ${formatLimit(hard)}`, { name, soft: String(soft), hard: String(hard) }, [resource, soft, hard]),
 
   umask: (mask: number) => op(OpCode.UMASK, 'umask', `set the umask to ${mask.toString(8).padStart(4, '0')}`, { umask: mask }, [mask]),
 

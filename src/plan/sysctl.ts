@@ -16,10 +16,11 @@ function namespaceOf(key: string): LinuxNamespaceType | undefined {
 /**
  * As runc: a container may set only the sysctls of a namespace it has to itself. Any other one
  * (kernel.core_pattern, vm.*) would change the host for everyone, which a config must not do.
- * The key is a dotted name; "/" or ".." would leave /proc/sys. (A namespace joined by path is
- * taken to be the container's own: engines join pod namespaces that way.)
+ * The key is a dotted name; "/" or ".." would leave /proc/sys. A namespace joined by path is
+ * taken to be the container's own (engines join pod namespaces that way), unless it is keel's
+ * own, that is the host's: `isKeelNamespace` says so (the effects layer compares the files).
  */
-export function checkSysctl(key: string, ns: NamespacePlan): void {
+export function checkSysctl(key: string, ns: NamespacePlan, isKeelNamespace: (type: LinuxNamespaceType, path: string) => boolean = () => false): void {
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/.test(key)) {
     throw new KeelError(`config.json: /linux/sysctl: "${key}" is not a sysctl name (dotted words, as "net.ipv4.ip_forward")`);
   }
@@ -27,5 +28,11 @@ export function checkSysctl(key: string, ns: NamespacePlan): void {
   if (!type) throw new KeelError(`config.json: /linux/sysctl: "${key}" is not confined to a namespace of the container: setting it would change the host`);
   if (!ns.has(type)) {
     throw new KeelError(`config.json: /linux/sysctl: "${key}" needs its own ${type} namespace (add {"type": "${type}"} to /linux/namespaces)`);
+  }
+  const joined = ns.join.find((j) => j.type === type);
+  if (joined && isKeelNamespace(type, joined.path)) {
+    throw new KeelError(
+      `config.json: /linux/sysctl: "${key}" is not allowed in the host's ${type} namespace: the ${type} namespace path "${joined.path}" is keel's own, so setting it would change the host (give the container a ${type} namespace of its own, or drop the sysctl)`,
+    );
   }
 }

@@ -3,6 +3,7 @@
 // before anything is created so that the user hears about it in terms of the config. Input is a
 // document that passed validateConfig.
 import type { LinuxNamespace, LinuxNamespaceType, Spec } from './types.js';
+import { findNul, NUL_MESSAGE } from './nul.js';
 import type { SpecProblem } from './problem.js';
 
 type Check = (spec: Spec) => SpecProblem[];
@@ -103,6 +104,13 @@ const hostnamesNeedUtsNamespace: Check = (spec) => {
     .map((field) => ({ path: `/${field}`, message: `a ${field} is set but no UTS namespace is requested` }));
 };
 
+// A string with U+0000 would reach the kernel cut short at the NUL (an env value, an argument, the
+// cwd, a mount path). Annotations are left alone: they only ever reach hooks and engines as JSON.
+const noNulBytes: Check = (spec) => {
+  const at = findNul(spec, '', (pointer) => pointer === '/annotations');
+  return at === undefined ? [] : [{ path: at, message: NUL_MESSAGE }];
+};
+
 function findNamespace(spec: Spec, type: LinuxNamespaceType): LinuxNamespace | undefined {
   return spec.linux?.namespaces?.find((ns) => ns.type === type);
 }
@@ -116,4 +124,5 @@ const CHECKS: readonly Check[] = [
   newUserNamespaceNeedsMappings,
   timeOffsetsNeedNewTimeNamespace,
   hostnamesNeedUtsNamespace,
+  noNulBytes,
 ];

@@ -205,3 +205,24 @@ describe('hooks, side by side with runc', () => {
     expect(seen.runc.states.createRuntime).toMatchObject({ status: 'creating', annotations: { 'org.example.parity': 'yes' } });
   });
 });
+
+describe('the process environment and groups, side by side with runc', () => {
+  it('gives duplicate env names once, HOME from /etc/passwd, and duplicate additional gids once, alike', () => {
+    const out = both((rt, name) => {
+      const b = bundle((s) => {
+        // /proc/1/environ: the environment as execve got it (sh itself reorders what env shows).
+        s.process!.args = ['sh', '-c', 'tr "\\0" "\\n" < /proc/1/environ; grep ^Groups /proc/self/status'];
+        s.process!.env = ['PATH=/nonexist', 'B=1', 'PATH=/bin', 'A=1', 'A=2'];
+        s.process!.user = { uid: 0, gid: 0, additionalGids: [7, 7, 8] };
+      });
+      return rt.ok(['run', '--bundle', b.dir, `parity-env-${name}-${process.pid}`]);
+    });
+    expect(out.runc).toBe('PATH=/bin\nB=1\nA=2\nHOME=/root\nGroups:\t7 8 \n');
+    expect(out.keel).toBe(out.runc);
+  });
+
+  it('exec --env with a name given twice, and HOME, alike', () => {
+    const out = both((rt, name) => rt.ok(['exec', '--env', 'A=1', '--env', 'FROM_CONFIG=x', '--env', 'A=2', target(name), 'env']));
+    expect(out.keel).toBe(out.runc);
+  });
+});
