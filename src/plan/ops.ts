@@ -160,7 +160,7 @@ export const ops = {
     op(
       OpCode.SET_USER,
       'set-user',
-      `become uid ${uid}, gid ${gid}${groups ? `, groups [${groups.join(', ')}]` : ''}`,
+      `become uid ${uid}, gid ${gid}, ${groups?.length ? `groups [${groups.join(', ')}]` : 'no supplementary groups'}`,
       { uid, gid, additionalGids: groups ?? null },
       [uid, gid, groups ? 1 : 0, ...(groups ?? [])],
     ),

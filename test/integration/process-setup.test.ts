@@ -1,0 +1,137 @@
+/**
+ * How keel-init turns itself into the container's process: supplementary groups, a failed execve,
+ * the working directory, compared with runc where the audit found them apart.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, readlinkSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { Spec } from '../../src/spec/types.js';
+import type { Bundle } from '../helpers/bundle.js';
+import { eventually } from '../helpers/host.js';
+import { runToCompletion, type KeelResult, type KeelRoot } from '../helpers/keel.js';
+import { RuncRoot } from '../helpers/runc.js';
+import { useTestbed } from '../helpers/testbed.js';
+
+const bed = useTestbed();
+let seq = 0;
+const nextId = (what: string) => `proc-${what}-${process.pid}-${seq++}`;
+
+/** The bundle directory is made 0700; a user namespace's root is another uid and must reach its rootfs. */
+function reachable(b: Bundle): Bundle {
+  chmodSync(b.dir, 0o755);
+  return b;
+}
+
+function userns(s: Spec): void {
+  s.linux!.namespaces = [...(s.linux!.namespaces ?? []), { type: 'user' }];
+  s.linux!.uidMappings = [{ containerID: 0, hostID: 300000, size: 65536 }];
+  s.linux!.gidMappings = [{ containerID: 0, hostID: 400000, size: 65536 }];
+}
+
+/** Runs the runtime as a caller whose supplementary groups are 5, 6 and 77. */
+function withCallerGroups(rt: KeelRoot, args: string[]): KeelResult {
+  return runToCompletion('setpriv', ['--groups', '5,6,77', rt.binary, '--root', rt.root, ...args], rt.root);
+}
+
+describe("the caller's supplementary groups stay out of the container", () => {
+  const asUser = (s: Spec) => {
+    s.process!.user = { uid: 1000, gid: 1000 };
+    s.process!.args = ['id'];
+  };
+
+  it('run without additionalGids: no groups, as with runc', () => {
+    const b = bed.bundle(asUser);
+    const keel = withCallerGroups(bed.keel, ['run', '--bundle', b.dir, nextId('groups')]);
+    expect(keel.stderr).toBe('');
+    expect(keel.stdout).toBe('uid=1000 gid=1000\n');
+    const runc = new RuncRoot();
+    try {
+      expect(withCallerGroups(runc, ['run', '--bundle', b.dir, nextId('groups-runc')]).stdout).toBe(keel.stdout);
+    } finally {
+      runc.cleanup();
+    }
+  });
+
+  it('run with additionalGids: exactly those', () => {
+    const b = bed.bundle((s) => {
+      asUser(s);
+      s.process!.user!.additionalGids = [10, 20];
+    });
+    expect(withCallerGroups(bed.keel, ['run', '--bundle', b.dir, nextId('groups')]).stdout).toBe('uid=1000 gid=1000 groups=10,20\n');
+  });
+
+  it('run in a new user namespace: no groups (unmapped ones would show as 65534)', () => {
+    const b = reachable(bed.bundle((s) => (asUser(s), userns(s))));
+    const r = withCallerGroups(bed.keel, ['run', '--bundle', b.dir, nextId('groups-userns')]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('uid=1000 gid=1000\n');
+  });
+
+  for (const withUserns of [false, true]) {
+    it(`exec, with and without --user${withUserns ? ', in a user namespace' : ''}: no groups`, () => {
+      const id = nextId('groups-exec');
+      const b = reachable(
+        bed.bundle((s) => {
+          s.process!.args = ['sleep', '1000'];
+          if (withUserns) userns(s);
+        }),
+      );
+      bed.keel.ok(['run', '--detach', '--bundle', b.dir, id]);
+      try {
+        expect(withCallerGroups(bed.keel, ['exec', id, 'id']).stdout).toBe('uid=0(root) gid=0(root)\n');
+        expect(withCallerGroups(bed.keel, ['exec', '--user', '1000:1000', id, 'id']).stdout).toBe('uid=1000 gid=1000\n');
+        expect(withCallerGroups(bed.keel, ['exec', '--user', '1000:1000', '--additional-gids', '30', id, 'id']).stdout).toBe('uid=1000 gid=1000 groups=30\n');
+      } finally {
+        bed.keel.run(['delete', '--force', id]);
+      }
+    });
+  }
+
+  describe('in a joined user namespace whose setgroups is "deny"', () => {
+    let holder: ChildProcess;
+    let nsPath: string;
+    beforeAll(async () => {
+      holder = spawn('unshare', ['--user', 'sleep', '1000'], { stdio: 'ignore' });
+      const own = readlinkSync('/proc/self/ns/user');
+      await eventually(() => readlinkSync(`/proc/${holder.pid}/ns/user`) !== own);
+      // As `unshare --map-root-user` leaves it: setgroups denied before the gid map is written.
+      writeFileSync(`/proc/${holder.pid}/setgroups`, 'deny');
+      writeFileSync(`/proc/${holder.pid}/uid_map`, '0 300000 65536');
+      writeFileSync(`/proc/${holder.pid}/gid_map`, '0 400000 65536');
+      nsPath = `/proc/${holder.pid}/ns/user`;
+    });
+    afterAll(() => {
+      holder?.kill('SIGKILL');
+    });
+
+    const joined = (s: Spec) => {
+      asUser(s);
+      s.linux!.namespaces = [...(s.linux!.namespaces ?? []), { type: 'user', path: nsPath }];
+      // The namespace's own maps: runc wants them in the config even when it joins.
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 300000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 400000, size: 65536 }];
+    };
+
+    it('the groups cannot be changed there, so keel leaves them, as runc does', () => {
+      const b = reachable(bed.bundle(joined));
+      const keel = withCallerGroups(bed.keel, ['run', '--bundle', b.dir, nextId('groups-deny')]);
+      expect(keel.stderr).toBe('');
+      expect(keel.stdout).toBe('uid=1000 gid=1000 groups=65534(nobody),65534(nobody),65534(nobody)\n');
+      const runc = new RuncRoot();
+      try {
+        expect(withCallerGroups(runc, ['run', '--bundle', b.dir, nextId('groups-deny-runc')]).stdout).toBe(keel.stdout);
+      } finally {
+        runc.cleanup();
+      }
+    });
+
+    // runc ignores them there and runs with the caller's groups; keel says it cannot grant them.
+    it('additionalGids there fail, naming the field', () => {
+      const b = reachable(bed.bundle((s) => (joined(s), (s.process!.user!.additionalGids = [10]))));
+      const r = withCallerGroups(bed.keel, ['run', '--bundle', b.dir, nextId('groups-deny')]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/additionalGids.*setgroups is denied/);
+    });
+  });
+});
