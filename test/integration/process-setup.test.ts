@@ -135,3 +135,49 @@ describe("the caller's supplementary groups stay out of the container", () => {
     });
   });
 });
+
+describe('a program that cannot be executed after start says why', () => {
+  const garbage = (b: Bundle) => {
+    writeFileSync(`${b.rootfs}/bin/garb`, 'garbage\0\x01\x02');
+    chmodSync(`${b.rootfs}/bin/garb`, 0o755);
+    writeFileSync(`${b.rootfs}/bin/scr`, '#!/nonexistent/sh\necho hi\n');
+    chmodSync(`${b.rootfs}/bin/scr`, 0o755);
+    return b;
+  };
+
+  for (const [program, reason] of [
+    ['/bin/garb', 'exec format error'],
+    ['/bin/scr', 'no such file or directory'],
+  ] as const) {
+    it(`run ${program}: "${reason}" on the container's stderr, exit status 1, as runc`, () => {
+      const b = garbage(bed.bundle((s) => (s.process!.args = [program])));
+      const keel = bed.keel.run(['run', '--bundle', b.dir, nextId('badexec')]);
+      expect(keel.stderr).toBe(`keel: exec "${program}": ${reason}\n`);
+      expect(keel.code).toBe(1);
+      const runc = new RuncRoot();
+      try {
+        const r = runc.run(['run', '--bundle', b.dir, nextId('badexec-runc')]);
+        expect(r.stderr).toBe(`exec ${program}: ${reason}\n`);
+        expect(r.code).toBe(keel.code);
+      } finally {
+        runc.cleanup();
+      }
+    });
+  }
+
+  it('exec of such programs fails with exit status 1 and says why, as runc', () => {
+    const id = nextId('badexec-exec');
+    const b = garbage(bed.bundle((s) => (s.process!.args = ['sleep', '1000'])));
+    bed.keel.ok(['run', '--detach', '--bundle', b.dir, id]);
+    try {
+      const garb = bed.keel.run(['exec', id, '/bin/garb']);
+      expect(garb.code).toBe(1);
+      expect(garb.stderr).toMatch(/^keel: exec "\/bin\/garb".*: exec format error\n$/);
+      const scr = bed.keel.run(['exec', id, '/bin/scr']);
+      expect(scr.code).toBe(1);
+      expect(scr.stderr).toMatch(/^keel: exec "\/bin\/scr".*: no such file or directory\n$/);
+    } finally {
+      bed.keel.run(['delete', '--force', id]);
+    }
+  });
+});
