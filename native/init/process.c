@@ -60,10 +60,14 @@ int op_umask(struct init_ctx *ctx, const struct op *op)
 	return 0;
 }
 
+/* As runc: first as root; where root is refused (root squash, an unmapped owner), as the user. */
 int op_chdir(struct init_ctx *ctx, const struct op *op)
 {
-	(void)ctx;
-	return chdir(op->strs[0]);
+	if (!op_int(op, 0))
+		return ctx->cwd_entered ? 0 : chdir(op->strs[0]);
+	if (chdir(op->strs[0]) == 0)
+		return ctx->cwd_entered = true, 0;
+	return errno == EACCES || errno == EPERM ? 0 : -1;
 }
 
 int op_setsid(struct init_ctx *ctx, const struct op *op)

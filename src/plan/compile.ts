@@ -205,7 +205,8 @@ export interface ProcessPlanOptions {
 
 /**
  * The process's own attributes, in the order the kernel needs them: limits, a new session, the
- * bounding set (needs CAP_SETPCAP, so before the uid changes), the user, its directory and umask,
+ * working directory (as root), the bounding set (needs CAP_SETPCAP, so before the uid changes),
+ * the user, its directory again where root was refused, the umask,
  * the capability sets, then the executable is found (before waiting, so a missing one fails
  * create), start is awaited, and no_new_privs is set last before exec. Shared by create and exec.
  */
@@ -235,6 +236,9 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   if (filter?.unknownArchitectures.length) opts.warnings.push(`seccomp: no syscall table for ${filter.unknownArchitectures.join(', ')}: processes of those architectures are killed`);
   const seccompOp = filter && ops.seccomp(filter.program, filter.flags, filter.summary, filter.notifies);
   if (seccompOp && !proc.noNewPrivileges) plan.push(seccompOp);
+  // The working directory is entered while still root, as runc does: a user may run in a
+  // directory it could not enter itself. ops.chdir, after the user changes, retries a refusal.
+  plan.push(ops.chdirAsRoot(proc.cwd));
 
   // Without process.capabilities every set is empty: the process gets no capability it was not
   // given, as with runc.

@@ -3,7 +3,7 @@
  * the working directory, compared with runc where the audit found them apart.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { Spec } from '../../src/spec/types.js';
@@ -179,5 +179,70 @@ describe('a program that cannot be executed after start says why', () => {
     } finally {
       bed.keel.run(['delete', '--force', id]);
     }
+  });
+});
+
+describe('the working directory is entered before the user changes, as runc', () => {
+  /** A directory in the rootfs with this owner and mode. */
+  const dir = (b: Bundle, path: string, uid: number, gid: number, mode: number) => {
+    mkdirSync(`${b.rootfs}${path}`);
+    chownSync(`${b.rootfs}${path}`, uid, gid);
+    chmodSync(`${b.rootfs}${path}`, mode);
+    return b;
+  };
+  const inPriv = (s: Spec) => {
+    s.process!.user = { uid: 1000, gid: 1000 };
+    s.process!.cwd = '/priv';
+    s.process!.args = ['pwd'];
+  };
+
+  it('run: a cwd only root may enter (root-owned, 0700) works for user 1000, as with runc', () => {
+    const b = dir(bed.bundle(inPriv), '/priv', 0, 0, 0o700);
+    const keel = bed.keel.run(['run', '--bundle', b.dir, nextId('cwd')]);
+    expect(keel.stderr).toBe('');
+    expect(keel.stdout).toBe('/priv\n');
+    const runc = new RuncRoot();
+    try {
+      const r = runc.run(['run', '--bundle', b.dir, nextId('cwd-runc')]);
+      expect([r.code, r.stdout]).toEqual([0, keel.stdout]);
+    } finally {
+      runc.cleanup();
+    }
+  });
+
+  it('exec --cwd /priv --user 1000:1000 works too', () => {
+    const id = nextId('cwd-exec');
+    const b = dir(bed.bundle((s) => (s.process!.args = ['sleep', '1000'])), '/priv', 0, 0, 0o700);
+    bed.keel.ok(['run', '--detach', '--bundle', b.dir, id]);
+    try {
+      expect(bed.keel.ok(['exec', '--cwd', '/priv', '--user', '1000:1000', id, 'pwd'])).toBe('/priv\n');
+    } finally {
+      bed.keel.run(['delete', '--force', id]);
+    }
+  });
+
+  // In a user namespace, root may not override the permissions of a directory whose owner is
+  // unmapped (as root squashed on NFS): a group that lets the user in then needs the retry.
+  it("where root is refused and the user is let in, the user's retry enters it, as with runc", () => {
+    const b = reachable(bed.bundle((s) => (inPriv(s), userns(s))));
+    dir(b, '/priv', 0, 400000 + 1000, 0o070);
+    const keel = bed.keel.run(['run', '--bundle', b.dir, nextId('cwd-userns')]);
+    expect(keel.stderr).toBe('');
+    expect(keel.stdout).toBe('/priv\n');
+    const runc = new RuncRoot();
+    try {
+      const r = runc.run(['run', '--bundle', b.dir, nextId('cwd-userns-runc')]);
+      expect([r.code, r.stdout]).toEqual([0, keel.stdout]);
+    } finally {
+      runc.cleanup();
+    }
+  });
+
+  it('where neither may enter, it fails naming the directory', () => {
+    const b = reachable(bed.bundle((s) => (inPriv(s), userns(s))));
+    dir(b, '/priv', 0, 0, 0o700);
+    const r = bed.keel.run(['run', '--bundle', b.dir, nextId('cwd-userns')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/change directory to "\/priv".*: permission denied/);
   });
 });

@@ -46,6 +46,9 @@ describe('compilePlan', () => {
     expect(at('mask')).toBeGreaterThan(at('pivot-root'));
     expect(at('bounding-set')).toBeLessThan(at('set-user'));
     expect(at('capabilities')).toBeGreaterThan(at('set-user'));
+    // The working directory as root first (runc's order), and again as the user where root was refused.
+    expect(at('chdir-as-root')).toBeLessThan(at('set-user'));
+    expect(at('chdir')).toBeGreaterThan(at('set-user'));
     expect(at('resolve-exec')).toBeLessThan(at('wait-start'));
     expect(at('no-new-privileges')).toBeGreaterThan(at('wait-start'));
     expect(seq.at(-1)).toBe('exec');
