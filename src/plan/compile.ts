@@ -89,13 +89,10 @@ export function compilePlan(input: CompileInput): Plan {
 function planNamespacePhase({ spec, report = throwProblem }: CompileInput, ns: NamespacePlan): PlanOp[] {
   const plan: PlanOp[] = [ops.sync(SyncTag.CGROUP, 'wait for keel to place the container in its cgroups')];
   for (const { type, path } of ns.join) plan.push(ops.setns(type, cloneFlagsOf(type), path));
-  // keel's uid 0 is not mapped in a joined user namespace: become that namespace's root first.
-  if (ns.join.some((j) => j.type === 'user')) plan.push(ops.setIds(0, 0));
   if (ns.isNew('user')) {
     plan.push(
       ops.unshare(['user'], cloneFlags(['user'])),
       ops.sync(SyncTag.ID_MAPS, 'wait for keel to write the uid and gid mappings'),
-      ops.setIds(0, 0),
     );
   }
   const others = ns.create.filter((t) => t !== 'user');
@@ -106,6 +103,11 @@ function planNamespacePhase({ spec, report = throwProblem }: CompileInput, ns: N
     const lines = Object.entries(offsets).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}`);
     plan.push(ops.writeFile('/proc/self/timens_offsets', lines.join('\n'), 'time namespace offsets'));
   }
+  // keel's uid 0 is not mapped in a new or joined user namespace: become that namespace's root.
+  // Last, once the namespaces are made (they belong to the user namespace either way): the
+  // change of euid makes the process non-dumpable, and its /proc/self files then belong to the
+  // host's root, out of its reach; the time offsets above were refused (EACCES) after it.
+  if (ns.isNew('user') || ns.join.some((j) => j.type === 'user')) plan.push(ops.setIds(0, 0));
   plan.push(ops.forkInit(ns.has('pid')));
   return plan;
 }

@@ -1,9 +1,10 @@
 /**
  * How keel-init turns itself into the container's process: supplementary groups, a failed execve,
- * the working directory, compared with runc where the audit found them apart.
+ * the working directory, time namespace offsets in a user namespace, compared with runc where
+ * the audit found them apart.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { Spec } from '../../src/spec/types.js';
@@ -27,6 +28,20 @@ function userns(s: Spec): void {
   s.linux!.namespaces = [...(s.linux!.namespaces ?? []), { type: 'user' }];
   s.linux!.uidMappings = [{ containerID: 0, hostID: 300000, size: 65536 }];
   s.linux!.gidMappings = [{ containerID: 0, hostID: 400000, size: 65536 }];
+}
+
+/**
+ * A user namespace for a container to join, held by a sleeping process: the same ids as
+ * userns() maps, with setgroups allowed or denied (denied before the gid map is written).
+ */
+async function holdUserNamespace(setgroups: 'allow' | 'deny'): Promise<{ holder: ChildProcess; nsPath: string }> {
+  const holder = spawn('unshare', ['--user', 'sleep', '1000'], { stdio: 'ignore' });
+  const own = readlinkSync('/proc/self/ns/user');
+  await eventually(() => readlinkSync(`/proc/${holder.pid}/ns/user`) !== own);
+  writeFileSync(`/proc/${holder.pid}/setgroups`, setgroups);
+  writeFileSync(`/proc/${holder.pid}/uid_map`, '0 300000 65536');
+  writeFileSync(`/proc/${holder.pid}/gid_map`, '0 400000 65536');
+  return { holder, nsPath: `/proc/${holder.pid}/ns/user` };
 }
 
 /** Runs the runtime as a caller whose supplementary groups are 5, 6 and 77. */
@@ -92,14 +107,8 @@ describe("the caller's supplementary groups stay out of the container", () => {
     let holder: ChildProcess;
     let nsPath: string;
     beforeAll(async () => {
-      holder = spawn('unshare', ['--user', 'sleep', '1000'], { stdio: 'ignore' });
-      const own = readlinkSync('/proc/self/ns/user');
-      await eventually(() => readlinkSync(`/proc/${holder.pid}/ns/user`) !== own);
       // As `unshare --map-root-user` leaves it: setgroups denied before the gid map is written.
-      writeFileSync(`/proc/${holder.pid}/setgroups`, 'deny');
-      writeFileSync(`/proc/${holder.pid}/uid_map`, '0 300000 65536');
-      writeFileSync(`/proc/${holder.pid}/gid_map`, '0 400000 65536');
-      nsPath = `/proc/${holder.pid}/ns/user`;
+      ({ holder, nsPath } = await holdUserNamespace('deny'));
     });
     afterAll(() => {
       holder?.kill('SIGKILL');
@@ -244,5 +253,53 @@ describe('the working directory is entered before the user changes, as runc', ()
     const r = bed.keel.run(['run', '--bundle', b.dir, nextId('cwd-userns')]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/change directory to "\/priv".*: permission denied/);
+  });
+});
+
+describe('time namespace offsets', () => {
+  const DAY = 86400;
+  /** Boot time inside the container minus the host's, in seconds, from /proc/uptime. */
+  const bootShift = (r: KeelResult, hostBefore: number) => Number(r.stdout.split(' ')[0]) - hostBefore;
+  const hostUptime = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  const withOffsets = (s: Spec) => {
+    s.linux!.namespaces = [...(s.linux!.namespaces ?? []), { type: 'time' }];
+    s.linux!.timeOffsets = { boottime: { secs: DAY }, monotonic: { secs: 1000 } };
+    s.process!.args = ['cat', '/proc/uptime'];
+  };
+  const expectShifted = (r: KeelResult, before: number) => {
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const shift = bootShift(r, before);
+    expect(shift).toBeGreaterThanOrEqual(DAY);
+    expect(shift).toBeLessThan(DAY + 10);
+  };
+
+  it('apply without a user namespace', () => {
+    const b = bed.bundle(withOffsets);
+    const before = hostUptime();
+    expectShifted(bed.keel.run(['run', '--bundle', b.dir, nextId('timens')]), before);
+  });
+
+  // As `unshare --user --map-root-user --time --boottime 86400` does on this host.
+  it('apply in a new user namespace', () => {
+    const b = reachable(bed.bundle((s) => (withOffsets(s), userns(s))));
+    const before = hostUptime();
+    expectShifted(bed.keel.run(['run', '--bundle', b.dir, nextId('timens-userns')]), before);
+  });
+
+  it('apply in a joined user namespace', async () => {
+    const { holder, nsPath } = await holdUserNamespace('allow');
+    try {
+      const b = reachable(
+        bed.bundle((s) => {
+          withOffsets(s);
+          s.linux!.namespaces = [...s.linux!.namespaces!, { type: 'user', path: nsPath }];
+        }),
+      );
+      const before = hostUptime();
+      expectShifted(bed.keel.run(['run', '--bundle', b.dir, nextId('timens-joined')]), before);
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 });

@@ -71,13 +71,26 @@ describe('compilePlan', () => {
     expect(() => compilePlan(input((s) => (s.linux!.namespaces = [{ type: 'mount' }])))).toThrow(/hostname needs a UTS namespace|setting a hostname/);
   });
 
-  it('creates a user namespace, waits for the id maps, then becomes root in it', () => {
+  it('creates a user namespace, waits for the id maps, makes the other namespaces, then becomes root in it', () => {
     const seq = names(
       input((s) => {
         s.linux!.namespaces!.push({ type: 'user' });
       }),
     );
-    expect(seq.slice(0, 5)).toEqual(['sync', 'unshare', 'sync', 'set-ids', 'unshare']);
+    expect(seq.slice(0, 6)).toEqual(['sync', 'unshare', 'sync', 'unshare', 'set-ids', 'fork-init']);
+  });
+
+  it('writes the time offsets before it becomes root of the user namespace (the euid change makes /proc/self unwritable)', () => {
+    const plan = compilePlan(
+      input((s) => {
+        s.linux!.namespaces!.push({ type: 'user' }, { type: 'time' });
+        s.linux!.timeOffsets = { boottime: { secs: 86400 } };
+      }),
+    ).ops;
+    const at = (what: string) => plan.findIndex((o) => o.name === what || o.what.includes(what));
+    expect(at('timens_offsets')).toBeGreaterThan(at('unshare'));
+    expect(at('timens_offsets')).toBeLessThan(at('set-ids'));
+    expect(at('set-ids')).toBeLessThan(at('fork-init'));
   });
 
   it('turns mount options into flags, data and a remount for bind mounts', () => {
@@ -145,9 +158,9 @@ describe('compilePlan', () => {
     expect(plan.find((o) => o.name === 'capabilities')!.ints).toEqual([0n, 0n, 0n, 0n]);
   });
 
-  it('becomes root of a user namespace joined by path before joining the rest', () => {
+  it('joins a user namespace by path, makes the other namespaces, then becomes root in it', () => {
     const names = compilePlan(input((s) => s.linux!.namespaces!.push({ type: 'user', path: '/run/netns/userns' }))).ops.map((o) => o.name);
-    expect(names.slice(0, 3)).toEqual(['sync', 'setns', 'set-ids']);
+    expect(names.slice(0, 5)).toEqual(['sync', 'setns', 'unshare', 'set-ids', 'fork-init']);
   });
 
   it('warns about unknown capabilities and skips them', () => {
