@@ -88,6 +88,10 @@ export function compilePlan(input: CompileInput): Plan {
 
 function planNamespacePhase({ spec, report = throwProblem }: CompileInput, ns: NamespacePlan): PlanOp[] {
   const plan: PlanOp[] = [ops.sync(SyncTag.CGROUP, 'wait for keel to place the container in its cgroups')];
+  // The OOM score first, while keel-init is the host's root, as runc does: once it is root of a
+  // user namespace its /proc/self files are out of its reach, and lowering the score takes
+  // CAP_SYS_RESOURCE on the host. The container's init inherits it.
+  if (spec.process?.oomScoreAdj !== undefined) plan.push(oomScoreAdj(spec.process.oomScoreAdj));
   for (const { type, path } of ns.join) plan.push(ops.setns(type, cloneFlagsOf(type), path));
   if (ns.isNew('user')) {
     plan.push(
@@ -110,6 +114,10 @@ function planNamespacePhase({ spec, report = throwProblem }: CompileInput, ns: N
   if (ns.isNew('user') || ns.join.some((j) => j.type === 'user')) plan.push(ops.setIds(0, 0));
   plan.push(ops.forkInit(ns.has('pid')));
   return plan;
+}
+
+function oomScoreAdj(score: number): PlanOp {
+  return ops.writeFile('/proc/self/oom_score_adj', String(score), 'oomScoreAdj');
 }
 
 function cloneFlagsOf(type: Parameters<typeof cloneFlags>[0][number]): number {
@@ -168,7 +176,9 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]):
 
 function planProcess(input: CompileInput, warnings: string[], notes: string[]): PlanOp[] {
   if (!input.spec.process) return [];
-  const plan = planProcessOps(input.spec.process, {
+  // The OOM score is set at the start of the plan (planNamespacePhase).
+  const { oomScoreAdj: _setFirst, ...proc } = input.spec.process;
+  const plan = planProcessOps(proc, {
     rlimitCeiling: input.host.rlimitCeiling,
     report: input.report ?? throwProblem,
     warnings,

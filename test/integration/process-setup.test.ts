@@ -303,3 +303,26 @@ describe('time namespace offsets', () => {
     }
   });
 });
+
+// Found with the time offsets: the same /proc/self that set-ids puts out of reach.
+describe('oomScoreAdj in a user namespace', () => {
+  it('is set, as with runc', () => {
+    const b = reachable(
+      bed.bundle((s) => {
+        userns(s);
+        s.process!.oomScoreAdj = 100;
+        s.process!.args = ['cat', '/proc/self/oom_score_adj'];
+      }),
+    );
+    const keel = bed.keel.run(['run', '--bundle', b.dir, nextId('oom-userns')]);
+    expect(keel.stderr).toBe('');
+    expect(keel.stdout).toBe('100\n');
+    const runc = new RuncRoot();
+    try {
+      const r = runc.run(['run', '--bundle', b.dir, nextId('oom-userns-runc')]);
+      expect([r.code, r.stdout]).toEqual([0, keel.stdout]);
+    } finally {
+      runc.cleanup();
+    }
+  });
+});

@@ -158,6 +158,18 @@ describe('compilePlan', () => {
     expect(plan.find((o) => o.name === 'capabilities')!.ints).toEqual([0n, 0n, 0n, 0n]);
   });
 
+  it('sets the OOM score first, while still the host root, and only there', () => {
+    const plan = compilePlan(
+      input((s) => {
+        s.linux!.namespaces!.push({ type: 'user' });
+        s.process!.oomScoreAdj = 100;
+      }),
+    ).ops;
+    const writes = plan.flatMap((o, i) => (o.name === 'write-file' && o.args.path === '/proc/self/oom_score_adj' ? [i] : []));
+    expect(writes).toEqual([1]);
+    expect(plan[writes[0]!]!.args.content).toBe('100');
+  });
+
   it('joins a user namespace by path, makes the other namespaces, then becomes root in it', () => {
     const names = compilePlan(input((s) => s.linux!.namespaces!.push({ type: 'user', path: '/run/netns/userns' }))).ops.map((o) => o.name);
     expect(names.slice(0, 5)).toEqual(['sync', 'setns', 'unshare', 'set-ids', 'fork-init']);
