@@ -135,6 +135,19 @@ describe("the caller's supplementary groups stay out of the container", () => {
       }
     });
 
+    it('exec there runs too, with the groups it had', () => {
+      const id = nextId('groups-deny-exec');
+      const b = reachable(bed.bundle((s) => (joined(s), (s.process!.args = ['sleep', '1000']))));
+      withCallerGroups(bed.keel, ['run', '--detach', '--bundle', b.dir, id]);
+      try {
+        const r = withCallerGroups(bed.keel, ['exec', '--user', '1000:1000', id, 'id']);
+        expect(r.stderr).toBe('');
+        expect(r.stdout).toBe('uid=1000 gid=1000 groups=65534(nobody),65534(nobody),65534(nobody)\n');
+      } finally {
+        bed.keel.run(['delete', '--force', id]);
+      }
+    });
+
     // runc ignores them there and runs with the caller's groups; keel says it cannot grant them.
     it('additionalGids there fail, naming the field', () => {
       const b = reachable(bed.bundle((s) => (joined(s), (s.process!.user!.additionalGids = [10]))));
