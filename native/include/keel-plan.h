@@ -44,8 +44,8 @@ enum keel_op_code {
 	OP_WRITE_FILE = 23,  /* strs: absolute path, content */
 	OP_SETRLIMIT = 24,   /* ints: resource, soft, hard (-1 = unlimited) */
 	OP_UMASK = 25,       /* ints: mask */
-	OP_CHDIR = 26,       /* strs: path */
-	OP_SET_USER = 27,    /* ints: uid, gid, set_groups (0/1), groups...  */
+	OP_CHDIR = 26,       /* ints: as_root (1: EACCES/EPERM left for the 0 one), strs: path */
+	OP_SET_USER = 27,    /* ints: uid, gid, groups given (0/1), groups...; none when 0 */
 	OP_CAPS = 28,        /* ints: effective, permitted, inheritable, ambient (bit masks) */
 	OP_NO_NEW_PRIVS = 29,
 	OP_SECCOMP = 30,     /* ints: flags, listener (0/1)   strs: sock_filter program bytes */

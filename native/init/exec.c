@@ -1,5 +1,6 @@
 /* Finding the user's program, waiting for `keel start`, and becoming the program. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,7 +59,10 @@ int op_wait_start(struct init_ctx *ctx, const struct op *op)
 		n = read(fd, &byte, 1);
 	while (n < 0 && errno == EINTR);
 	close(fd);
-	return n == 1 ? 0 : (errno = n == 0 ? EPIPE : errno, -1);
+	if (n != 1)
+		return errno = n == 0 ? EPIPE : errno, -1;
+	ctx->started = true;
+	return 0;
 }
 
 int op_exec(struct init_ctx *ctx, const struct op *op)
@@ -79,5 +83,18 @@ int op_exec(struct init_ctx *ctx, const struct op *op)
 	/* keel exec waits for this: the sync socket closing after it means execve succeeded. */
 	sync_send(ctx, MSG_EXECUTING, -1, 0, 0, NULL);
 	execve(ctx->exec_path, argv, envp);
-	return -1;
+	int err = errno;
+	/*
+	 * After `start` nobody reads the sync socket (keel start has returned, or keel run only waits
+	 * for the exit): without this line a program that cannot run (a bad format, a #! interpreter
+	 * that is missing) would just exit 1. It goes to the container's stderr, as runc's does.
+	 * keel exec still listens, and says it itself.
+	 */
+	if (ctx->started) {
+		char reason[128];
+		snprintf(reason, sizeof(reason), "%s", strerror(err));
+		reason[0] = (char)tolower((unsigned char)reason[0]);
+		dprintf(STDERR_FILENO, "keel: exec \"%s\": %s\n", ctx->exec_path, reason);
+	}
+	return errno = err, -1;
 }

@@ -22,6 +22,8 @@ struct init_ctx {
 	int sync_fd;
 	int root_fd;            /* the container's root: the rootfs before pivot_root, "/" after */
 	char exec_path[PATH_MAX];
+	bool started;           /* `keel start` came: keel no longer reads the sync socket */
+	bool cwd_entered;       /* the working directory was entered while still root */
 	char detail[240];       /* what went wrong, beyond errno, for the error report */
 };
 

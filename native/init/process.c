@@ -6,6 +6,7 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -59,10 +60,14 @@ int op_umask(struct init_ctx *ctx, const struct op *op)
 	return 0;
 }
 
+/* As runc: first as root; where root is refused (root squash, an unmapped owner), as the user. */
 int op_chdir(struct init_ctx *ctx, const struct op *op)
 {
-	(void)ctx;
-	return chdir(op->strs[0]);
+	if (!op_int(op, 0))
+		return ctx->cwd_entered ? 0 : chdir(op->strs[0]);
+	if (chdir(op->strs[0]) == 0)
+		return ctx->cwd_entered = true, 0;
+	return errno == EACCES || errno == EPERM ? 0 : -1;
 }
 
 int op_setsid(struct init_ctx *ctx, const struct op *op)
@@ -72,19 +77,41 @@ int op_setsid(struct init_ctx *ctx, const struct op *op)
 	return setsid() < 0 ? -1 : 0;
 }
 
-/* Capabilities survive the uid change (PR_SET_KEEPCAPS); OP_CAPS then sets them exactly. */
+/* Whether this user namespace forbids setgroups ("deny" in /proc/self/setgroups, as unshare -r leaves it). */
+static bool setgroups_denied(void)
+{
+	char buf[16] = "";
+	int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 && strncmp(buf, "deny", 4) == 0;
+}
+
+/*
+ * The supplementary groups are always set: to additionalGids, or to none. Left alone, keel's own
+ * (whoever ran it) would reach the container. The one exception, as in runc: a joined user
+ * namespace where setgroups is denied, and the config asked for no groups; nothing can change
+ * them there. Capabilities survive the uid change (PR_SET_KEEPCAPS); OP_CAPS then sets them exactly.
+ */
 int op_set_user(struct init_ctx *ctx, const struct op *op)
 {
-	(void)ctx;
 	uid_t uid = (uid_t)op_int(op, 0);
 	gid_t gid = (gid_t)op_int(op, 1);
-	if (op_int(op, 2)) {
-		size_t n = op->n_ints - 3;
-		gid_t groups[n ? n : 1];
-		for (size_t i = 0; i < n; i++)
-			groups[i] = (gid_t)op_int(op, (uint32_t)(3 + i));
-		if (setgroups(n, groups) < 0)
+	bool asked = op_int(op, 2) != 0;
+	size_t n = asked ? op->n_ints - 3 : 0;
+	gid_t groups[n ? n : 1];
+	for (size_t i = 0; i < n; i++)
+		groups[i] = (gid_t)op_int(op, (uint32_t)(3 + i));
+	if (setgroups(n, groups) < 0) {
+		if (errno != EPERM || !setgroups_denied())
 			return -1;
+		if (asked) {
+			snprintf(ctx->detail, sizeof(ctx->detail),
+				 "process.user.additionalGids cannot be set: setgroups is denied in this user namespace (/proc/self/setgroups)");
+			return errno = EPERM, -1;
+		}
 	}
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresgid(gid, gid, gid) < 0 ||
 	    setresuid(uid, uid, uid) < 0)

@@ -95,14 +95,15 @@ export function compilePlan(input: CompileInput): Plan {
 
 function planNamespacePhase({ spec, report = throwProblem }: CompileInput, ns: NamespacePlan): PlanOp[] {
   const plan: PlanOp[] = [ops.sync(SyncTag.CGROUP, 'wait for keel to place the container in its cgroups')];
+  // The OOM score first, while keel-init is the host's root, as runc does: once it is root of a
+  // user namespace its /proc/self files are out of its reach, and lowering the score takes
+  // CAP_SYS_RESOURCE on the host. The container's init inherits it.
+  if (spec.process?.oomScoreAdj !== undefined) plan.push(oomScoreAdj(spec.process.oomScoreAdj));
   for (const { type, path } of ns.join) plan.push(ops.setns(type, cloneFlagsOf(type), path));
-  // keel's uid 0 is not mapped in a joined user namespace: become that namespace's root first.
-  if (ns.join.some((j) => j.type === 'user')) plan.push(ops.setIds(0, 0));
   if (ns.isNew('user')) {
     plan.push(
       ops.unshare(['user'], cloneFlags(['user'])),
       ops.sync(SyncTag.ID_MAPS, 'wait for keel to write the uid and gid mappings'),
-      ops.setIds(0, 0),
     );
   }
   const others = ns.create.filter((t) => t !== 'user');
@@ -113,8 +114,17 @@ function planNamespacePhase({ spec, report = throwProblem }: CompileInput, ns: N
     const lines = Object.entries(offsets).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}`);
     plan.push(ops.writeFile('/proc/self/timens_offsets', lines.join('\n'), 'time namespace offsets'));
   }
+  // keel's uid 0 is not mapped in a new or joined user namespace: become that namespace's root.
+  // Last, once the namespaces are made (they belong to the user namespace either way): the
+  // change of euid makes the process non-dumpable, and its /proc/self files then belong to the
+  // host's root, out of its reach; the time offsets above were refused (EACCES) after it.
+  if (ns.isNew('user') || ns.join.some((j) => j.type === 'user')) plan.push(ops.setIds(0, 0));
   plan.push(ops.forkInit(ns.has('pid')));
   return plan;
+}
+
+function oomScoreAdj(score: number): PlanOp {
+  return ops.writeFile('/proc/self/oom_score_adj', String(score), 'oomScoreAdj');
 }
 
 function cloneFlagsOf(type: Parameters<typeof cloneFlags>[0][number]): number {
@@ -173,7 +183,9 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]):
 
 function planProcess(input: CompileInput, warnings: string[], notes: string[]): PlanOp[] {
   if (!input.spec.process) return [];
-  const plan = planProcessOps(input.spec.process, {
+  // The OOM score is set at the start of the plan (planNamespacePhase).
+  const { oomScoreAdj: _setFirst, ...proc } = input.spec.process;
+  const plan = planProcessOps(proc, {
     rlimitCeiling: input.host.rlimitCeiling,
     homeOf: input.host.homeOf,
     report: input.report ?? throwProblem,
@@ -214,7 +226,8 @@ export interface ProcessPlanOptions {
 
 /**
  * The process's own attributes, in the order the kernel needs them: limits, a new session, the
- * bounding set (needs CAP_SETPCAP, so before the uid changes), the user, its directory and umask,
+ * working directory (as root), the bounding set (needs CAP_SETPCAP, so before the uid changes),
+ * the user, its directory again where root was refused, the umask,
  * the capability sets, then the executable is found (before waiting, so a missing one fails
  * create), start is awaited, and no_new_privs is set last before exec. Shared by create and exec.
  */
@@ -247,6 +260,9 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   if (filter?.unknownArchitectures.length) opts.warnings.push(`seccomp: no syscall table for ${filter.unknownArchitectures.join(', ')}: processes of those architectures are killed`);
   const seccompOp = filter && ops.seccomp(filter.program, filter.flags, filter.summary, filter.notifies);
   if (seccompOp && !proc.noNewPrivileges) plan.push(seccompOp);
+  // The working directory is entered while still root, as runc does: a user may run in a
+  // directory it could not enter itself. ops.chdir, after the user changes, retries a refusal.
+  plan.push(ops.chdirAsRoot(proc.cwd));
 
   // Without process.capabilities every set is empty: the process gets no capability it was not
   // given, as with runc.

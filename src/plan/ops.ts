@@ -161,7 +161,16 @@ export const ops = {
 
   umask: (mask: number) => op(OpCode.UMASK, 'umask', `set the umask to ${mask.toString(8).padStart(4, '0')}`, { umask: mask }, [mask]),
 
-  chdir: (path: string) => op(OpCode.CHDIR, 'chdir', `change directory to ${q(path)}`, { path }, [], [path]),
+  /**
+   * The working directory is entered twice over, as runc does: first while keel-init is still
+   * root (so a directory only root may enter works: runc runs there), then, only if root was
+   * refused (root squashed on NFS, an unmapped owner in a user namespace), again as the user.
+   */
+  chdirAsRoot: (path: string) =>
+    op(OpCode.CHDIR, 'chdir-as-root', `change directory to ${q(path)}`, { path }, [1], [path]),
+
+  chdir: (path: string) =>
+    op(OpCode.CHDIR, 'chdir', `change directory to ${q(path)} as the user (where root was refused)`, { path }, [0], [path]),
 
   setsid: () => op(OpCode.SETSID, 'setsid', 'start a new session', {}),
 
@@ -169,7 +178,7 @@ export const ops = {
     op(
       OpCode.SET_USER,
       'set-user',
-      `become uid ${uid}, gid ${gid}${groups ? `, groups [${groups.join(', ')}]` : ''}`,
+      `become uid ${uid}, gid ${gid}, ${groups?.length ? `groups [${groups.join(', ')}]` : 'no supplementary groups'}`,
       { uid, gid, additionalGids: groups ?? null },
       [uid, gid, groups ? 1 : 0, ...(groups ?? [])],
     ),

@@ -45,8 +45,8 @@ describe('keel explain', () => {
       'wait for keel to place the container in its cgroups',
       'create new user namespace',
       'wait for keel to write the uid and gid mappings',
-      'become uid 0, gid 0 in the new user namespace',
       'create new ipc, uts, network, pid, cgroup, mount namespaces',
+      'become uid 0, gid 0 in the new user namespace',
       'start the container init as PID 1 of the new PID namespace',
     ]);
     // mknod is not allowed in a user namespace: the default devices are bind-mounted from the host.

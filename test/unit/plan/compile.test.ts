@@ -46,6 +46,9 @@ describe('compilePlan', () => {
     expect(at('mask')).toBeGreaterThan(at('pivot-root'));
     expect(at('bounding-set')).toBeLessThan(at('set-user'));
     expect(at('capabilities')).toBeGreaterThan(at('set-user'));
+    // The working directory as root first (runc's order), and again as the user where root was refused.
+    expect(at('chdir-as-root')).toBeLessThan(at('set-user'));
+    expect(at('chdir')).toBeGreaterThan(at('set-user'));
     expect(at('resolve-exec')).toBeLessThan(at('wait-start'));
     expect(at('no-new-privileges')).toBeGreaterThan(at('wait-start'));
     expect(seq.at(-1)).toBe('exec');
@@ -68,13 +71,26 @@ describe('compilePlan', () => {
     expect(() => compilePlan(input((s) => (s.linux!.namespaces = [{ type: 'mount' }])))).toThrow(/hostname needs a UTS namespace|setting a hostname/);
   });
 
-  it('creates a user namespace, waits for the id maps, then becomes root in it', () => {
+  it('creates a user namespace, waits for the id maps, makes the other namespaces, then becomes root in it', () => {
     const seq = names(
       input((s) => {
         s.linux!.namespaces!.push({ type: 'user' });
       }),
     );
-    expect(seq.slice(0, 5)).toEqual(['sync', 'unshare', 'sync', 'set-ids', 'unshare']);
+    expect(seq.slice(0, 6)).toEqual(['sync', 'unshare', 'sync', 'unshare', 'set-ids', 'fork-init']);
+  });
+
+  it('writes the time offsets before it becomes root of the user namespace (the euid change makes /proc/self unwritable)', () => {
+    const plan = compilePlan(
+      input((s) => {
+        s.linux!.namespaces!.push({ type: 'user' }, { type: 'time' });
+        s.linux!.timeOffsets = { boottime: { secs: 86400 } };
+      }),
+    ).ops;
+    const at = (what: string) => plan.findIndex((o) => o.name === what || o.what.includes(what));
+    expect(at('timens_offsets')).toBeGreaterThan(at('unshare'));
+    expect(at('timens_offsets')).toBeLessThan(at('set-ids'));
+    expect(at('set-ids')).toBeLessThan(at('fork-init'));
   });
 
   it('turns mount options into flags, data and a remount for bind mounts', () => {
@@ -142,9 +158,21 @@ describe('compilePlan', () => {
     expect(plan.find((o) => o.name === 'capabilities')!.ints).toEqual([0n, 0n, 0n, 0n]);
   });
 
-  it('becomes root of a user namespace joined by path before joining the rest', () => {
+  it('sets the OOM score first, while still the host root, and only there', () => {
+    const plan = compilePlan(
+      input((s) => {
+        s.linux!.namespaces!.push({ type: 'user' });
+        s.process!.oomScoreAdj = 100;
+      }),
+    ).ops;
+    const writes = plan.flatMap((o, i) => (o.name === 'write-file' && o.args.path === '/proc/self/oom_score_adj' ? [i] : []));
+    expect(writes).toEqual([1]);
+    expect(plan[writes[0]!]!.args.content).toBe('100');
+  });
+
+  it('joins a user namespace by path, makes the other namespaces, then becomes root in it', () => {
     const names = compilePlan(input((s) => s.linux!.namespaces!.push({ type: 'user', path: '/run/netns/userns' }))).ops.map((o) => o.name);
-    expect(names.slice(0, 3)).toEqual(['sync', 'setns', 'set-ids']);
+    expect(names.slice(0, 5)).toEqual(['sync', 'setns', 'unshare', 'set-ids', 'fork-init']);
   });
 
   it('warns about unknown capabilities and skips them', () => {
