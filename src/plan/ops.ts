@@ -84,6 +84,11 @@ function op(
 
 const q = JSON.stringify;
 
+/** A long list cut short, so that a failed op still reads as one line ("0, 1, ... and 69990 more"). */
+function listed(items: readonly number[], most = 10): string {
+  return items.length <= most ? items.join(', ') : `${items.slice(0, most).join(', ')} and ${items.length - most} more`;
+}
+
 export const ops = {
   setns: (type: string, nstype: number, path: string) =>
     op(OpCode.SETNS, 'setns', `join the ${type} namespace at ${q(path)}`, { type, path }, [nstype], [path]),
@@ -178,7 +183,7 @@ export const ops = {
     op(
       OpCode.SET_USER,
       'set-user',
-      `become uid ${uid}, gid ${gid}, ${groups?.length ? `groups [${groups.join(', ')}]` : 'no supplementary groups'}`,
+      `become uid ${uid}, gid ${gid}, ${groups?.length ? `groups [${listed(groups)}]` : 'no supplementary groups'}`,
       { uid, gid, additionalGids: groups ?? null },
       [uid, gid, groups ? 1 : 0, ...(groups ?? [])],
     ),

@@ -9,6 +9,9 @@ import type { ReportProblem } from './problems.js';
  */
 export const MAX_ID = 2 ** 31 - 1;
 
+/** linux/limits.h: the most supplementary groups a process may have. */
+const NGROUPS_MAX = 65536;
+
 function isId(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_ID;
 }
@@ -25,5 +28,7 @@ export function compileUser(user: User, report: ReportProblem, at = '/process/us
   (user.additionalGids ?? []).forEach((g, i) => {
     if (!isId(g)) problem(`additionalGids/${i}`, g);
   });
+  const distinct = new Set(user.additionalGids ?? []).size;
+  if (distinct > NGROUPS_MAX) report(`${at}/additionalGids`, `${distinct} groups are more than the kernel lets a process have (${NGROUPS_MAX})`);
   return { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids && [...new Set(user.additionalGids)] };
 }

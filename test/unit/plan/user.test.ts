@@ -29,4 +29,12 @@ describe('additional gids', () => {
     const setUser = compilePlan(planInput((s) => (s.process!.user = { uid: 1, gid: 1, additionalGids: [7, 7, 8] }))).ops.find((o) => o.name === 'set-user');
     expect(setUser?.args.additionalGids).toEqual([7, 8]);
   });
+
+  it('refuses more than the kernel allows (65536), naming the field, and names a long list in a few words', () => {
+    const many = Array.from({ length: 65537 }, (_, i) => i);
+    expect(collectProblems((report) => compileUser({ uid: 0, gid: 0, additionalGids: many }, report))).toEqual(['/process/user/additionalGids: 65537 groups are more than the kernel lets a process have (65536)']);
+    expect(collectProblems((report) => compileUser({ uid: 0, gid: 0, additionalGids: [...many.slice(0, 65536), 0] }, report))).toEqual([]);
+    const setUser = compilePlan(planInput((s) => (s.process!.user = { uid: 1, gid: 1, additionalGids: many.slice(0, 12) }))).ops.find((o) => o.name === 'set-user');
+    expect(setUser?.what).toBe('become uid 1, gid 1, groups [0, 1, 2, 3, 4, 5, 6, 7, 8, 9 and 2 more]');
+  });
 });
