@@ -224,6 +224,9 @@ export interface ProcessPlanOptions {
   lsm?: LsmFacts;
 }
 
+/** linux/binfmts.h: the longest string execve takes as one argument or variable, with its NUL (32 pages). */
+const MAX_ARG_STRLEN = 32 * 4096;
+
 /**
  * The process's own attributes, in the order the kernel needs them: limits, a new session, the
  * working directory (as root), the bounding set (needs CAP_SETPCAP, so before the uid changes),
@@ -236,6 +239,12 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   // Checked again here for exec's process, which no schema or semantic check has seen.
   const nul = findNul(proc, '/process');
   if (nul !== undefined) opts.report(nul, NUL_MESSAGE);
+  for (const field of ['args', 'env'] as const) {
+    proc[field]?.forEach((s, i) => {
+      const bytes = Buffer.byteLength(s);
+      if (bytes >= MAX_ARG_STRLEN) opts.report(`/process/${field}/${i}`, `is ${bytes} bytes long: execve takes at most ${MAX_ARG_STRLEN - 1} per argument or variable`);
+    });
+  }
   if (proc.oomScoreAdj !== undefined) {
     plan.push(ops.writeFile('/proc/self/oom_score_adj', String(proc.oomScoreAdj), 'oomScoreAdj'));
   }

@@ -112,6 +112,11 @@ describe('compilePlan', () => {
     expect(tmp!.what).toBe('mount tmpfs "tmpfs" on "/tmp" (nosuid,nodev,mode=1777,size=10m)');
   });
 
+  it('refuses an argument or a variable longer than execve takes, naming it', () => {
+    expect(() => compilePlan(input((s) => (s.process!.env = ['PATH=/bin', `A=${'x'.repeat(131070)}`])))).toThrow('config.json: /process/env/1: is 131072 bytes long: execve takes at most 131071 per argument or variable');
+    expect(() => compilePlan(input((s) => (s.process!.args = ['sh', 'x'.repeat(131071)])))).not.toThrow();
+  });
+
   it('refuses a bind mount whose source does not exist, naming the field', () => {
     expect(() => compilePlan(input((s) => (s.mounts = [{ destination: '/x', type: 'bind', source: '/missing/dir', options: ['bind'] }])))).toThrow(
       'config.json: /mounts/0/source: bind mount source "/missing/dir" does not exist',
