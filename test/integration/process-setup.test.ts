@@ -19,6 +19,16 @@ let seq = 0;
 const nextId = (what: string) => `proc-${what}-${process.pid}-${seq++}`;
 
 /** The bundle directory is made 0700; a user namespace's root is another uid and must reach its rootfs. */
+/** Runs `use` with a runc of its own state root, removed afterwards: the cases compare keel with it. */
+function withRunc(use: (runc: RuncRoot) => void): void {
+  const runc = new RuncRoot();
+  try {
+    use(runc);
+  } finally {
+    runc.cleanup();
+  }
+}
+
 function reachable(b: Bundle): Bundle {
   chmodSync(b.dir, 0o755);
   return b;
@@ -60,12 +70,9 @@ describe("the caller's supplementary groups stay out of the container", () => {
     const keel = withCallerGroups(bed.keel, ['run', '--bundle', b.dir, nextId('groups')]);
     expect(keel.stderr).toBe('');
     expect(keel.stdout).toBe('uid=1000 gid=1000\n');
-    const runc = new RuncRoot();
-    try {
+    withRunc((runc) => {
       expect(withCallerGroups(runc, ['run', '--bundle', b.dir, nextId('groups-runc')]).stdout).toBe(keel.stdout);
-    } finally {
-      runc.cleanup();
-    }
+    });
   });
 
   it('run with additionalGids: exactly those', () => {
@@ -127,12 +134,9 @@ describe("the caller's supplementary groups stay out of the container", () => {
       const keel = withCallerGroups(bed.keel, ['run', '--bundle', b.dir, nextId('groups-deny')]);
       expect(keel.stderr).toBe('');
       expect(keel.stdout).toBe('uid=1000 gid=1000 groups=65534(nobody),65534(nobody),65534(nobody)\n');
-      const runc = new RuncRoot();
-      try {
+      withRunc((runc) => {
         expect(withCallerGroups(runc, ['run', '--bundle', b.dir, nextId('groups-deny-runc')]).stdout).toBe(keel.stdout);
-      } finally {
-        runc.cleanup();
-      }
+      });
     });
 
     it('exec there runs too, with the groups it had', () => {
@@ -176,14 +180,11 @@ describe('a program that cannot be executed after start says why', () => {
       const keel = bed.keel.run(['run', '--bundle', b.dir, nextId('badexec')]);
       expect(keel.stderr).toBe(`keel: exec "${program}": ${reason}\n`);
       expect(keel.code).toBe(1);
-      const runc = new RuncRoot();
-      try {
+      withRunc((runc) => {
         const r = runc.run(['run', '--bundle', b.dir, nextId('badexec-runc')]);
         expect(r.stderr).toBe(`exec ${program}: ${reason}\n`);
         expect(r.code).toBe(keel.code);
-      } finally {
-        runc.cleanup();
-      }
+      });
     });
   }
 
@@ -223,13 +224,10 @@ describe('the working directory is entered before the user changes, as runc', ()
     const keel = bed.keel.run(['run', '--bundle', b.dir, nextId('cwd')]);
     expect(keel.stderr).toBe('');
     expect(keel.stdout).toBe('/priv\n');
-    const runc = new RuncRoot();
-    try {
+    withRunc((runc) => {
       const r = runc.run(['run', '--bundle', b.dir, nextId('cwd-runc')]);
       expect([r.code, r.stdout]).toEqual([0, keel.stdout]);
-    } finally {
-      runc.cleanup();
-    }
+    });
   });
 
   it('exec --cwd /priv --user 1000:1000 works too', () => {
@@ -251,13 +249,10 @@ describe('the working directory is entered before the user changes, as runc', ()
     const keel = bed.keel.run(['run', '--bundle', b.dir, nextId('cwd-userns')]);
     expect(keel.stderr).toBe('');
     expect(keel.stdout).toBe('/priv\n');
-    const runc = new RuncRoot();
-    try {
+    withRunc((runc) => {
       const r = runc.run(['run', '--bundle', b.dir, nextId('cwd-userns-runc')]);
       expect([r.code, r.stdout]).toEqual([0, keel.stdout]);
-    } finally {
-      runc.cleanup();
-    }
+    });
   });
 
   it('where neither may enter, it fails naming the directory', () => {
@@ -330,12 +325,9 @@ describe('oomScoreAdj in a user namespace', () => {
     const keel = bed.keel.run(['run', '--bundle', b.dir, nextId('oom-userns')]);
     expect(keel.stderr).toBe('');
     expect(keel.stdout).toBe('100\n');
-    const runc = new RuncRoot();
-    try {
+    withRunc((runc) => {
       const r = runc.run(['run', '--bundle', b.dir, nextId('oom-userns-runc')]);
       expect([r.code, r.stdout]).toEqual([0, keel.stdout]);
-    } finally {
-      runc.cleanup();
-    }
+    });
   });
 });
