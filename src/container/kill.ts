@@ -1,12 +1,12 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 
-import { cgroupKill, cgroupPids } from '../cgroups/manager.js';
+import { cgroupKill, cgroupPids, setFrozen } from '../cgroups/manager.js';
 import type { StateStore } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
 
 /** `keel kill`: a signal to the init, or with `all` to every process of the container. */
-export function killContainer(store: StateStore, id: string, signal: number, all: boolean): void {
+export async function killContainer(store: StateStore, id: string, signal: number, all: boolean): Promise<void> {
   const record = store.read(id);
   const status = store.status(record);
   // cgroup.kill first where there is one: no process can fork its way past it.
@@ -25,6 +25,9 @@ export function killContainer(store: StateStore, id: string, signal: number, all
   // Every process of the container: its cgroup knows them all; its PID namespace, when it has one.
   const targets = all ? [...new Set([...cgroupPids(record.cgroupPaths ?? []), ...processesInPidNamespaceOf(record.pid)])] : [record.pid];
   signalEach(targets, signal);
+  // A frozen process acts on SIGKILL only once thawed. As runc does, a paused container that is
+  // killed is thawed, so that the engine's "kill, then delete" finds it stopped.
+  if (signal === constants.signals.SIGKILL && status === 'paused') await setFrozen(record.cgroupPaths ?? [], false);
 }
 
 function signalEach(targets: number[], signal: number): void {

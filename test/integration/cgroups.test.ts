@@ -114,6 +114,21 @@ describe(`cgroups (${layout.mode})`, () => {
     expect(existsSync(dirOf('freezer', id))).toBe(false);
   });
 
+  it.each([[['KILL']], [['--all', 'KILL']]])('kill %j of a paused container thaws it, so that it stops and a plain delete works (as runc)', async (args) => {
+    const id = `pausedkill${args.length}`;
+    const b = bundle((s) => {
+      s.process!.args = ['sh', '-c', 'sleep 1000 & sleep 1000 & wait'];
+      s.linux!.cgroupsPath = path(id);
+    });
+    bed.keel.ok(['run', '-d', '--bundle', b.dir, id]);
+    bed.keel.ok(['pause', id]);
+    const [flags, signal] = args.length === 2 ? [[args[0]!], args[1]!] : [[], args[0]!];
+    bed.keel.ok(['kill', ...flags, id, signal]);
+    expect(await eventually(() => JSON.parse(bed.keel.ok(['state', id])).status === 'stopped')).toBe(true);
+    bed.keel.ok(['delete', id]);
+    expect(existsSync(dirOf('freezer', id))).toBe(false);
+  });
+
   it('kill --all reaches every process in the container', async () => {
     const id = 'killall';
     const b = bundle((s) => {

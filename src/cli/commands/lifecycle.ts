@@ -46,7 +46,7 @@ export const killCommand: CommandModule<GlobalArgs, KillArgs> = {
     withId<KillArgs>(y).positional('signal', { type: 'string', default: 'SIGTERM' }).options(KILL_FLAGS) as never,
   handler: async (argv) => {
     const [{ killContainer }, { parseSignal }] = await Promise.all([import('../../container/kill.js'), import('../../container/signals.js')]);
-    killContainer(storeOf(argv), argv['container-id'], parseSignal(argv.signal), argv.all);
+    await killContainer(storeOf(argv), argv['container-id'], parseSignal(argv.signal), argv.all);
   },
 };
 
