@@ -13,6 +13,8 @@ const PASS_THROUGH = new Set(['exec', 'ps']);
  * - `exec` and `ps`: as with runc, options end at the container id; what follows is the command
  *   and its options (`keel exec web sh -c "ls -l"`, `keel ps web -o pid,comm`). A "--" marks it.
  * - `--resources -` (stdin, as Docker sends it) becomes `--resources=-`, which yargs reads as a value.
+ * - `spec --rootless`: runc's spec has a flag of that name, where the global `--rootless` takes a
+ *   value; after `spec`, a bare `--rootless` becomes `--rootless=true`.
  */
 export function prepareArgs(args: string[]): string[] {
   const out = args.map((arg, i) => (arg === '-' && (args[i - 1] === '--resources' || args[i - 1] === '-r') ? undefined : arg));
@@ -22,6 +24,9 @@ export function prepareArgs(args: string[]): string[] {
     while (i < joined.length && joined[i]!.startsWith('-') && joined[i] !== '--') i += TAKES_VALUE.has(joined[i]!) ? 2 : 1;
   };
   skipOptions();
+  if (joined[i] === 'spec') {
+    return joined.map((arg, j) => (j > i && arg === '--rootless' && (joined[j + 1] === undefined || joined[j + 1]!.startsWith('-')) ? '--rootless=true' : arg));
+  }
   if (!PASS_THROUGH.has(joined[i]!)) return joined;
   i++;
   skipOptions();

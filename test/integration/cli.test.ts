@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { CLEAN_ENV, KEEL } from '../helpers/keel.js';
 import { useTestbed } from '../helpers/testbed.js';
+import type { Spec } from '../../src/spec/types.js';
 
 const bed = useTestbed();
 
@@ -81,6 +82,21 @@ describe('the command line', () => {
     expect(readFileSync(out, 'utf8')).toMatch(/^ID +PID +STATUS +BUNDLE +CREATED +OWNER\n$/);
     // The status of a program killed by SIGPIPE, as a shell shows runc's; never 1 with a stack trace.
     expect(r.status).toBe(141);
+  });
+
+  it('spec --rootless writes the rootless template, spec alone the usual one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keel-spec-'));
+    try {
+      for (const [args, userns] of [[['spec', '--rootless'], true], [['spec'], false]] as const) {
+        rmSync(join(dir, 'config.json'), { force: true });
+        expect(spawnSync(KEEL, [...args, '--bundle', dir], { env: CLEAN_ENV, encoding: 'utf8' })).toMatchObject({ status: 0, stderr: '' });
+        const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Spec;
+        expect(spec.linux!.namespaces!.some((ns) => ns.type === 'user'), args.join(' ')).toBe(userns);
+        expect(spec.linux!.uidMappings !== undefined, args.join(' ')).toBe(userns);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('answers the same on the fast path as through yargs', () => {

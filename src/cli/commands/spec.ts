@@ -19,8 +19,8 @@ export const specCommand: CommandModule<GlobalArgs, SpecArgs> = {
     const { defaultSpec } = await import('../../spec/default.js');
     const file = join(argv.bundle, 'config.json');
     if (existsSync(file)) throw new KeelError(`${file} already exists: remove it first, keel does not overwrite it`);
-    // `--rootless` is also runc's global flag (true|false|auto); given bare to `spec` it means true.
-    const rootless = argv.rootless === '' || argv.rootless === 'true';
+    // `--rootless` is also runc's global flag (true|false|auto); given bare to `spec` it means true (prepareArgs).
+    const rootless = argv.rootless === 'true';
     writeFileSync(file, JSON.stringify(defaultSpec({ rootless }), null, '\t') + '\n');
   },
 };

@@ -23,4 +23,10 @@ describe('markExecCommand', () => {
     expect(markExecCommand(['exec', '--process', 'p.json', 'web'])).toEqual(['exec', '--process', 'p.json', 'web']);
     expect(markExecCommand(['exec', 'web', '--', 'ls'])).toEqual(['exec', 'web', '--', 'ls']);
   });
+
+  it("reads a bare --rootless after spec as true (runc's spec flag), and leaves the global one with its value", () => {
+    expect(markExecCommand(['spec', '--rootless'])).toEqual(['spec', '--rootless=true']);
+    expect(markExecCommand(['spec', '--rootless', '--bundle', 'd'])).toEqual(['spec', '--rootless=true', '--bundle', 'd']);
+    expect(markExecCommand(['--rootless', 'false', 'spec', '--rootless', 'false'])).toEqual(['--rootless', 'false', 'spec', '--rootless', 'false']);
+  });
 });
