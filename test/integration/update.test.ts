@@ -41,3 +41,30 @@ describe('update with memory.checkBeforeUpdate', () => {
     bed.keel.ok(['delete', '--force', id]);
   });
 });
+
+describe('update --resources', () => {
+  it('refuses a value of the wrong type, naming it, and leaves the cgroup as it was', () => {
+    const id = 'types';
+    const b = bed.bundle((s) => {
+      s.process!.args = ['sleep', '1000'];
+      s.linux!.cgroupsPath = `${parent}/${id}`;
+      s.linux!.resources = { memory: { limit: 64 << 20 } };
+    });
+    bed.keel.ok(['run', '-d', '--bundle', b.dir, id]);
+    for (const [input, field] of [
+      [{ memory: { limit: 'abc' } }, '/memory/limit'],
+      [{ memory: { limit: 20971520.5 } }, '/memory/limit'],
+      [{ pids: { limit: '12' } }, '/pids/limit'],
+      [[], '/'],
+    ] as const) {
+      const r = bed.keel.run(['update', '--resources', '-', id], { input: JSON.stringify(input) });
+      expect(r.code, JSON.stringify(input)).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^keel: --resources -: ${field.replace(/\//g, '\\/')}: `));
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    expect(readFileSync(limitFile(id), 'utf8').trim()).toBe(String(64 << 20));
+    bed.keel.ok(['update', '--resources', '-', id], { input: JSON.stringify({ memory: { limit: 32 << 20 } }) });
+    expect(readFileSync(limitFile(id), 'utf8').trim()).toBe(String(32 << 20));
+    bed.keel.ok(['delete', '--force', id]);
+  });
+});

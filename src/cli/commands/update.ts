@@ -30,15 +30,24 @@ export const updateCommand: CommandModule<GlobalArgs, UpdateArgs> = {
       .option('kernel-memory', { type: 'string', hidden: true })
       .option('kernel-memory-tcp', { type: 'string', hidden: true }) as never,
   handler: async (argv) => {
-    const [{ resourcesFromFlags }, { updateContainer }] = await Promise.all([import('../../cgroups/update-flags.js'), import('../../container/cgroup-verbs.js')]);
+    const [{ resourcesFromFlags }, { updateContainer }, { validateConfig }] = await Promise.all([
+      import('../../cgroups/update-flags.js'),
+      import('../../container/cgroup-verbs.js'),
+      import('../../spec/validate.js'),
+    ]);
     let resources = resourcesFromFlags(argv);
     if (argv.resources !== undefined) {
       const source = argv.resources === '-' ? 0 : argv.resources;
+      let given: unknown;
       try {
-        resources = { ...JSON.parse(readFileSync(source, 'utf8')), ...resources };
+        given = JSON.parse(readFileSync(source, 'utf8'));
       } catch (err) {
         throw new KeelError(`--resources ${argv.resources}: ${err instanceof SyntaxError ? `invalid JSON: ${err.message}` : (err as Error).message}`);
       }
+      // The same schema as config.json's linux.resources: a value of the wrong type never reaches a cgroup file.
+      const [problem] = validateConfig({ ociVersion: '1.3.0', linux: { resources: given } });
+      if (problem) throw new KeelError(`--resources ${argv.resources}: ${problem.path.replace(/^\/linux\/resources/, '') || '/'}: ${problem.message}`);
+      resources = { ...(given as object), ...resources };
     }
     await updateContainer(storeOf(argv), argv['container-id'], resources);
   },
