@@ -43,7 +43,7 @@ build/musl-include/linux:
 	ln -sfn /usr/include/asm-generic build/musl-include/asm-generic
 	ln -sfn /usr/include/linux $@
 
-dist/libkeel.so: native/lib/libkeel.c native/include/keel-scm.h
+dist/libkeel.so: native/lib/libkeel.c native/include/keel-scm.h native/include/keel-openat2.h
 	@mkdir -p dist
 	$(CC) $(CFLAGS) -shared -fPIC -s -o $@ $<
 

@@ -7,34 +7,20 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../include/keel-openat2.h"
 #include "init.h"
 
 /* The kernel follows a chain of at most 40 symlinks (ELOOP); following dangling ones by hand does too. */
 #define MAX_SYMLINK_HOPS 40
 
-static int openat2_resolving(int root_fd, const char *path, int flags, uint64_t resolve)
-{
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve,
-	};
-	int fd;
-	do
-		fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
-	while (fd < 0 && (errno == EAGAIN || errno == EINTR));
-	return fd;
-}
-
 static int openat2_in_root(int root_fd, const char *path, int flags)
 {
-	return openat2_resolving(root_fd, path, flags, 0);
+	return keel_openat2_in_root(root_fd, path, flags, 0);
 }
 
 void fd_path(int fd, char *buf, size_t len)
@@ -135,7 +121,7 @@ int open_in_root(struct init_ctx *ctx, const char *path, int create_as, bool cre
 
 int open_in_root_without_symlinks(struct init_ctx *ctx, const char *path)
 {
-	return openat2_resolving(ctx->root_fd, relative(path), O_PATH, RESOLVE_NO_SYMLINKS);
+	return keel_openat2_in_root(ctx->root_fd, relative(path), O_PATH, RESOLVE_NO_SYMLINKS);
 }
 
 /* Opens the directory that holds path's last component; *name points at that component. */

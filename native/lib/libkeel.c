@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/bpf.h>
-#include <linux/openat2.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -29,6 +28,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "../include/keel-openat2.h"
 #include "../include/keel-scm.h"
 
 #define SPAWN_STACK_SIZE (64 * 1024)
@@ -209,23 +209,18 @@ int keel_mkfifo(const char *path, int mode)
 }
 
 /*
- * Opens path for reading as if root were "/": symlinks and ".." cannot leave root, however the
- * files under it are made (openat2 RESOLVE_IN_ROOT, Linux 5.6), and magic links are not followed.
- * Non-blocking, so that a FIFO planted there cannot hang keel; the caller checks it is a file.
+ * Opens path for reading as if root were "/" (keel-openat2.h). Non-blocking, so that a FIFO
+ * planted there cannot hang keel; the caller checks it is a file.
  */
 int keel_open_in_root(const char *root, const char *path)
 {
 	int dir = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		return -errno;
-	struct open_how how = {
-		.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	long fd = syscall(SYS_openat2, dir, path, &how, sizeof(how));
+	int fd = keel_openat2_in_root(dir, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
 	int err = errno;
 	close(dir);
-	return fd < 0 ? -err : (int)fd;
+	return fd < 0 ? -err : fd;
 }
 
 /* A connected AF_UNIX stream socket to path (the engine's --console-socket), close-on-exec. */

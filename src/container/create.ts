@@ -7,7 +7,7 @@
  * half-way leaves a record that `delete` can undo: the init's pid is written as soon as it is
  * known, and the init exits by itself unless keel tells it (MSG_COMMIT) that state.json is final.
  */
-import { closeSync, constants, existsSync, openSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, realpathSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { warmCgroupAttach } from '../cgroups/attach-warmup.js';
@@ -16,6 +16,7 @@ import { cgroupDirs, containerCgroupPath, destroyCgroups, setupCgroups } from '.
 import { hookState, runHooks } from '../hooks/run.js';
 import { containerProcessState, sendToAgent } from '../seccomp/agent.js';
 import { readHostFacts } from '../host/facts.js';
+import { isKeelNamespace } from '../host/namespaces.js';
 import { passwdHome } from '../host/passwd.js';
 import { attachDeviceProgram } from '../native/libkeel.js';
 import { compilePlan } from '../plan/compile.js';
@@ -210,15 +211,7 @@ function refuseSymlinkedRootfs(bundle: string, rootPath: string): void {
  */
 function refuseHostMountNamespace(spec: Spec): void {
   const path = spec.linux?.namespaces?.find((ns) => ns.type === 'mount')?.path;
-  if (!path) return;
-  let joined, own;
-  try {
-    joined = statSync(path);
-    own = statSync('/proc/self/ns/mnt');
-  } catch {
-    return; // keel-init reports a path it cannot open, naming the namespace.
-  }
-  if (joined.ino === own.ino && joined.dev === own.dev) {
+  if (path && isKeelNamespace('mount', path)) {
     throw new KeelError(`config.json: /linux/namespaces: the mount namespace "${path}" is the host's own: the container would change the host's mounts (remove its "path" to give it a new one)`);
   }
 }

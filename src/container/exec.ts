@@ -18,6 +18,7 @@ import { KeelError, fsError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
 import { readLsmFacts } from '../host/lsm.js';
+import { NS_FILES } from '../host/namespaces.js';
 import { passwdHome } from '../host/passwd.js';
 import { containerProcessState, sendToAgent } from '../seccomp/agent.js';
 import { dropConsoleSocket, openConsoleSocket, takeMaster } from './console.js';
@@ -47,17 +48,6 @@ export interface ExecOptions {
   /** runc's --cgroup values, [controllers:]path of an existing sub-cgroup. */
   cgroups: string[];
 }
-
-const NS_FILES: Record<LinuxNamespaceType, string> = {
-  user: 'user',
-  ipc: 'ipc',
-  uts: 'uts',
-  network: 'net',
-  pid: 'pid',
-  cgroup: 'cgroup',
-  time: 'time',
-  mount: 'mnt',
-};
 
 /** The container's namespaces that are not keel's own (joining one's own user namespace fails). */
 export function namespacesToJoin(pid: number): Partial<Record<LinuxNamespaceType, string>> {

@@ -139,12 +139,12 @@ export function mkfifo(path: string, mode: number): void {
   check(`mkfifo ${path}`, call('keel_mkfifo', DataType.I32, [DataType.String, DataType.I32], [path, mode]));
 }
 
-/** A connected AF_UNIX stream socket (the engine's --console-socket), close-on-exec. */
 /** An fd to read `path` resolved inside `root` (symlinks and ".." cannot leave it), close-on-exec. */
 export function openInRoot(root: string, path: string): number {
   return check(`open ${path} in ${root}`, call('keel_open_in_root', DataType.I32, [DataType.String, DataType.String], [root, path]));
 }
 
+/** A connected AF_UNIX stream socket (the engine's --console-socket), close-on-exec. */
 export function connectUnix(path: string): number {
   return check(`connect to ${path}`, call('keel_connect_unix', DataType.I32, [DataType.String], [path]));
 }

@@ -7,7 +7,7 @@
  */
 import type { LinuxNamespaceType, LinuxPersonality, LinuxSeccomp, Process } from '../spec/types.js';
 import type { HostFacts, Plan } from './compile.js';
-import { planProcessOps } from './compile.js';
+import { planOomScoreAdj, planProcessOps } from './compile.js';
 import type { LsmFacts } from './lsm.js';
 import { cloneFlags } from './namespaces.js';
 import { ops, SyncTag, type PlanOp } from './ops.js';
@@ -36,17 +36,19 @@ export interface ExecInput {
 export function compileExecPlan(input: ExecInput): Pick<Plan, 'ops' | 'warnings' | 'notes'> {
   const warnings: string[] = [];
   const notes: string[] = [];
+  const report = input.report ?? throwProblem;
   const plan: PlanOp[] = [ops.notDumpable(), ops.sync(SyncTag.CGROUP, "wait for keel to move the process into the container's cgroups")];
   for (const type of JOIN_ORDER) {
     const path = input.namespaces[type];
     if (path) plan.push(ops.setns(type, cloneFlags([type]), path));
   }
   plan.push(ops.forkInit(input.namespaces.pid !== undefined));
+  if (input.process.oomScoreAdj !== undefined) plan.push(planOomScoreAdj(input.process.oomScoreAdj));
   plan.push(
     ...planProcessOps(input.process, {
       rlimitCeiling: input.host.rlimitCeiling,
       homeOf: input.host.homeOf,
-      report: input.report ?? throwProblem,
+      report,
       warnings,
       notes,
       consoleFd: input.consoleFd,

@@ -98,7 +98,7 @@ function planNamespacePhase({ spec, report = throwProblem }: CompileInput, ns: N
   // The OOM score first, while keel-init is the host's root, as runc does: once it is root of a
   // user namespace its /proc/self files are out of its reach, and lowering the score takes
   // CAP_SYS_RESOURCE on the host. The container's init inherits it.
-  if (spec.process?.oomScoreAdj !== undefined) plan.push(oomScoreAdj(spec.process.oomScoreAdj));
+  if (spec.process?.oomScoreAdj !== undefined) plan.push(planOomScoreAdj(spec.process.oomScoreAdj));
   for (const { type, path } of ns.join) plan.push(ops.setns(type, cloneFlagsOf(type), path));
   if (ns.isNew('user')) {
     plan.push(
@@ -123,7 +123,8 @@ function planNamespacePhase({ spec, report = throwProblem }: CompileInput, ns: N
   return plan;
 }
 
-function oomScoreAdj(score: number): PlanOp {
+/** process.oomScoreAdj; each plan places it where keel-init may still write its /proc/self files. */
+export function planOomScoreAdj(score: number): PlanOp {
   return ops.writeFile('/proc/self/oom_score_adj', String(score), 'oomScoreAdj');
 }
 
@@ -183,9 +184,7 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]):
 
 function planProcess(input: CompileInput, warnings: string[], notes: string[]): PlanOp[] {
   if (!input.spec.process) return [];
-  // The OOM score is set at the start of the plan (planNamespacePhase).
-  const { oomScoreAdj: _setFirst, ...proc } = input.spec.process;
-  const plan = planProcessOps(proc, {
+  const plan = planProcessOps(input.spec.process, {
     rlimitCeiling: input.host.rlimitCeiling,
     homeOf: input.host.homeOf,
     report: input.report ?? throwProblem,
@@ -228,7 +227,8 @@ export interface ProcessPlanOptions {
 const MAX_ARG_STRLEN = 32 * 4096;
 
 /**
- * The process's own attributes, in the order the kernel needs them: limits, a new session, the
+ * The process's own attributes (its OOM score aside: each plan places that), in the order the
+ * kernel needs them: limits, a new session, the
  * working directory (as root), the bounding set (needs CAP_SETPCAP, so before the uid changes),
  * the user, its directory again where root was refused, the umask,
  * the capability sets, then the executable is found (before waiting, so a missing one fails
@@ -244,9 +244,6 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
       const bytes = Buffer.byteLength(s);
       if (bytes >= MAX_ARG_STRLEN) opts.report(`/process/${field}/${i}`, `is ${bytes} bytes long: execve takes at most ${MAX_ARG_STRLEN - 1} per argument or variable`);
     });
-  }
-  if (proc.oomScoreAdj !== undefined) {
-    plan.push(ops.writeFile('/proc/self/oom_score_adj', String(proc.oomScoreAdj), 'oomScoreAdj'));
   }
   for (const rl of compileRlimits(proc.rlimits, opts.rlimitCeiling, opts.report)) plan.push(ops.setrlimit(rl.name, rl.resource, rl.soft, rl.hard));
   // Scheduling and I/O class while keel-init still has CAP_SYS_NICE (realtime classes need it),
