@@ -107,9 +107,10 @@ dist/keel: dist/keel.cjs dist/keel-full.cjs dist/keel-spawn.cjs dist/keel.mjs di
 typecheck: build/generated/validators.mjs build/generated/syscalls.mjs | deps
 	npx tsc -p tsconfig.json
 
-# Debian packages the tests and the demo use (busybox-static for the rootfs, runc to compare with).
+# Debian packages the tests and the demo use (busybox-static for the rootfs, runc to compare with,
+# golang-github-containers-common for podman's default seccomp profile).
 host-deps:
-	@bash test/host/ensure-packages.sh busybox-static runc
+	@bash test/host/ensure-packages.sh busybox-static runc golang-github-containers-common strace
 
 VITEST := npx vitest run --config test/vitest.config.ts
 # Each lane also writes JSON results, summarised in one closing "N passed, N failed" line.

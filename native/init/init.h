@@ -24,6 +24,8 @@ struct init_ctx {
 	char exec_path[PATH_MAX];
 	bool started;           /* `keel start` came: keel no longer reads the sync socket */
 	bool cwd_entered;       /* the working directory was entered while still root */
+	bool keel_listens;      /* keel reads the sync socket to the end (foreground run; exec) */
+	bool filtered;          /* the seccomp filter is installed: a failure now may be its doing */
 	char detail[240];       /* what went wrong, beyond errno, for the error report */
 };
 
@@ -35,7 +37,7 @@ int plan_decode(const unsigned char *buf, size_t len, struct op **ops, uint32_t 
 /* sync.c */
 int sync_send(struct init_ctx *ctx, int type, int op_index, int err, int value, const char *detail);
 int sync_wait_continue(struct init_ctx *ctx);
-void sync_wait_for(struct init_ctx *ctx, int type);
+int sync_wait_for(struct init_ctx *ctx, int type);
 
 /* resolve.c: paths inside the container root, never followed out of it */
 int open_in_root(struct init_ctx *ctx, const char *path, int create_as, bool create);
@@ -86,5 +88,6 @@ int op_personality(struct init_ctx *, const struct op *);
 int op_resolve_exec(struct init_ctx *, const struct op *);
 int op_wait_start(struct init_ctx *, const struct op *);
 int op_exec(struct init_ctx *, const struct op *);
+int op_prepare_exec(struct init_ctx *, const struct op *);
 
 #endif

@@ -49,6 +49,11 @@ export interface CreatedContainer {
   record: StateRecord;
   /** The pty master, when keel relays the container's terminal itself (see relayTerminal). */
   master?: number;
+  /**
+   * For a foreground run (relayTerminal): once the process has exited, what keel-init reported
+   * failing after `start`, in keel's words; keel-init then leaves the container's stderr alone.
+   */
+  lateFailure?: () => string | undefined;
 }
 
 export const OCI_VERSION = '1.3.0';
@@ -163,9 +168,14 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     testStopPoint('state-written');
     if (opts.pidFile) writeFileAtomic(opts.pidFile, String(pid));
     testStopPoint('pid-file');
-    session.commit();
     log().debug(`container ${opts.id} created, init pid ${pid}`);
-    return { record, master };
+    if (!opts.relayTerminal) {
+      session.commit();
+      return { record, master };
+    }
+    session.commitAndListen();
+    const listening = session;
+    return { record, master, lateFailure: () => listening.lateFailure() };
   } catch (err) {
     dropConsoleSocket(consoleSock);
     if (master !== undefined) closeSync(master);

@@ -138,7 +138,12 @@ export class InitSession {
   }
 
   private fail(msg: InitMessage): never {
-    throw new KeelError(describeOpFailure(this.ops[msg.opIndex], msg.err, msg.detail));
+    throw new KeelError(this.describe(msg));
+  }
+
+  private describe(msg: InitMessage): string {
+    const afterFilter = this.ops.slice(0, Math.max(msg.opIndex, 0)).some((op) => op.name === 'seccomp');
+    return describeOpFailure(this.ops[msg.opIndex], msg.err, msg.detail, afterFilter);
   }
 
   /**
@@ -146,8 +151,32 @@ export class InitSession {
    * the init outlives keel. (Without this, it exits as soon as keel's end of the socket closes.)
    */
   commit(): void {
-    this.send(MSG.COMMIT);
+    this.send(MSG.COMMIT, 0);
     this.close();
+  }
+
+  /**
+   * As commit, for a foreground `run`: keel stays on the line, and keel-init leaves the reporting
+   * of a failure after `start` to keel (lateFailure) instead of writing it to the container's stderr.
+   */
+  commitAndListen(): void {
+    this.send(MSG.COMMIT, 1);
+  }
+
+  /**
+   * Once the container's process has exited: the failure keel-init reported after `start` (a
+   * startContainer hook, the capabilities, the seccomp filter, execve), in keel's words, if any.
+   * Bounded: the process has exited and nothing else holds its end (execve closes it).
+   */
+  lateFailure(): string | undefined {
+    try {
+      for (let msg = this.receive(true); msg; msg = this.receive(true)) {
+        if (msg.type === MSG.ERROR) return this.describe(msg);
+      }
+      return undefined;
+    } finally {
+      this.close();
+    }
   }
 
   /** Ends the conversation (exec: the process runs on; its socket closed at execve). */
@@ -200,9 +229,10 @@ export class InitSession {
     };
   }
 
-  private send(type: number): void {
+  private send(type: number, value = 0): void {
     const buf = Buffer.alloc(MSG_SIZE);
     buf.writeInt32LE(type, 0);
+    buf.writeInt32LE(value, 12);
     writeSync(this.socket!, buf);
   }
 }
