@@ -22,6 +22,7 @@ import { attachDeviceProgram } from '../native/libkeel.js';
 import { compilePlan } from '../plan/compile.js';
 import { SyncTag } from '../plan/ops.js';
 import { loadBundle } from '../spec/load.js';
+import { ConfigError, throwProblemIn } from '../spec/problem.js';
 import type { Spec } from '../spec/types.js';
 import { readProcStat } from '../state/proc.js';
 import type { StateRecord } from '../state/record.js';
@@ -93,9 +94,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     fifoFd: 3 + preserveFds + 1,
     consoleFd: spec.process?.terminal ? 3 + preserveFds + 2 : undefined,
     preserveFds,
-    report: (path, message) => {
-      throw new KeelError(`${bundle}/config.json: ${path}: ${message}`);
-    },
+    report: throwProblemIn(`${bundle}/config.json`),
   });
   for (const warning of plan.warnings) log().warn(warning);
   for (const note of plan.notes) log().debug(note);
@@ -212,7 +211,7 @@ function refuseSymlinkedRootfs(bundle: string, rootPath: string): void {
 function refuseHostMountNamespace(spec: Spec): void {
   const path = spec.linux?.namespaces?.find((ns) => ns.type === 'mount')?.path;
   if (path && isKeelNamespace('mount', path)) {
-    throw new KeelError(`config.json: /linux/namespaces: the mount namespace "${path}" is the host's own: the container would change the host's mounts (remove its "path" to give it a new one)`);
+    throw new ConfigError('/linux/namespaces', `the mount namespace "${path}" is the host's own: the container would change the host's mounts (remove its "path" to give it a new one)`);
   }
 }
 

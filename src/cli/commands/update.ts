@@ -30,10 +30,11 @@ export const updateCommand: CommandModule<GlobalArgs, UpdateArgs> = {
       .option('kernel-memory', { type: 'string', hidden: true })
       .option('kernel-memory-tcp', { type: 'string', hidden: true }) as never,
   handler: async (argv) => {
-    const [{ resourcesFromFlags }, { updateContainer }, { validateConfig }] = await Promise.all([
+    const [{ resourcesFromFlags }, { updateContainer }, { validateConfig }, { ConfigError, pointerUnder }] = await Promise.all([
       import('../../cgroups/update-flags.js'),
       import('../../container/cgroup-verbs.js'),
       import('../../spec/validate.js'),
+      import('../../spec/problem.js'),
     ]);
     let resources = resourcesFromFlags(argv);
     if (argv.resources !== undefined) {
@@ -46,7 +47,7 @@ export const updateCommand: CommandModule<GlobalArgs, UpdateArgs> = {
       }
       // The same schema as config.json's linux.resources: a value of the wrong type never reaches a cgroup file.
       const [problem] = validateConfig({ ociVersion: '1.3.0', linux: { resources: given } });
-      if (problem) throw new KeelError(`--resources ${argv.resources}: ${problem.path.replace(/^\/linux\/resources/, '') || '/'}: ${problem.message}`);
+      if (problem) throw new ConfigError(pointerUnder('/linux/resources', problem.path), problem.message, `--resources ${argv.resources}`);
       resources = { ...(given as object), ...resources };
     }
     await updateContainer(storeOf(argv), argv['container-id'], resources);
