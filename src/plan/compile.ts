@@ -3,7 +3,7 @@
  * keel-init carries out. Pure: everything it needs to know about the host comes in `host`, so
  * every decision here is testable without root.
  */
-import { hookState, hookTimeout } from '../hooks/run.js';
+import { hookState, hookTimeout } from '../hooks/state.js';
 import { compileSeccomp } from '../seccomp/compile.js';
 import type { LinuxNamespaceType, LinuxPersonality, LinuxSeccomp, Spec } from '../spec/types.js';
 import type { CgroupLayout } from '../cgroups/layout.js';

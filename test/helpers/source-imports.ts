@@ -141,3 +141,28 @@ function stronglyConnected(edges: Map<string, Map<string, unknown>>): string[][]
   for (const v of nodes) if (!index.has(v)) connect(v);
   return groups.sort((a, b) => a[0]!.localeCompare(b[0]!));
 }
+
+/**
+ * What `file` loads at run time, directly or through other files of the repository (type-only
+ * imports load nothing), each with the chain of imports that brings it in:
+ * "node:child_process (src/plan/compile.ts -> src/hooks/run.ts)".
+ */
+export function runtimeImportsReachedFrom(file: string, imports: readonly SourceImport[]): Map<string, string[]> {
+  const byFile = new Map<string, SourceImport[]>();
+  for (const imp of imports) if (!imp.typeOnly) byFile.set(imp.from, [...(byFile.get(imp.from) ?? []), imp]);
+  const reached = new Map<string, string[]>();
+  const seen = new Set([file]);
+  const queue: { file: string; chain: string[] }[] = [{ file, chain: [file] }];
+  while (queue.length) {
+    const { file: at, chain } = queue.shift()!;
+    for (const imp of byFile.get(at) ?? []) {
+      const name = imp.target ?? imp.specifier;
+      if (!reached.has(name)) reached.set(name, chain);
+      if (imp.target && !seen.has(imp.target)) {
+        seen.add(imp.target);
+        queue.push({ file: imp.target, chain: [...chain, imp.target] });
+      }
+    }
+  }
+  return reached;
+}

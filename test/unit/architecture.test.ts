@@ -1,10 +1,22 @@
 /**
  * The shape of src/ that the design relies on, read from the imports themselves: the folders form
- * no cycle (each can be understood, and changed, from the ones below it).
+ * no cycle (each can be understood, and changed, from the ones below it), and the plan compiler
+ * is pure (spec in, ops out: no process, file or native call, so every policy is unit-testable
+ * and `keel explain`/`validate` run it without side effects).
  */
 import { describe, expect, it } from 'vitest';
 
-import { allSourceImports, folderCycles, importsOf } from '../helpers/source-imports.js';
+import { allSourceImports, folderCycles, importsOf, runtimeImportsReachedFrom, sourceFiles } from '../helpers/source-imports.js';
+
+/** What a pure module must not load: processes, the file system, keel's native bindings. */
+const IMPURE = /^(node:)?(child_process|fs|fs\/promises)$|^src\/native\/|^ffi-rs$/;
+
+function impureLoads(files: readonly string[]): string[] {
+  const imports = allSourceImports();
+  return files.flatMap((file) =>
+    [...runtimeImportsReachedFrom(file, imports)].filter(([name]) => IMPURE.test(name)).map(([name, chain]) => `${chain.join(' -> ')} loads ${name}`),
+  );
+}
 
 describe('folders of src/', () => {
   it('import one another without a cycle', () => {
@@ -19,6 +31,24 @@ describe('folders of src/', () => {
     ];
     expect(folderCycles(imports)).toEqual([
       ['cgroups -> plan (src/cgroups/resources.ts imports src/plan/problems.ts)', 'plan -> cgroups (src/plan/compile.ts imports src/cgroups/resources.ts)'],
+    ]);
+  });
+});
+
+describe('src/plan/', () => {
+  it('loads nothing that spawns, touches files or calls native code, directly or through what it imports', () => {
+    const plan = sourceFiles().filter((f) => f.startsWith('src/plan/'));
+    expect(plan.length).toBeGreaterThan(10);
+    expect(impureLoads(plan)).toEqual([]);
+  });
+
+  it('(the check sees a load through another folder, and a dynamic one)', () => {
+    const [spawns] = impureLoads(['src/container/exec.ts']);
+    expect(spawns).toMatch(/^src\/container\/exec\.ts( -> \S+)* loads (node:fs|src\/native\/libkeel\.ts)$/);
+    const dynamic = importsOf('src/plan/x.ts', "const m = await import('node:fs'); createRequire(import.meta.url)('node:child_process');");
+    expect(dynamic.map((i) => [i.specifier, i.typeOnly])).toEqual([
+      ['node:fs', false],
+      ['node:child_process', false],
     ]);
   });
 });
