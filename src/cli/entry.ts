@@ -11,7 +11,11 @@
 import { join } from 'node:path';
 
 import { warmCgroupAttach } from '../cgroups/attach-warmup.js';
-import { deleteCommand, killCommand, listCommand, startCommand, stateCommand } from './commands/lifecycle.js';
+import { deleteCommand } from './commands/delete.js';
+import { killCommand } from './commands/kill.js';
+import { listCommand } from './commands/list.js';
+import { startCommand } from './commands/start.js';
+import { stateCommand } from './commands/state.js';
 import { parseFast } from './fast-args.js';
 import { requireBundle } from './code-bundle.js';
 import { runParsed, type ParsedCommand } from './run-parsed.js';
