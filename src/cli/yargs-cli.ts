@@ -5,6 +5,7 @@
  */
 import yargs, { type CommandModule } from 'yargs';
 
+import { SPEC_VERSION } from '../spec/version.js';
 import { KeelError } from '../util/errors.js';
 import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
@@ -47,7 +48,7 @@ export function buildCli(args: string[], commands: readonly AnyCommand[] = COMMA
     .demandCommand(1, 'no command given: run "keel --help" for the list')
     .strict()
     .strictCommands()
-    .version(`keel version ${KEEL_VERSION}\nspec: 1.3.0`)
+    .version(`keel version ${KEEL_VERSION}\nspec: ${SPEC_VERSION}`)
     .alias('version', 'v')
     .help()
     .alias('help', 'h')

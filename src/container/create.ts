@@ -25,6 +25,7 @@ import { SyncTag } from '../plan/ops.js';
 import { loadBundle } from '../spec/load.js';
 import { ConfigError, throwProblemIn } from '../spec/problem.js';
 import type { Spec } from '../spec/types.js';
+import { SPEC_VERSION } from '../spec/version.js';
 import { readProcStat } from '../state/proc.js';
 import type { StateRecord } from '../state/record.js';
 import { StateStore, validateId } from '../state/store.js';
@@ -52,8 +53,6 @@ export interface CreatedContainer {
   /** The pty master, when keel relays the container's terminal itself (see relayTerminal). */
   master?: number;
 }
-
-export const OCI_VERSION = '1.3.0';
 
 export async function createContainer(store: StateStore, opts: CreateOptions): Promise<CreatedContainer> {
   validateId(opts.id);
@@ -103,7 +102,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
 
   const self = readProcStat(process.pid)!;
   const record: StateRecord = {
-    ociVersion: OCI_VERSION,
+    ociVersion: SPEC_VERSION,
     id: opts.id,
     creatorPid: process.pid,
     creatorStartTime: self.startTime,

@@ -4,9 +4,12 @@
  * is pure (spec in, ops out: no process, file or native call, so every policy is unit-testable
  * and `keel explain`/`validate` run it without side effects).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { allSourceImports, folderCycles, importsOf, runtimeImportsReachedFrom, sourceFiles } from '../helpers/source-imports.js';
+import { SPEC_VERSION } from '../../src/spec/version.js';
+import { allSourceImports, folderCycles, importsOf, ROOT, runtimeImportsReachedFrom, sourceFiles } from '../helpers/source-imports.js';
 
 /** What a pure module must not load: processes, the file system, keel's native bindings. */
 const IMPURE = /^(node:)?(child_process|fs|fs\/promises)$|^src\/native\/|^ffi-rs$/;
@@ -50,5 +53,13 @@ describe('src/plan/', () => {
       ['node:fs', false],
       ['node:child_process', false],
     ]);
+  });
+});
+
+describe('the runtime-spec version keel implements', () => {
+  it('is written once, in src/spec/version.ts (SPEC_VERSION), and read from there', () => {
+    const literal = new RegExp(`\\b${SPEC_VERSION.replace(/\./g, '\\.')}\\b`);
+    const writers = sourceFiles().filter((f) => literal.test(readFileSync(join(ROOT, f), 'utf8')));
+    expect(writers).toEqual(['src/spec/version.ts']);
   });
 });
