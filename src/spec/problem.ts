@@ -40,8 +40,10 @@ export function throwProblemIn(file: string): ReportProblem {
   };
 }
 
-/** The compilers' default sink. */
-export const throwProblem: ReportProblem = throwProblemIn('config.json');
+/** The compilers' default sink. (A function, not throwProblemIn's result: the bundler drops an unused one, keeping keel.cjs small.) */
+export const throwProblem: ReportProblem = (path, message) => {
+  throw new ConfigError(path, message);
+};
 
 /**
  * A pointer into config.json made relative to the object at `base`, for a document that holds
