@@ -69,3 +69,10 @@ describe('an op that fails inside keel-init', () => {
     expect(stderr).toBe('keel: become uid 0, gid 0 in the new user namespace: setresgid 0: invalid argument\n');
   });
 });
+
+describe('a write of a file in /proc (sysctl, oom_score_adj, time namespace offsets, LSM labels)', () => {
+  it('tells opening the file from the kernel refusing the value', () => {
+    const stderr = failure((s) => (s.linux!.sysctl = { 'net.ipv4.ip_forward': 'abc' }));
+    expect(stderr).toBe('keel: write "abc" to "/proc/sys/net/ipv4/ip_forward" (sysctl net.ipv4.ip_forward): write: invalid argument\n');
+  });
+});
