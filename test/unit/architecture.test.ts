@@ -45,14 +45,17 @@ describe('src/plan/', () => {
     expect(impureLoads(plan)).toEqual([]);
   });
 
-  it('(the check sees a load through another folder, and a dynamic one)', () => {
-    const [spawns] = impureLoads(['src/container/exec.ts']);
-    expect(spawns).toMatch(/^src\/container\/exec\.ts( -> \S+)* loads (node:fs|src\/native\/libkeel\.ts)$/);
-    const dynamic = importsOf('src/plan/x.ts', "const m = await import('node:fs'); createRequire(import.meta.url)('node:child_process');");
-    expect(dynamic.map((i) => [i.specifier, i.typeOnly])).toEqual([
-      ['node:fs', false],
-      ['node:child_process', false],
-    ]);
+  it('(the check follows run-time imports through other folders, not type-only ones, and sees dynamic loads)', () => {
+    const imports = [
+      ...importsOf('src/plan/a.ts', "import { hookState } from '../hooks/run.js'; import type { Spec } from '../spec/types.js';"),
+      ...importsOf('src/hooks/run.ts', "import type { Stats } from 'node:fs'; import { log } from '../util/log.js';"),
+      ...importsOf('src/util/log.ts', "const m = await import('node:fs'); createRequire(import.meta.url)('node:child_process');"),
+      ...importsOf('src/spec/types.ts', "import { readFileSync } from 'node:fs';"),
+    ];
+    const reached = runtimeImportsReachedFrom('src/plan/a.ts', imports);
+    expect(reached.get('node:fs')).toEqual(['src/plan/a.ts', 'src/hooks/run.ts', 'src/util/log.ts']);
+    expect(reached.get('node:child_process')).toEqual(['src/plan/a.ts', 'src/hooks/run.ts', 'src/util/log.ts']);
+    expect(reached.has('src/spec/types.ts')).toBe(false);
   });
 });
 
