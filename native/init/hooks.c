@@ -32,10 +32,10 @@ int op_run_hook(struct init_ctx *ctx, const struct op *op)
 
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) < 0)
-		return step_failed(ctx, "pipe2");
+		return -1;
 	pid_t pid = fork();
 	if (pid < 0)
-		return step_failed(ctx, "fork");
+		return -1;
 	if (pid == 0) {
 		dup2(fds[0], 0);
 		syscall(436 /* close_range */, 3, ~0U, 0);
@@ -64,7 +64,7 @@ int op_run_hook(struct init_ctx *ctx, const struct op *op)
 		if (r == pid)
 			break;
 		if (r < 0 && errno != EINTR)
-			return step_failed(ctx, "waitpid");
+			return -1;
 		if (timeout > 0 && waited >= timeout * 1000) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
