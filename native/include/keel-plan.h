@@ -3,7 +3,9 @@
  *
  * A plan is a flat, ordered list of primitive operations. TypeScript decides *what* happens and
  * in which order; keel-init only carries each op out and, when one fails, reports the op's index
- * and errno so that keel can say what the op was for. Keep this file and src/plan/ops.ts in step.
+ * and errno so that keel can say what the op was for. Keep this file and src/plan/ops.ts,
+ * src/plan/encode.ts and src/container/init-protocol.ts in step: test/unit/native-contract.test.ts
+ * compares every value and the layout of struct keel_msg.
  *
  * Encoding (little endian):
  *   header: "KEELPLAN", u32 version, u32 op_count

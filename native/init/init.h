@@ -29,6 +29,13 @@ struct init_ctx {
 	char detail[240];       /* what went wrong, beyond errno, for the error report */
 };
 
+/*
+ * step.c: names the call of an op that failed, with its object ("mount --make-rslave the old
+ * root"), in ctx->detail unless a deeper step already did; keeps errno and returns -1, so that a
+ * handler can `return step_failed(ctx, ...)`. keel reports "<op>: <step>: <errno's words>".
+ */
+int step_failed(struct init_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 int64_t op_int(const struct op *op, uint32_t i);
 
 /* plan.c */
@@ -49,7 +56,7 @@ void fd_path(int fd, char *buf, size_t len);
 /* copyup.c: copies a directory tree between two open directories (tmpcopyup) */
 int copy_tree(int src_dir, int dst_dir);
 
-/* Op handlers: return 0, or -1 with errno set (and ctx->detail filled when errno is not enough). */
+/* Op handlers: return 0, or -1 with errno set and, in an op of several calls, the failed one named (step_failed). */
 typedef int (*op_handler)(struct init_ctx *ctx, const struct op *op);
 int op_setns(struct init_ctx *, const struct op *);
 int op_unshare(struct init_ctx *, const struct op *);

@@ -34,16 +34,15 @@ int op_setdomainname(struct init_ctx *ctx, const struct op *op)
 
 int op_write_file(struct init_ctx *ctx, const struct op *op)
 {
-	(void)ctx;
 	int fd = open(op->strs[0], O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
+		return step_failed(ctx, "open");
 	ssize_t n = write(fd, op->strs[1], op->str_lens[1]);
 	int saved = errno;
 	close(fd);
 	if (n < 0)
-		return errno = saved, -1;
-	return n == (ssize_t)op->str_lens[1] ? 0 : (errno = EIO, -1);
+		return errno = saved, step_failed(ctx, "write");
+	return n == (ssize_t)op->str_lens[1] ? 0 : (errno = EIO, step_failed(ctx, "write (short)"));
 }
 
 int op_setrlimit(struct init_ctx *ctx, const struct op *op)

@@ -28,11 +28,16 @@ function describe(op: PlanOp | undefined, errno: number, detail: string): string
     const hostHard = ownHardLimit(String(op.args.name));
     return `${op.what}: ${reason}: the hard limit is above this host's (${hostHard ?? 'unknown'}) and keel lacks CAP_SYS_RESOURCE to raise it; lower process.rlimits ${op.args.name} to at most ${hostHard ?? 'the host limit'}`;
   }
+  // A call of the hook op that failed (pipe2, fork) is a step like any other's; the hook's own
+  // failure (its exit status, its timeout: ECANCELED, ETIMEDOUT) is a sentence of its own.
+  if (op.name === 'hook' && detail && name !== 'ECANCELED' && name !== 'ETIMEDOUT') return `${op.what}: ${detail}: ${reason}`;
   if (op.name === 'hook' && detail) return `${op.what}: ${detail}`;
   // keel-init names the program as it resolved it: exec "/bin/garb": exec format error.
   if (op.name === 'exec' && detail) return `${detail}: ${reason}`;
   if (op.name === 'mount' && name === 'EXDEV') {
     return `${op.what}: the destination leaves the container root through a symlink`;
   }
-  return `${op.what}: ${reason}${detail ? ` (${detail})` : ''}`;
+  // keel-init's detail names the step of the op that failed: "pivot_root into the container root
+  // and detach the host root: mount --make-rslave the old root: invalid argument".
+  return detail ? `${op.what}: ${detail}: ${reason}` : `${op.what}: ${reason}`;
 }

@@ -12,9 +12,8 @@ import { SyncTag, type PlanOp } from '../plan/ops.js';
 import { KeelError, errnoCode } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { describeOpFailure } from './init-errors.js';
+import { MSG, MSG_OFFSET, MSG_SIZE } from './init-protocol.js';
 
-const MSG = { PLAN_OK: 1, SYNC: 2, INIT_PID: 3, READY: 4, ERROR: 5, CONTINUE: 6, ABORT: 7, EXECUTING: 8, COMMIT: 9 } as const;
-const MSG_SIZE = 256;
 
 interface InitMessage {
   type: number;
@@ -219,13 +218,13 @@ export class InitSession {
       throw new KeelError(`keel-init exited without saying why${status !== undefined ? ` (wait status ${status})` : ''}`);
     }
     if (n !== MSG_SIZE) throw new KeelError(`keel-init sent a malformed message (${n} bytes)`);
-    const end = buf.indexOf(0, 16);
+    const end = buf.indexOf(0, MSG_OFFSET.detail);
     return {
-      type: buf.readInt32LE(0),
-      opIndex: buf.readInt32LE(4),
-      err: buf.readInt32LE(8),
-      value: buf.readInt32LE(12),
-      detail: buf.toString('utf8', 16, end < 0 ? MSG_SIZE : end),
+      type: buf.readInt32LE(MSG_OFFSET.type),
+      opIndex: buf.readInt32LE(MSG_OFFSET.opIndex),
+      err: buf.readInt32LE(MSG_OFFSET.err),
+      value: buf.readInt32LE(MSG_OFFSET.value),
+      detail: buf.toString('utf8', MSG_OFFSET.detail, end < 0 ? MSG_SIZE : end),
     };
   }
 

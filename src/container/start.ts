@@ -1,6 +1,7 @@
 import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
 
-import { hookState, runHooksWarning } from '../hooks/run.js';
+import { runHooksWarning } from '../hooks/run.js';
+import { hookState } from '../hooks/state.js';
 import { ContainerLock, type StateStore } from '../state/store.js';
 import { KeelError, errnoCode } from '../util/errors.js';
 import { log } from '../util/log.js';

@@ -7,9 +7,10 @@
 import type { spawnSync as SpawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 
-import type { ContainerStatus, Hook, Spec, State } from '../spec/types.js';
+import type { Hook } from '../spec/types.js';
 import { KeelError } from '../util/errors.js';
 import { log } from '../util/log.js';
+import { hookTimeout } from './state.js';
 
 /**
  * node:child_process, and the stream and net modules it pulls in, cost ~3 ms to load: start,
@@ -19,20 +20,6 @@ const spawnSync = ((...args: Parameters<typeof SpawnSync>) =>
   (createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process')).spawnSync(...args)) as typeof SpawnSync;
 
 export type HookKind = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
-
-/** setTimeout and friends overflow above 2^31-1 ms; a longer timeout is no timeout at all in practice. */
-const MAX_TIMEOUT_S = Math.floor(0x7fffffff / 1000);
-
-export function hookState(spec: Spec, id: string, bundle: string, status: ContainerStatus, pid?: number): string {
-  const state: State = { ociVersion: spec.ociVersion, id, status, bundle };
-  if (pid !== undefined) state.pid = pid;
-  if (spec.annotations) state.annotations = spec.annotations;
-  return JSON.stringify(state);
-}
-
-export function hookTimeout(hook: Hook): number {
-  return hook.timeout ? Math.min(hook.timeout, MAX_TIMEOUT_S) : 0;
-}
 
 function runHook(kind: HookKind, index: number, hook: Hook, state: string): string | undefined {
   const env = Object.fromEntries((hook.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));

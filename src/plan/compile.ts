@@ -3,7 +3,7 @@
  * keel-init carries out. Pure: everything it needs to know about the host comes in `host`, so
  * every decision here is testable without root.
  */
-import { hookState, hookTimeout } from '../hooks/run.js';
+import { hookState, hookTimeout } from '../hooks/state.js';
 import { compileSeccomp } from '../seccomp/compile.js';
 import type { LinuxNamespaceType, LinuxPersonality, LinuxSeccomp, Spec } from '../spec/types.js';
 import type { CgroupLayout } from '../cgroups/layout.js';
@@ -14,7 +14,7 @@ import { MS, PROPAGATION_OPTIONS, propagationName } from './mount-options.js';
 import { containerPath, planMount } from './mounts.js';
 import { cloneFlags, planNamespaces, type NamespacePlan } from './namespaces.js';
 import { ops, SyncTag, type PlanOp } from './ops.js';
-import { throwProblem, type ReportProblem } from './problems.js';
+import { throwProblem, type ReportProblem } from '../spec/problem.js';
 import { compileRlimits } from './rlimits.js';
 import { NO_LSM, planExecLabels, planMountLabel, type LsmFacts } from './lsm.js';
 import { compileIoPriority, compilePersonality, compileScheduler } from './sched.js';

@@ -2,8 +2,9 @@ import { formatLimit } from './rlimits.js';
 
 /**
  * The primitive operations keel-init carries out, one builder each. Keep the codes and field
- * order in step with native/include/keel-plan.h. Every op carries `what`: the words keel uses
- * when the op fails ("mount proc on /proc: permission denied") and when it explains a plan.
+ * order in step with native/include/keel-plan.h (test/unit/native-contract.test.ts compares the
+ * codes). Every op carries `what`: the words keel uses when the op fails ("mount proc on /proc:
+ * permission denied") and when it explains a plan.
  */
 export const OpCode = {
   SETNS: 1,
