@@ -72,7 +72,46 @@ export function systemdResourceProperties(r: LinuxResources, mode: 'v1' | 'v2', 
     if (r.cpu?.cpus) add({ name: 'AllowedCPUs', type: 'ay', value: cpuMask(r.cpu.cpus, 'cpu/cpus') });
     if (r.cpu?.mems) add({ name: 'AllowedMemoryNodes', type: 'ay', value: cpuMask(r.cpu.mems, 'cpu/mems') });
   }
+  if (mode === 'v2') properties.push(...unifiedProperties(r.unified ?? {}, host.version));
   return { properties, warnings: devices.warnings };
+}
+
+/** cgroup v2 files that have a systemd property of their own ("max" is infinity). */
+const UNIFIED_LIMITS: Record<string, string> = {
+  'memory.high': 'MemoryHigh',
+  'memory.low': 'MemoryLow',
+  'memory.min': 'MemoryMin',
+  'memory.max': 'MemoryMax',
+  'memory.swap.max': 'MemorySwapMax',
+  'pids.max': 'TasksMax',
+};
+
+/**
+ * linux.resources.unified keys that systemd has a property for, as runc converts them; the other
+ * keys have none and are only written to their files (as every key is, afterwards). Coming after
+ * the fields' properties, a key wins over a field that sets the same property.
+ */
+export function unifiedProperties(unified: Record<string, string>, version: number): SystemdProperty[] {
+  const props: SystemdProperty[] = [];
+  for (const [key, raw] of Object.entries(unified)) {
+    const value = raw.trim();
+    const bad = (want: string) => fail(`unified/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`, `"${raw}" is not ${want}`);
+    const uint = (text: string, want: string) => {
+      if (!/^\d+$/.test(text) || BigInt(text) >= INFINITY) throw bad(want);
+      return BigInt(text);
+    };
+    if (UNIFIED_LIMITS[key]) props.push(u64(UNIFIED_LIMITS[key]!, value === 'max' ? INFINITY : uint(value, 'a number of bytes or "max"')));
+    else if (key === 'cpu.weight') props.push(u64('CPUWeight', uint(value, 'a weight (1-10000)')));
+    else if (key === 'cpu.max') {
+      const [quota, period, extra] = value.split(/\s+/);
+      if (!quota || extra !== undefined) throw bad('"QUOTA [PERIOD]"');
+      const q = quota === 'max' ? 0 : Number(uint(quota, '"QUOTA [PERIOD]"'));
+      props.push(...cpuQuotaProperties(q, period === undefined ? DEFAULT_PERIOD_US : Number(uint(period, '"QUOTA [PERIOD]"')), version));
+    } else if ((key === 'cpuset.cpus' || key === 'cpuset.mems') && version >= 244) {
+      props.push({ name: key === 'cpuset.cpus' ? 'AllowedCPUs' : 'AllowedMemoryNodes', type: 'ay', value: cpuMask(value, `unified/${key}`) });
+    }
+  }
+  return props;
 }
 
 /**

@@ -142,6 +142,35 @@ describe('linux.resources as systemd unit properties', () => {
   });
 });
 
+describe('linux.resources.unified keys as properties (v2)', () => {
+  it('converts the keys systemd has a property for, "max" as infinity, and leaves the rest to the files', () => {
+    const unified = { 'memory.high': '1073741824', 'memory.min': 'max', 'pids.max': ' 64 ', 'cpu.weight': '200', 'cpu.max': 'max', 'io.max': '8:0 rbps=1', 'memory.oom.group': '1' };
+    expect(limits(systemdResourceProperties({ unified }, 'v2', HOST).properties)).toEqual({
+      MemoryHigh: 1073741824n,
+      MemoryMin: INFINITY,
+      TasksMax: 64n,
+      CPUWeight: 200n,
+      CPUQuotaPeriodUSec: 100000n,
+      CPUQuotaPerSecUSec: INFINITY,
+    });
+    expect(limits(systemdResourceProperties({ unified: { 'cpu.max': '15000 50000', 'cpuset.cpus': '1' } }, 'v2', HOST).properties)).toEqual({
+      CPUQuotaPeriodUSec: 50000n,
+      CPUQuotaPerSecUSec: 300000n,
+      AllowedCPUs: new Uint8Array([2]),
+    });
+  });
+
+  it('a key comes after the field it repeats, so systemd takes the key\'s value (the file gets it last too)', () => {
+    const props = systemdResourceProperties({ memory: { limit: 1 << 20 }, unified: { 'memory.max': '2097152' } }, 'v2', HOST).properties.filter((p) => p.name === 'MemoryMax');
+    expect(props.map((p) => p.value)).toEqual([1048576n, 2097152n]);
+  });
+
+  it('refuses a value that is no number, naming the key', () => {
+    expect(() => systemdResourceProperties({ unified: { 'memory.max': '1G' } }, 'v2', HOST)).toThrow(/^config\.json: \/linux\/resources\/unified\/memory\.max: "1G" is not a number of bytes or "max"$/);
+    expect(() => systemdResourceProperties({ unified: { 'cpu.max': '1 2 3' } }, 'v2', HOST)).toThrow(/unified\/cpu\.max: "1 2 3" is not "QUOTA \[PERIOD\]"/);
+  });
+});
+
 describe('device rules as DevicePolicy and DeviceAllow', () => {
   const devices = (r: Parameters<typeof systemdResourceProperties>[0], host = HOST) => {
     const out = systemdResourceProperties(r, 'v2', host);
