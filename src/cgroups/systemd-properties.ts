@@ -9,16 +9,14 @@ import type { LinuxResources } from '../spec/types.js';
 import { KeelError } from '../util/errors.js';
 import { blkioToIoWeight, containerDeviceRules, sharesToWeight } from './resources.js';
 import { simplifyDeviceRules, type DeviceException } from './device-rules.js';
+import type { DbusValue } from './gvariant.js';
 
-/** One property as D-Bus carries it: its signature and a value of that shape. */
-export type SystemdProperty =
-  | { name: string; type: 't'; value: bigint }
-  | { name: string; type: 's'; value: string }
-  | { name: string; type: 'b'; value: boolean }
-  | { name: string; type: 'as'; value: string[] }
-  | { name: string; type: 'au'; value: number[] }
-  | { name: string; type: 'ay'; value: Uint8Array }
-  | { name: string; type: 'a(ss)'; value: [string, string][] };
+/** One property as D-Bus carries it: its signature ("t", "s", "a(ss)", ...) and a value of that shape. */
+export interface SystemdProperty {
+  name: string;
+  type: string;
+  value: DbusValue | [string, string][];
+}
 
 /** systemd's "infinity" for a uint64 property (USEC_INFINITY, CGROUP_LIMIT_MAX). */
 export const INFINITY = (1n << 64n) - 1n;

@@ -4,6 +4,7 @@
  * lies, and the unit's own properties. No D-Bus here (the driver is not wired yet).
  */
 import { KeelError } from '../util/errors.js';
+import { GVariantError, isNumericType, parseGVariant } from './gvariant.js';
 import type { SystemdProperty } from './systemd-properties.js';
 
 /** The transient unit a container gets, and where systemd puts its cgroup. */
@@ -70,5 +71,44 @@ export function unitProperties(unit: SystemdUnit, id: string, pid: number | unde
   if (pid !== undefined) props.push({ name: 'PIDs', type: 'au', value: [pid] });
   for (const name of ['MemoryAccounting', 'CPUAccounting', mode === 'v2' ? 'IOAccounting' : 'BlockIOAccounting', 'TasksAccounting']) props.push({ name, type: 'b', value: true });
   props.push({ name: 'DefaultDependencies', type: 'b', value: false });
+  return props;
+}
+
+const ANNOTATION_PREFIX = 'org.systemd.property.';
+
+/**
+ * runc's `org.systemd.property.<Name>` annotations: any unit property, its value in GVariant text
+ * ("uint64 123456789", "'inactive-or-failed'"). A name is letters only; one ending in a lowercase
+ * letter and "Sec" (TimeoutStopSec) is given in seconds and becomes its "USec" twin in
+ * microseconds, as runc converts it. They go with the unit's own properties, which they may
+ * override; the resource properties are set after them.
+ */
+export function annotationProperties(annotations: Record<string, string> = {}): SystemdProperty[] {
+  const props: SystemdProperty[] = [];
+  for (const [key, text] of Object.entries(annotations)) {
+    if (!key.startsWith(ANNOTATION_PREFIX)) continue;
+    const fail = (why: string) => new KeelError(`config.json: /annotations/${key.replaceAll('~', '~0').replaceAll('/', '~1')}: ${why}`);
+    let name = key.slice(ANNOTATION_PREFIX.length);
+    if (!/^[A-Za-z]{3,}$/.test(name)) throw fail(`"${name}" is not a systemd property name (three or more letters, nothing else)`);
+    let parsed;
+    try {
+      parsed = parseGVariant(text);
+    } catch (err) {
+      if (!(err instanceof GVariantError)) throw err;
+      throw fail(`"${text}" is not a GVariant value (e.g. "uint64 5", "'text'", "true"): ${err.message}`);
+    }
+    let { type, value } = parsed;
+    if (/[a-z]Sec$/.test(name)) {
+      if (!isNumericType(type)) throw fail(`${name} is in seconds: give a number, not a value of type "${type}"`);
+      const seconds = value as number | bigint;
+      if (seconds < 0) throw fail(`${name} is in seconds: give a number of them, not ${seconds}`);
+      name = `${name.slice(0, -'Sec'.length)}USec`;
+      const usec = typeof seconds === 'bigint' ? seconds * 1_000_000n : BigInt(Math.floor(seconds * 1_000_000));
+      if (usec >= 1n << 64n) throw fail(`${seconds} seconds do not fit a microsecond count`);
+      value = usec;
+      type = 't';
+    }
+    props.push({ name, type, value });
+  }
   return props;
 }
