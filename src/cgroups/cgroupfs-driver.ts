@@ -5,7 +5,7 @@
  */
 import type { LinuxResources } from '../spec/types.js';
 import { CgroupfsCgroup } from './cgroupfs-cgroup.js';
-import type { CgroupDriver, ManagedCgroup, NewContainerCgroup } from './driver.js';
+import type { CgroupConfig, CgroupDriver, ManagedCgroup, NewContainerCgroup } from './driver.js';
 import { execCgroupDirs } from './exec-cgroup.js';
 import { detectCgroupLayout, type CgroupLayout } from './layout.js';
 import { cgroupDirs, containerCgroupPath, controllerDir, planWrites, setupCgroups, writeLimits, type AttachDeviceProgram, type CgroupSetup } from './manager.js';
@@ -26,9 +26,9 @@ export class CgroupfsDriver implements CgroupDriver {
     return this.layout.mode;
   }
 
-  place(cgroupsPath: string | undefined, id: string): NewContainerCgroup {
-    const path = containerCgroupPath(cgroupsPath, id);
-    return new NewCgroupfsCgroup(this, cgroupDirs(this.layout, path).map((d) => d.dir), path);
+  place(config: CgroupConfig, id: string): NewContainerCgroup {
+    const path = containerCgroupPath(config.linux?.cgroupsPath, id);
+    return new NewCgroupfsCgroup(this, cgroupDirs(this.layout, path).map((d) => d.dir), path, config.linux?.resources ?? {});
   }
 
   open(dirs: readonly string[]): ManagedCgroup {
@@ -69,11 +69,12 @@ class NewCgroupfsCgroup extends ManagedCgroupfsCgroup implements NewContainerCgr
     driver: CgroupfsDriver,
     dirs: readonly string[],
     readonly path: string,
+    private readonly resources: LinuxResources,
   ) {
     super(driver, dirs);
   }
 
-  async create(resources: LinuxResources, pid: number, attachDeviceProgram?: AttachDeviceProgram): Promise<CgroupSetup> {
-    return setupCgroups(this.driver.layout, this.path, resources, pid, attachDeviceProgram);
+  async create(pid: number, attachDeviceProgram?: AttachDeviceProgram): Promise<CgroupSetup> {
+    return setupCgroups(this.driver.layout, this.path, this.resources, pid, attachDeviceProgram);
   }
 }

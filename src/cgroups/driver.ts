@@ -8,7 +8,7 @@
  * every later verb takes it from there, whatever global flags it is given (runc, too, reads the
  * cgroup manager of an existing container from its state, not from --systemd-cgroup).
  */
-import type { LinuxResources } from '../spec/types.js';
+import type { LinuxResources, Spec } from '../spec/types.js';
 import { KeelError } from '../util/errors.js';
 import { CgroupfsCgroup } from './cgroupfs-cgroup.js';
 import type { CgroupLayout } from './layout.js';
@@ -18,6 +18,9 @@ import type { StatsSource } from './stats.js';
 
 export type CgroupDriverName = 'cgroupfs' | 'systemd';
 
+/** What of a container's config its cgroup depends on: linux.cgroupsPath, linux.resources and (systemd) annotations. */
+export type CgroupConfig = Pick<Spec, 'linux' | 'annotations'>;
+
 /** How one kind of cgroup management works on this host. */
 export interface CgroupDriver {
   readonly name: CgroupDriverName;
@@ -25,8 +28,8 @@ export interface CgroupDriver {
   readonly layout: CgroupLayout;
   /** What `keel explain` prints after the cgroup's path, e.g. "hybrid" or "v2". */
   describe(): string;
-  /** A new container's cgroup, where linux.cgroupsPath puts it; one it cannot take throws, naming the field. */
-  place(cgroupsPath: string | undefined, id: string): NewContainerCgroup;
+  /** A new container's cgroup, where linux.cgroupsPath puts it; a config it cannot take throws, naming the field. */
+  place(config: CgroupConfig, id: string): NewContainerCgroup;
   /** An existing container's cgroup, from the directories its state.json records. */
   open(dirs: readonly string[]): ManagedCgroup;
   /** Every file and value create would write for these limits, in order (explain, validate). */
@@ -67,8 +70,8 @@ export interface ManagedCgroup extends ContainerCgroup {
 export interface NewContainerCgroup extends ManagedCgroup {
   /** The cgroup relative to each hierarchy's root (the plan's cgroup mounts bind it). */
   readonly path: string;
-  /** Makes the cgroup, writes the limits and moves `pid` in; on failure leaves nothing behind. */
-  create(resources: LinuxResources, pid: number, attachDeviceProgram?: AttachDeviceProgram): Promise<CgroupSetup>;
+  /** Makes the cgroup, writes the config's limits and moves `pid` in; on failure leaves nothing behind. */
+  create(pid: number, attachDeviceProgram?: AttachDeviceProgram): Promise<CgroupSetup>;
 }
 
 /**

@@ -62,7 +62,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   }
 
   const cgroupDriver = selectCgroupDriver({ systemdCgroup: opts.systemdCgroup });
-  const cgroup = cgroupDriver.place(spec.linux?.cgroupsPath, opts.id);
+  const cgroup = cgroupDriver.place(spec, opts.id);
   // Socket activation: keel's listening fds come first (3..), then the --preserve-fds ones.
   const listening = activationFds(process.env, process.pid);
   if (listening) log().debug(`socket activation: passing ${listening} listening fds (LISTEN_FDS) to the container`);
@@ -179,11 +179,10 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
  * every process of the container, and the cgroup namespace it creates next, start inside them.
  */
 async function joinCgroups(record: StateRecord, store: StateStore, driver: CgroupDriver, cgroup: NewContainerCgroup, pid: number): Promise<void> {
-  const spec = record.config;
   // Recorded before they are made: a keel killed in between leaves directories delete can find.
   record.cgroupPaths = [...cgroup.dirs];
   store.write(record);
-  const setup = await cgroup.create(spec.linux?.resources ?? {}, pid, attachDeviceProgram);
+  const setup = await cgroup.create(pid, attachDeviceProgram);
   log().debug(`joined cgroup ${cgroup.path} (${driver.name}, ${driver.describe()}), ${setup.writes.length} limits written`);
   testStopPoint('sync-cgroup');
 }

@@ -39,7 +39,7 @@ export function explainBundle(bundleDir: string, flags: { systemdCgroup?: boolea
   const { bundle, spec, rootfs } = loadBundle(bundleDir);
   const driver = selectCgroupDriver(flags);
   const host = readHostFacts(rootfs, driver.layout);
-  const cgroupPath = driver.place(spec.linux?.cgroupsPath, '<container-id>').path;
+  const cgroupPath = driver.place(spec, '<container-id>').path;
   const plan = compilePlan({ id: '<container-id>', spec, bundle, rootfs, cgroupPath, host, fifoFd: 4, preserveFds: 0 });
   const cgroup = { path: cgroupPath, writes: driver.plannedWrites(spec.linux?.resources ?? {}) };
   const phases: Explanation['phases'] = [];

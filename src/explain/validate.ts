@@ -3,7 +3,7 @@
  * the very checks create runs (checkBundle, then the compiler with a collecting sink), so the two
  * cannot disagree about what is accepted.
  */
-import type { CgroupDriver } from '../cgroups/driver.js';
+import type { CgroupConfig, CgroupDriver } from '../cgroups/driver.js';
 import { selectCgroupDriver } from '../cgroups/select-driver.js';
 import { readHostFacts } from '../host/facts.js';
 import { KeelError } from '../util/errors.js';
@@ -30,7 +30,7 @@ export function validateBundle(bundleDir: string, flags: { systemdCgroup?: boole
     spec,
     bundle: checked.bundle,
     rootfs,
-    cgroupPath: cgroupPathOrReport(driver, spec.linux?.cgroupsPath, report),
+    cgroupPath: cgroupPathOrReport(driver, spec, report),
     host,
     fifoFd: 4,
     preserveFds: 0,
@@ -49,9 +49,9 @@ export function validateBundle(bundleDir: string, flags: { systemdCgroup?: boole
   return report;
 }
 
-function cgroupPathOrReport(driver: CgroupDriver, cgroupsPath: string | undefined, report: ValidationReport): string {
+function cgroupPathOrReport(driver: CgroupDriver, config: CgroupConfig, report: ValidationReport): string {
   try {
-    return driver.place(cgroupsPath, '<container-id>').path;
+    return driver.place(config, '<container-id>').path;
   } catch (err) {
     if (!(err instanceof KeelError)) throw err;
     report.errors.push({ path: '/linux/cgroupsPath', message: err.message });

@@ -69,15 +69,15 @@ describe('the cgroupfs driver: where a new container goes', () => {
   const driver = selectCgroupDriver({}, { layout: () => hybrid });
 
   it('puts an empty or relative cgroupsPath under /keel, in every hierarchy and the unified one', () => {
-    const cgroup = driver.place(undefined, 'web');
+    const cgroup = driver.place({}, 'web');
     expect(cgroup.path).toBe('/keel/web');
     expect(cgroup.dirs).toEqual(['/sys/fs/cgroup/memory/keel/web', '/sys/fs/cgroup/cpu,cpuacct/keel/web', '/sys/fs/cgroup/unified/keel/web']);
-    expect(driver.place('pods/a', 'web').path).toBe('/keel/pods/a');
-    expect(driver.place('/machine/x', 'web').path).toBe('/machine/x');
+    expect(driver.place({ linux: { cgroupsPath: 'pods/a' } }, 'web').path).toBe('/keel/pods/a');
+    expect(driver.place({ linux: { cgroupsPath: '/machine/x' } }, 'web').path).toBe('/machine/x');
   });
 
   it('refuses a cgroupsPath that climbs out, naming the field', () => {
-    expect(() => driver.place('/a/../../etc', 'web')).toThrow(/\/linux\/cgroupsPath: "\/a\/..\/..\/etc" climbs with "\.\."/);
+    expect(() => driver.place({ linux: { cgroupsPath: '/a/../../etc' } }, 'web')).toThrow(/\/linux\/cgroupsPath: "\/a\/..\/..\/etc" climbs with "\.\."/);
   });
 
   it('plans the v1 files on a hybrid host (explain and validate show these)', () => {
@@ -101,11 +101,11 @@ describe('the cgroupfs driver on a fake cgroup v2 tree', () => {
     cgroup('', { 'cgroup.controllers': 'cpu memory pids\n', 'cgroup.subtree_control': '' });
     cgroup('keel', { 'cgroup.controllers': 'cpu memory pids\n', 'cgroup.subtree_control': '' });
     const driver = selectCgroupDriver({}, { layout: () => ({ mode: 'v2', root, v1: [] }) });
-    const placed = driver.place('', 'c1');
+    const placed = driver.place({ linux: { cgroupsPath: '', resources: { pids: { limit: 10 }, cpu: { quota: 20000, period: 50000 } } } }, 'c1');
     expect(placed.dirs).toEqual([join(root, 'keel/c1')]);
 
     const attached: string[] = [];
-    const setup = await placed.create({ pids: { limit: 10 }, cpu: { quota: 20000, period: 50000 } }, 4321, (dir) => attached.push(dir));
+    const setup = await placed.create(4321, (dir) => attached.push(dir));
     const dir = join(root, 'keel/c1');
     expect(setup.writes.map((w) => w.file)).toEqual(['cpu.max', 'pids.max']);
     expect(readFileSync(join(dir, 'pids.max'), 'utf8')).toBe('10');
