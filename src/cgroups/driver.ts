@@ -1,7 +1,8 @@
 /**
  * The cgroup driver seam. A driver decides how a container's cgroups are made, changed, read and
  * removed: cgroupfs (keel writes /sys/fs/cgroup itself, on v1, hybrid and v2 hosts) or, with
- * `--systemd-cgroup`, systemd (a transient unit; not in keel yet). create, exec, update, pause,
+ * `--systemd-cgroup`, systemd (a transient unit: systemd-driver.ts, which nothing reaches until keel
+ * has a D-Bus client). create, exec, update, pause,
  * resume, kill, delete, events, ps, explain and validate talk to these interfaces only.
  *
  * A container stays with the driver that created it: state.json records the driver's name, and

@@ -182,7 +182,16 @@ async function joinCgroups(record: StateRecord, store: StateStore, driver: Cgrou
   // Recorded before they are made: a keel killed in between leaves directories delete can find.
   record.cgroupPaths = [...cgroup.dirs];
   store.write(record);
-  const setup = await cgroup.create(pid, attachDeviceProgram);
+  let setup;
+  try {
+    setup = await cgroup.create(pid, attachDeviceProgram);
+  } catch (err) {
+    // create() has undone what it made; what stood there before (another container's systemd
+    // unit) is not this container's to remove.
+    delete record.cgroupPaths;
+    store.write(record);
+    throw err;
+  }
   log().debug(`joined cgroup ${cgroup.path} (${driver.name}, ${driver.describe()}), ${setup.writes.length} limits written`);
   testStopPoint('sync-cgroup');
 }
