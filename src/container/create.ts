@@ -12,7 +12,8 @@ import { resolve } from 'node:path';
 
 import { warmCgroupAttach } from '../cgroups/attach-warmup.js';
 import type { CgroupLayout } from '../cgroups/layout.js';
-import { cgroupDirs, containerCgroupPath, destroyCgroups, setupCgroups } from '../cgroups/manager.js';
+import { cgroupDirs, containerCgroupPath, destroyCgroups, planWrites, setupCgroups } from '../cgroups/manager.js';
+import { unsupportedLimits } from '../cgroups/host-support.js';
 import { hookState, runHooks } from '../hooks/run.js';
 import { containerProcessState, sendToAgent } from '../seccomp/agent.js';
 import { readHostFacts } from '../host/facts.js';
@@ -20,6 +21,7 @@ import { isKeelNamespace } from '../host/namespaces.js';
 import { passwdHome } from '../host/passwd.js';
 import { attachDeviceProgram } from '../native/libkeel.js';
 import { compilePlan } from '../plan/compile.js';
+import { ConfigError } from '../plan/problems.js';
 import { SyncTag } from '../plan/ops.js';
 import { loadBundle } from '../spec/load.js';
 import type { Spec } from '../spec/types.js';
@@ -97,6 +99,8 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       throw new KeelError(`${bundle}/config.json: ${path}: ${message}`);
     },
   });
+  const [unsupported] = unsupportedLimits(host.cgroups, cgroupPath, planWrites(host.cgroups, spec.linux?.resources ?? {}));
+  if (unsupported) throw new ConfigError(unsupported.path, unsupported.message);
   for (const warning of plan.warnings) log().warn(warning);
   for (const note of plan.notes) log().debug(note);
   log().debug(`compiled a plan of ${plan.ops.length} ops`);

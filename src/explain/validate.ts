@@ -4,6 +4,7 @@
  * cannot disagree about what is accepted.
  */
 import { containerCgroupPath, planWrites } from '../cgroups/manager.js';
+import { unsupportedLimits } from '../cgroups/host-support.js';
 import { readHostFacts } from '../host/facts.js';
 import { KeelError } from '../util/errors.js';
 import { compilePlan } from '../plan/compile.js';
@@ -23,12 +24,13 @@ export function validateBundle(bundleDir: string): ValidationReport {
   if (!spec || !rootfs) return report;
   if (spec.hooks?.prestart?.length) report.warnings.push('/hooks/prestart: prestart hooks are deprecated; use createRuntime hooks');
   const host = readHostFacts(rootfs);
+  const cgroupPath = cgroupPathOrReport(spec.linux?.cgroupsPath, report);
   const plan = compilePlan({
     id: '<container-id>',
     spec,
     bundle: checked.bundle,
     rootfs,
-    cgroupPath: cgroupPathOrReport(spec.linux?.cgroupsPath, report),
+    cgroupPath,
     host,
     fifoFd: 4,
     preserveFds: 0,
@@ -39,7 +41,8 @@ export function validateBundle(bundleDir: string): ValidationReport {
   });
   report.warnings.push(...plan.warnings);
   try {
-    planWrites(host.cgroups, spec.linux?.resources ?? {});
+    const writes = planWrites(host.cgroups, spec.linux?.resources ?? {});
+    report.errors.push(...unsupportedLimits(host.cgroups, cgroupPath, writes));
   } catch (err) {
     if (!(err instanceof KeelError)) throw err;
     report.errors.push({ path: '/linux/resources', message: err.message });

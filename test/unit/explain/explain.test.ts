@@ -59,7 +59,7 @@ describe('keel explain', () => {
       bundle: '/b',
       rootfs: '/b/rootfs',
       cgroupMode: 'v2',
-      cgroup: { path: '/keel/x', writes: [{ controller: 'pids', file: 'pids.max', value: '10' }] },
+      cgroup: { path: '/keel/x', writes: [{ controller: 'pids', file: 'pids.max', value: '10', field: '/linux/resources/pids/limit' }] },
       phases: [
         { name: 'namespaces', steps: [{ op: 'unshare', what: 'create new pid namespace', args: {} }] },
         { name: 'exec', steps: [{ op: 'exec', what: 'exec "sh" with arguments ["sh"]', args: { env: ['PATH=/bin'] } }] },
