@@ -11,6 +11,7 @@ import type { LinuxResources, Spec } from '../../src/spec/types.js';
 import { RuncRoot } from '../helpers/runc.js';
 import { useTestbed } from '../helpers/testbed.js';
 import { removeCgroupParent } from '../helpers/cgroup-parent.js';
+import { swapAccounting, v1ControllerHas } from '../helpers/host-features.js';
 
 const CG = '/sys/fs/cgroup';
 const bed = useTestbed();
@@ -37,12 +38,6 @@ function blockDevice(): { major: number; minor: number } | undefined {
 /** A major:minor that no block device of this host has. */
 function missingBlockDevice(): { major: number; minor: number } {
   for (let minor = 99; ; minor++) if (!existsSync(`/sys/dev/block/7:${minor}`)) return { major: 7, minor };
-}
-
-/** Whether this host's cgroup v1 hierarchy for `controller` is mounted and its root has `file` (the host's own word). */
-function hostHas(controller: string, file?: string): boolean {
-  const mounted = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => / - cgroup cgroup /.test(l) && l.split(' - ')[1]!.split(' ')[2]!.split(',').includes(controller));
-  return mounted && (file === undefined || existsSync(`${CG}/${controller}/${file}`));
 }
 
 /**
@@ -117,7 +112,7 @@ describe.runIf(comparable)('cgroup files: keel and runc, same config', () => {
 
   // (A weight per device is left out: with BFQ it needs a disk scheduled by BFQ, which this host's is not.)
   // Kernels without CFQ and BFQ (this project's machines: mq-deadline) have no weight file at all.
-  const weightFile = ['blkio.weight', 'blkio.bfq.weight'].find((f) => hostHas('blkio', f));
+  const weightFile = ['blkio.weight', 'blkio.bfq.weight'].find((f) => v1ControllerHas('blkio', f));
   it(`blkio weight: ${weightFile ? `written to ${weightFile}, as runc` : 'this kernel has no weight file (no CFQ or BFQ): both refuse it, keel naming the field'}`, () => {
     if (!weightFile) {
       expectBothRefuse('blkio-weight', { blockIO: { weight: 300 } }, '/linux/resources/blockIO/weight', /blkio\.(bfq\.)?weight: no such file or directory/);
@@ -154,7 +149,7 @@ describe.runIf(comparable)('cgroup files: keel and runc, same config', () => {
     ['net_prio', { network: { priorities: [{ name: 'lo', priority: 5 }] } }, '/linux/resources/network/priorities/0', 'net_prio.ifpriomap'],
   ];
   it.each(OPTIONAL)('%s: the file as runc writes it where the host mounts the controller, else both refuse, keel naming the field', (controller, resources, field, file) => {
-    if (!hostHas(controller) || (controller === 'hugetlb' && !hugePageSize)) {
+    if (!v1ControllerHas(controller) || (controller === 'hugetlb' && !hugePageSize)) {
       expectBothRefuse(`opt-${controller}`, resources, field, new RegExp(`${controller}`));
       return;
     }
@@ -167,7 +162,7 @@ describe.runIf(comparable)('cgroup files: keel and runc, same config', () => {
     expectBothRefuse('rdma', { rdma: { keel_test0: { hcaHandles: 3 } } }, '/linux/resources/rdma/keel_test0', /rdma/);
   });
 
-  const memsw = hostHas('memory', 'memory.memsw.limit_in_bytes');
+  const memsw = swapAccounting();
   it(`memory.swap ${memsw ? 'is written to memory.memsw.limit_in_bytes, as runc' : 'on a kernel without swap accounting: both refuse it, keel naming the field'}`, () => {
     if (!memsw) {
       expectBothRefuse('memsw', { memory: { limit: 96 << 20, swap: 128 << 20 } }, '/linux/resources/memory/swap', /memsw/);

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { detectCgroupLayout } from '../../src/cgroups/layout.js';
 import { eventually } from '../helpers/host.js';
 import { RUNC, RuncRoot } from '../helpers/runc.js';
+import { swapAccounting } from '../helpers/host-features.js';
 import { useTestbed } from '../helpers/testbed.js';
 import { removeCgroupParent } from '../helpers/cgroup-parent.js';
 
@@ -39,10 +40,11 @@ describe('keel events', () => {
   it('streams stats lines and an oom event when a process of the container is OOM-killed, then ends with the container', async () => {
     const id = 'oom';
     const b = bed.bundle((s) => {
-      // A 64 MB shell variable in a 16 MB cgroup (no swap): the OOM killer kills the shell.
+      // A 64 MB shell variable in a 16 MB cgroup (swap included where the kernel accounts it): the
+      // OOM killer kills the shell.
       s.process!.args = ['sh', '-c', 'sleep 1.5; x=$(head -c 67108864 /dev/zero | tr "\\0" a); sleep 1000'];
       s.linux!.cgroupsPath = `${parent}/${id}`;
-      s.linux!.resources = { memory: { limit: 16 << 20, swap: 16 << 20 } };
+      s.linux!.resources = { memory: { limit: 16 << 20, ...(swapAccounting() ? { swap: 16 << 20 } : {}) } };
     });
     bed.keel.ok(['create', '--bundle', b.dir, id]);
     const events = bed.keel.spawn(['events', '--interval', '500ms', id]);
