@@ -9,6 +9,7 @@ import {
 } from '../../build/generated/validators.mjs';
 import type { SpecProblem } from './problem.js';
 import { explainSchemaErrors } from './schema-errors.js';
+import { schemaValidPart, type SchemaValidPart } from './schema-valid-part.js';
 
 export { formatProblem, type SpecProblem } from './problem.js';
 
@@ -19,6 +20,11 @@ export { formatProblem, type SpecProblem } from './problem.js';
  */
 export function validateConfig(doc: unknown): SpecProblem[] {
   return validateWith(validateConfigSchema, doc);
+}
+
+/** What of a config that failed the schema passed it, to check further (see schema-valid-part.ts). */
+export function configPartThatPassed(doc: unknown): SchemaValidPart | undefined {
+  return schemaValidPart(doc, validateConfigSchema);
 }
 
 /** Every problem in a state document (`keel state` output, hook stdin). */
