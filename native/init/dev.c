@@ -1,6 +1,7 @@
 /* Device nodes, symlinks and directories inside the container root. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -17,8 +18,19 @@ int op_mknod(struct init_ctx *ctx, const struct op *op)
 		return -1;
 	dev_t dev = makedev((unsigned)op_int(op, 1), (unsigned)op_int(op, 2));
 	int rc = mknodat(dir, name, mode, dev);
-	if (rc < 0 && errno == EEXIST && unlinkat(dir, name, 0) == 0)
-		rc = mknodat(dir, name, mode, dev);
+	/*
+	 * config-linux.md: a file already at the path that does not match the requested device MUST
+	 * be an error (the image's file was replaced before). One that matches is kept, and gets the
+	 * config's mode and owner below.
+	 */
+	struct stat st;
+	if (rc < 0 && errno == EEXIST && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		bool same = (st.st_mode & S_IFMT) == (mode & S_IFMT) && (S_ISFIFO(st.st_mode) || st.st_rdev == dev);
+		if (same)
+			rc = 0;
+		else
+			errno = EEXIST;
+	}
 	/* mknod honours the umask; the spec's mode is meant exactly. */
 	if (rc == 0)
 		rc = fchmodat(dir, name, mode & 07777, 0);
