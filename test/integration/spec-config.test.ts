@@ -318,3 +318,27 @@ describe('config-linux.md: sysctl, masked and readonly paths', () => {
     expect(out).toBe('sys=1\ndir=1\nrest-writable\n');
   });
 });
+
+describe('config-linux.md: cgroupsPath', () => {
+  it('an absolute cgroupsPath MUST be taken relative to the cgroups mount point, and the same value MUST attach to the same place', () => {
+    const path = `/keel-spec-cgpath-${process.pid}`;
+    const seen: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const b = bed.bundle((s) => {
+        s.process!.args = ['sleep', '1000'];
+        s.linux!.cgroupsPath = path;
+      });
+      const id = newId();
+      bed.keel.ok(['run', '-d', '--bundle', b.dir, id]);
+      const pid = (JSON.parse(bed.keel.ok(['state', id])) as { pid: number }).pid;
+      const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
+      // Every hierarchy the container is in (the host's v1 controllers and the unified one) places it at the path.
+      expect(lines.filter((l) => !/:name=/.test(l)).every((l) => l.endsWith(`:${path}`)), lines.join(' ')).toBe(true);
+      expect(existsSync(`/sys/fs/cgroup/pids${path}/cgroup.procs`) || existsSync(`/sys/fs/cgroup${path}/cgroup.procs`)).toBe(true);
+      seen.push(lines.join('\n'));
+      bed.keel.ok(['delete', '--force', id]);
+    }
+    expect(seen[1]).toBe(seen[0]);
+  });
+});
+
