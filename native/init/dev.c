@@ -1,6 +1,7 @@
 /* Device nodes, symlinks and directories inside the container root. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -25,10 +26,17 @@ static int make_node(struct init_ctx *ctx, int dir, const char *name, const stru
 	gid_t gid = (gid_t)op_int(op, 4);
 	dev_t dev = makedev((unsigned)op_int(op, 1), (unsigned)op_int(op, 2));
 	int rc = mknodat(dir, name, mode, dev);
-	if (rc < 0 && errno == EEXIST) {
-		if (unlinkat(dir, name, 0) < 0)
-			return step_failed(ctx, "unlink what is at the device's path");
-		rc = mknodat(dir, name, mode, dev);
+	/*
+	 * config-linux.md: a file already at the path that does not match the requested device MUST
+	 * be an error (the image's file is not replaced). One that matches is kept, and gets the
+	 * config's mode and owner below.
+	 */
+	struct stat st;
+	if (rc < 0 && errno == EEXIST && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		bool same = (st.st_mode & S_IFMT) == (mode & S_IFMT) && (S_ISFIFO(st.st_mode) || st.st_rdev == dev);
+		if (!same)
+			return errno = EEXIST, step_failed(ctx, "mknod: a file that is not this device is already there");
+		rc = 0;
 	}
 	if (rc < 0)
 		return step_failed(ctx, "mknod");

@@ -3,7 +3,9 @@
  * v1 hierarchy (and the cgroup2 one beside them on a hybrid host) or in the one cgroup2 tree. The
  * work is manager.ts's; this binds it to the driver interfaces (driver.ts).
  */
+import type { SpecProblem } from '../spec/problem.js';
 import type { LinuxResources } from '../spec/types.js';
+import { unsupportedLimits } from './host-support.js';
 import { CgroupfsCgroup } from './cgroupfs-cgroup.js';
 import type { CgroupConfig, CgroupDriver, ManagedCgroup, NewContainerCgroup } from './driver.js';
 import { execCgroupDirs } from './exec-cgroup.js';
@@ -37,6 +39,10 @@ export class CgroupfsDriver implements CgroupDriver {
 
   plannedWrites(resources: LinuxResources): CgroupWrite[] {
     return planWrites(this.layout, resources);
+  }
+
+  unsupportedLimits(resources: LinuxResources, path: string): SpecProblem[] {
+    return unsupportedLimits(this.layout, path, this.plannedWrites(resources));
   }
 }
 

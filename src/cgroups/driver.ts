@@ -9,6 +9,7 @@
  * every later verb takes it from there, whatever global flags it is given (runc, too, reads the
  * cgroup manager of an existing container from its state, not from --systemd-cgroup).
  */
+import type { SpecProblem } from '../spec/problem.js';
 import type { LinuxResources, Spec } from '../spec/types.js';
 import { KeelError } from '../util/errors.js';
 import { CgroupfsCgroup } from './cgroupfs-cgroup.js';
@@ -35,6 +36,11 @@ export interface CgroupDriver {
   open(dirs: readonly string[]): ManagedCgroup;
   /** Every file and value create would write for these limits, in order (explain, validate). */
   plannedWrites(resources: LinuxResources): CgroupWrite[];
+  /**
+   * The limits this host's cgroups cannot take (a controller not mounted, a file the kernel lacks),
+   * each naming its config field: create refuses the first before anything exists, validate lists them.
+   */
+  unsupportedLimits(resources: LinuxResources, path: string): SpecProblem[];
 }
 
 /**

@@ -11,6 +11,8 @@ import { KeelError, errnoCode } from '../util/errors.js';
 import { strerror } from '../util/errno.js';
 import type { CgroupLayout } from './layout.js';
 import { compileDeviceProgram, encodeProgram } from './device-bpf.js';
+import { controllerMissing, fileMissing } from './host-support.js';
+import { ConfigError } from '../spec/problem.js';
 import { containerDeviceRules, v1DeviceWrites, v1Writes, v2Writes, type CgroupWrite } from './resources.js';
 
 /**
@@ -177,8 +179,8 @@ export function setupCgroups(
     }
     for (const w of writes) {
       const target = layout.mode === 'v2' ? dirs[0]! : dirs.find((d) => d.controllers.includes(w.controller));
-      if (!target) throw new KeelError(`cgroup: linux.resources needs the ${w.controller} controller, which is not mounted on this host`);
-      write(target.dir, w.file, w.value);
+      if (!target) throw new ConfigError(w.field, controllerMissing(layout, w.controller));
+      writeLimit(target.dir, w);
     }
     if (deviceProgram) {
       if (!attachDeviceProgram) throw new KeelError('cgroup: linux.resources.devices needs a device program on cgroup v2, and none can be attached here');
@@ -195,6 +197,17 @@ export function setupCgroups(
     throw err;
   }
   return setup;
+}
+
+/** One limit at create; a failure names the config field (create checked most with unsupportedLimits first). */
+function writeLimit(dir: string, w: CgroupWrite): void {
+  try {
+    write(dir, w.file, w.value);
+  } catch (err) {
+    // cgroupfs cannot create files: a write to one the kernel lacks fails (EACCES), saying nothing of why.
+    if (!existsSync(join(dir, v1BlkioFile(dir, w.file)))) throw new ConfigError(w.field, fileMissing(w.controller, w.file));
+    throw new ConfigError(w.field, (err as Error).message.replace(/^cgroup: /, ''));
+  }
 }
 
 /** Moves process `pid` (and the children it makes from now on) into each of `dirs`. */

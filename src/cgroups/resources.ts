@@ -11,7 +11,11 @@ export interface CgroupWrite {
   controller: string;
   file: string;
   value: string;
+  /** The config field it comes from (a JSON pointer), for errors: "/linux/resources/blockIO/weight". */
+  field: string;
 }
+
+const R = '/linux/resources';
 
 /** cgroup v1 cpu.shares (2..262144) -> v2 cpu.weight (1..10000), the mapping runc and crun use. */
 export function sharesToWeight(shares: number): number {
@@ -58,7 +62,7 @@ const DENY_ALL_DEVICES: LinuxDeviceCgroup = { allow: false, access: 'rwm' };
 /** The device rules as v1 devices.allow/deny writes (only at create: rewriting them later would
  * deny every device for a moment). */
 export function v1DeviceWrites(devices: LinuxDeviceCgroup[] | undefined): CgroupWrite[] {
-  return containerDeviceRules(devices).map((d) => ({ controller: 'devices', file: d.allow ? 'devices.allow' : 'devices.deny', value: deviceRule(d) }));
+  return containerDeviceRules(devices).map((d) => ({ controller: 'devices', file: d.allow ? 'devices.allow' : 'devices.deny', value: deviceRule(d), field: `${R}/devices` }));
 }
 
 function deviceRule(d: LinuxDeviceCgroup): string {
@@ -81,54 +85,57 @@ export function resourceWarnings(mode: CgroupMode, r: LinuxResources): string[] 
 /** The limits' v1 files (device rules are v1DeviceWrites'). */
 export function v1Writes(r: LinuxResources): CgroupWrite[] {
   const w: CgroupWrite[] = [];
-  const add = (controller: string, file: string, value: string | number) => w.push({ controller, file, value: String(value) });
+  const add = (field: string, controller: string, file: string, value: string | number) => w.push({ controller, file, value: String(value), field: R + field });
   if (r.unified && Object.keys(r.unified).length) {
     throw new ConfigError('/linux/resources/unified', 'these are cgroup v2 files, and this host runs the controllers on cgroup v1: move the limits to the v1 fields (memory, cpu, pids, ...)');
   }
   const m = r.memory;
   if (m) {
-    if (m.limit !== undefined) add('memory', 'memory.limit_in_bytes', m.limit);
-    if (m.swap !== undefined) add('memory', 'memory.memsw.limit_in_bytes', m.swap);
-    if (m.reservation !== undefined) add('memory', 'memory.soft_limit_in_bytes', m.reservation);
-    if (m.kernelTCP !== undefined) add('memory', 'memory.kmem.tcp.limit_in_bytes', m.kernelTCP);
-    if (m.swappiness !== undefined && m.swappiness >= 0) add('memory', 'memory.swappiness', m.swappiness);
-    if (m.disableOOMKiller) add('memory', 'memory.oom_control', 1);
+    if (m.limit !== undefined) add('/memory/limit', 'memory', 'memory.limit_in_bytes', m.limit);
+    if (m.swap !== undefined) add('/memory/swap', 'memory', 'memory.memsw.limit_in_bytes', m.swap);
+    if (m.reservation !== undefined) add('/memory/reservation', 'memory', 'memory.soft_limit_in_bytes', m.reservation);
+    if (m.kernelTCP !== undefined) add('/memory/kernelTCP', 'memory', 'memory.kmem.tcp.limit_in_bytes', m.kernelTCP);
+    if (m.swappiness !== undefined && m.swappiness >= 0) add('/memory/swappiness', 'memory', 'memory.swappiness', m.swappiness);
+    if (m.disableOOMKiller) add('/memory/disableOOMKiller', 'memory', 'memory.oom_control', 1);
   }
   const c = r.cpu;
   if (c) {
-    if (c.shares) add('cpu', 'cpu.shares', c.shares);
+    if (c.shares) add('/cpu/shares', 'cpu', 'cpu.shares', c.shares);
     // The period first: a quota is checked against the period in force.
-    if (c.period) add('cpu', 'cpu.cfs_period_us', c.period);
-    if (c.quota !== undefined && c.quota !== 0) add('cpu', 'cpu.cfs_quota_us', c.quota);
-    if (c.burst !== undefined) add('cpu', 'cpu.cfs_burst_us', c.burst);
-    if (c.realtimePeriod) add('cpu', 'cpu.rt_period_us', c.realtimePeriod);
-    if (c.realtimeRuntime) add('cpu', 'cpu.rt_runtime_us', c.realtimeRuntime);
-    if (c.cpus) add('cpuset', 'cpuset.cpus', c.cpus);
-    if (c.mems) add('cpuset', 'cpuset.mems', c.mems);
+    if (c.period) add('/cpu/period', 'cpu', 'cpu.cfs_period_us', c.period);
+    if (c.quota !== undefined && c.quota !== 0) add('/cpu/quota', 'cpu', 'cpu.cfs_quota_us', c.quota);
+    if (c.burst !== undefined) add('/cpu/burst', 'cpu', 'cpu.cfs_burst_us', c.burst);
+    if (c.realtimePeriod) add('/cpu/realtimePeriod', 'cpu', 'cpu.rt_period_us', c.realtimePeriod);
+    if (c.realtimeRuntime) add('/cpu/realtimeRuntime', 'cpu', 'cpu.rt_runtime_us', c.realtimeRuntime);
+    if (c.cpus) add('/cpu/cpus', 'cpuset', 'cpuset.cpus', c.cpus);
+    if (c.mems) add('/cpu/mems', 'cpuset', 'cpuset.mems', c.mems);
   }
-  if (r.pids?.limit !== undefined) add('pids', 'pids.max', r.pids.limit > 0 ? r.pids.limit : 'max');
+  if (r.pids?.limit !== undefined) add('/pids/limit', 'pids', 'pids.max', r.pids.limit > 0 ? r.pids.limit : 'max');
   const b = r.blockIO;
   if (b) {
-    if (b.weight) add('blkio', 'blkio.weight', b.weight);
-    if (b.leafWeight) add('blkio', 'blkio.leaf_weight', b.leafWeight);
-    for (const d of b.weightDevice ?? []) {
-      if (d.weight) add('blkio', 'blkio.weight_device', `${d.major}:${d.minor} ${d.weight}`);
-      if (d.leafWeight) add('blkio', 'blkio.leaf_weight_device', `${d.major}:${d.minor} ${d.leafWeight}`);
-    }
+    if (b.weight) add('/blockIO/weight', 'blkio', 'blkio.weight', b.weight);
+    if (b.leafWeight) add('/blockIO/leafWeight', 'blkio', 'blkio.leaf_weight', b.leafWeight);
+    (b.weightDevice ?? []).forEach((d, i) => {
+      if (d.weight) add(`/blockIO/weightDevice/${i}/weight`, 'blkio', 'blkio.weight_device', `${d.major}:${d.minor} ${d.weight}`);
+      if (d.leafWeight) add(`/blockIO/weightDevice/${i}/leafWeight`, 'blkio', 'blkio.leaf_weight_device', `${d.major}:${d.minor} ${d.leafWeight}`);
+    });
     const throttles: [keyof typeof b, string][] = [
       ['throttleReadBpsDevice', 'blkio.throttle.read_bps_device'],
       ['throttleWriteBpsDevice', 'blkio.throttle.write_bps_device'],
       ['throttleReadIOPSDevice', 'blkio.throttle.read_iops_device'],
       ['throttleWriteIOPSDevice', 'blkio.throttle.write_iops_device'],
     ];
-    for (const [key, file] of throttles) for (const d of (b[key] as { major: number; minor: number; rate: number }[] | undefined) ?? []) add('blkio', file, `${d.major}:${d.minor} ${d.rate}`);
+    for (const [key, file] of throttles) ((b[key] as { major: number; minor: number; rate: number }[] | undefined) ?? []).forEach((d, i) => add(`/blockIO/${key}/${i}`, 'blkio', file, `${d.major}:${d.minor} ${d.rate}`));
   }
-  for (const h of r.hugepageLimits ?? []) add('hugetlb', `hugetlb.${h.pageSize}.limit_in_bytes`, h.limit);
-  if (r.network?.classID !== undefined) add('net_cls', 'net_cls.classid', r.network.classID);
-  for (const p of r.network?.priorities ?? []) add('net_prio', 'net_prio.ifpriomap', `${p.name} ${p.priority}`);
-  for (const [device, l] of Object.entries(r.rdma ?? {})) add('rdma', 'rdma.max', rdmaLine(device, l));
+  (r.hugepageLimits ?? []).forEach((h, i) => add(`/hugepageLimits/${i}`, 'hugetlb', `hugetlb.${h.pageSize}.limit_in_bytes`, h.limit));
+  if (r.network?.classID !== undefined) add('/network/classID', 'net_cls', 'net_cls.classid', r.network.classID);
+  (r.network?.priorities ?? []).forEach((p, i) => add(`/network/priorities/${i}`, 'net_prio', 'net_prio.ifpriomap', `${p.name} ${p.priority}`));
+  for (const [device, l] of Object.entries(r.rdma ?? {})) add(`/rdma/${pointerToken(device)}`, 'rdma', 'rdma.max', rdmaLine(device, l));
   return w;
 }
+
+/** A key as one JSON pointer token (RFC 6901). */
+const pointerToken = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
 function rdmaLine(device: string, l: { hcaHandles?: number; hcaObjects?: number }): string {
   const parts = [device];
@@ -139,27 +146,27 @@ function rdmaLine(device: string, l: { hcaHandles?: number; hcaObjects?: number 
 
 export function v2Writes(r: LinuxResources): CgroupWrite[] {
   const w: CgroupWrite[] = [];
-  const add = (controller: string, file: string, value: string | number) => w.push({ controller, file, value: String(value) });
+  const add = (field: string, controller: string, file: string, value: string | number) => w.push({ controller, file, value: String(value), field: R + field });
   const m = r.memory;
   if (m) {
-    if (m.limit !== undefined) add('memory', 'memory.max', limit(m.limit));
-    if (m.reservation !== undefined) add('memory', 'memory.low', limit(m.reservation));
+    if (m.limit !== undefined) add('/memory/limit', 'memory', 'memory.max', limit(m.limit));
+    if (m.reservation !== undefined) add('/memory/reservation', 'memory', 'memory.low', limit(m.reservation));
     // The spec's swap is memory plus swap; v2 limits swap alone.
-    if (m.swap !== undefined) add('memory', 'memory.swap.max', m.swap < 0 ? 'max' : String(Math.max(0, m.swap - (m.limit ?? 0))));
+    if (m.swap !== undefined) add('/memory/swap', 'memory', 'memory.swap.max', m.swap < 0 ? 'max' : String(Math.max(0, m.swap - (m.limit ?? 0))));
   }
   const c = r.cpu;
   if (c) {
-    if (c.shares) add('cpu', 'cpu.weight', sharesToWeight(c.shares));
+    if (c.shares) add('/cpu/shares', 'cpu', 'cpu.weight', sharesToWeight(c.shares));
     // "QUOTA PERIOD"; without a period the kernel keeps the one in force (100000 in a new cgroup).
-    if ((c.quota !== undefined && c.quota !== 0) || c.period) add('cpu', 'cpu.max', `${c.quota && c.quota > 0 ? c.quota : 'max'}${c.period ? ` ${c.period}` : ''}`);
-    if (c.burst !== undefined) add('cpu', 'cpu.max.burst', c.burst);
-    if (c.idle !== undefined) add('cpu', 'cpu.idle', c.idle);
-    if (c.cpus) add('cpuset', 'cpuset.cpus', c.cpus);
-    if (c.mems) add('cpuset', 'cpuset.mems', c.mems);
+    if ((c.quota !== undefined && c.quota !== 0) || c.period) add(c.quota !== undefined && c.quota !== 0 ? '/cpu/quota' : '/cpu/period', 'cpu', 'cpu.max', `${c.quota && c.quota > 0 ? c.quota : 'max'}${c.period ? ` ${c.period}` : ''}`);
+    if (c.burst !== undefined) add('/cpu/burst', 'cpu', 'cpu.max.burst', c.burst);
+    if (c.idle !== undefined) add('/cpu/idle', 'cpu', 'cpu.idle', c.idle);
+    if (c.cpus) add('/cpu/cpus', 'cpuset', 'cpuset.cpus', c.cpus);
+    if (c.mems) add('/cpu/mems', 'cpuset', 'cpuset.mems', c.mems);
   }
-  if (r.pids?.limit !== undefined) add('pids', 'pids.max', r.pids.limit > 0 ? r.pids.limit : 'max');
+  if (r.pids?.limit !== undefined) add('/pids/limit', 'pids', 'pids.max', r.pids.limit > 0 ? r.pids.limit : 'max');
   const b = r.blockIO;
-  if (b?.weight) add('io', 'io.weight', blkioToIoWeight(b.weight));
+  if (b?.weight) add('/blockIO/weight', 'io', 'io.weight', blkioToIoWeight(b.weight));
   const io: [string, string][] = [
     ['throttleReadBpsDevice', 'rbps'],
     ['throttleWriteBpsDevice', 'wbps'],
@@ -167,14 +174,14 @@ export function v2Writes(r: LinuxResources): CgroupWrite[] {
     ['throttleWriteIOPSDevice', 'wiops'],
   ];
   for (const [key, name] of io) {
-    for (const d of ((b as Record<string, unknown> | undefined)?.[key] as { major: number; minor: number; rate: number }[] | undefined) ?? []) add('io', 'io.max', `${d.major}:${d.minor} ${name}=${d.rate}`);
+    (((b as Record<string, unknown> | undefined)?.[key] as { major: number; minor: number; rate: number }[] | undefined) ?? []).forEach((d, i) => add(`/blockIO/${key}/${i}`, 'io', 'io.max', `${d.major}:${d.minor} ${name}=${d.rate}`));
   }
-  for (const h of r.hugepageLimits ?? []) add('hugetlb', `hugetlb.${h.pageSize}.max`, h.limit);
-  for (const [device, l] of Object.entries(r.rdma ?? {})) add('rdma', 'rdma.max', rdmaLine(device, l));
+  (r.hugepageLimits ?? []).forEach((h, i) => add(`/hugepageLimits/${i}`, 'hugetlb', `hugetlb.${h.pageSize}.max`, h.limit));
+  for (const [device, l] of Object.entries(r.rdma ?? {})) add(`/rdma/${pointerToken(device)}`, 'rdma', 'rdma.max', rdmaLine(device, l));
   for (const [file, value] of Object.entries(r.unified ?? {})) {
     // A key is a file of the container's own cgroup: "../../pids.max" would be its parent's (runc refuses a "/" too).
-    if (!/^[^./]+\.[^/]+$/.test(file)) throw new ConfigError(`/linux/resources/unified/${file.replaceAll('~', '~0').replaceAll('/', '~1')}`, 'a key is a file name of the form CONTROLLER.PARAMETER (e.g. memory.high), without "/"');
-    add(file.split('.')[0]!, file, value);
+    if (!/^[^./]+\.[^/]+$/.test(file)) throw new ConfigError(`/linux/resources/unified/${pointerToken(file)}`, 'a key is a file name of the form CONTROLLER.PARAMETER (e.g. memory.high), without "/"');
+    add(`/unified/${pointerToken(file)}`, file.split('.')[0]!, file, value);
   }
   return w;
 }

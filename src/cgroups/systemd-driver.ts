@@ -12,6 +12,7 @@ import { basename } from 'node:path';
 import { KeelError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { CgroupfsDriver } from './cgroupfs-driver.js';
+import type { SpecProblem } from '../spec/problem.js';
 import type { CgroupConfig, CgroupDriver, ManagedCgroup, NewContainerCgroup } from './driver.js';
 import { detectCgroupLayout, type CgroupLayout } from './layout.js';
 import { cgroupDirs, planWrites, setupCgroups, type AttachDeviceProgram, type CgroupSetup } from './manager.js';
@@ -90,6 +91,11 @@ export class SystemdDriver implements CgroupDriver {
 
   plannedWrites(resources: LinuxResources): CgroupWrite[] {
     return planWrites(this.layout, resources);
+  }
+
+  /** The files written after the unit's properties are cgroupfs's: so are the checks. */
+  unsupportedLimits(resources: LinuxResources, path: string): SpecProblem[] {
+    return this.files.unsupportedLimits(resources, path);
   }
 }
 

@@ -95,6 +95,8 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     preserveFds,
     report: throwProblemIn(`${bundle}/config.json`),
   });
+  const [unsupported] = cgroupDriver.unsupportedLimits(spec.linux?.resources ?? {}, cgroup.path);
+  if (unsupported) throw new ConfigError(unsupported.path, unsupported.message);
   for (const warning of plan.warnings) log().warn(warning);
   for (const note of plan.notes) log().debug(note);
   log().debug(`compiled a plan of ${plan.ops.length} ops`);

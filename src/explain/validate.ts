@@ -25,26 +25,30 @@ export function validateBundle(bundleDir: string, flags: { systemdCgroup?: boole
   if (spec.hooks?.prestart?.length) report.warnings.push('/hooks/prestart: prestart hooks are deprecated; use createRuntime hooks');
   const driver = selectCgroupDriver(flags);
   const host = readHostFacts(rootfs, driver.layout);
+  const cgroupPath = cgroupPathOrReport(driver, spec, report);
   const plan = compilePlan({
     id: '<container-id>',
     spec,
     bundle: checked.bundle,
     rootfs,
-    cgroupPath: cgroupPathOrReport(driver, spec, report),
+    cgroupPath,
     host,
     fifoFd: 4,
     preserveFds: 0,
-    // A fault the spec checks already named (at the same path) is not repeated.
+    // A fault the spec checks already named (at the same path) is not repeated; one about a part
+    // of the config the schema refused (a value keel put in its place) is not reported at all.
     report: (path, message) => {
-      if (!report.errors.some((e) => e.path === path)) report.errors.push({ path, message });
+      const problem = checked.locate({ path, message });
+      if (problem && !report.errors.some((e) => e.path === problem.path)) report.errors.push(problem);
     },
   });
   report.warnings.push(...plan.warnings);
   try {
-    driver.plannedWrites(spec.linux?.resources ?? {});
+    report.errors.push(...driver.unsupportedLimits(spec.linux?.resources ?? {}, cgroupPath).flatMap((p) => checked.locate(p) ?? []));
   } catch (err) {
     if (!(err instanceof KeelError)) throw err;
-    report.errors.push({ path: '/linux/resources', message: err.message });
+    const problem = checked.locate({ path: '/linux/resources', message: err.message });
+    if (problem) report.errors.push(problem);
   }
   return report;
 }

@@ -173,8 +173,7 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]):
   if (spec.hostname) plan.push(ops.sethostname(spec.hostname));
   if (spec.domainname) plan.push(ops.setdomainname(spec.domainname));
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
-    checkSysctl(key, ns, host.isKeelNamespace);
-    plan.push(ops.writeFile(`/proc/sys/${key.replace(/\./g, '/')}`, value, `sysctl ${key}`));
+    if (checkSysctl(key, ns, host.isKeelNamespace, report)) plan.push(ops.writeFile(`/proc/sys/${key.replace(/\./g, '/')}`, value, `sysctl ${key}`));
   }
   for (const path of linux.readonlyPaths ?? []) plan.push(ops.readonlyPath(containerPath(path)));
   for (const path of linux.maskedPaths ?? []) plan.push(ops.maskPath(containerPath(path)));

@@ -1,6 +1,6 @@
 import type { LinuxNamespaceType } from '../spec/types.js';
-import { ConfigError } from '../spec/problem.js';
 import type { NamespacePlan } from './namespaces.js';
+import { throwProblem, type ReportProblem } from '../spec/problem.js';
 
 const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
 const UTS_SYSCTLS = new Set(['kernel.hostname', 'kernel.domainname']);
@@ -20,20 +20,30 @@ function namespaceOf(key: string): LinuxNamespaceType | undefined {
  * taken to be the container's own (engines join pod namespaces that way), unless it is keel's
  * own, that is the host's: `isKeelNamespace` says so (the effects layer compares the files).
  */
-export function checkSysctl(key: string, ns: NamespacePlan, isKeelNamespace: (type: LinuxNamespaceType, path: string) => boolean = () => false): void {
+export function checkSysctl(
+  key: string,
+  ns: NamespacePlan,
+  isKeelNamespace: (type: LinuxNamespaceType, path: string) => boolean = () => false,
+  report: ReportProblem = throwProblem,
+): boolean {
+  const at = `/linux/sysctl/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/.test(key)) {
-    throw new ConfigError('/linux/sysctl', `"${key}" is not a sysctl name (dotted words, as "net.ipv4.ip_forward")`);
+    report(at, 'not a sysctl name (dotted words, as "net.ipv4.ip_forward")');
+    return false;
   }
   const type = namespaceOf(key);
-  if (!type) throw new ConfigError('/linux/sysctl', `"${key}" is not confined to a namespace of the container: setting it would change the host`);
+  if (!type) {
+    report(at, 'not confined to a namespace of the container: setting it would change the host');
+    return false;
+  }
   if (!ns.has(type)) {
-    throw new ConfigError('/linux/sysctl', `"${key}" needs its own ${type} namespace (add {"type": "${type}"} to /linux/namespaces)`);
+    report(at, `needs its own ${type} namespace (add {"type": "${type}"} to /linux/namespaces)`);
+    return false;
   }
   const joined = ns.join.find((j) => j.type === type);
   if (joined && isKeelNamespace(type, joined.path)) {
-    throw new ConfigError(
-      '/linux/sysctl',
-      `"${key}" is not allowed in the host's ${type} namespace: the ${type} namespace path "${joined.path}" is keel's own, so setting it would change the host (give the container a ${type} namespace of its own, or drop the sysctl)`,
-    );
+    report(at, `not allowed in the host's ${type} namespace: the ${type} namespace path "${joined.path}" is keel's own, so setting it would change the host (give the container a ${type} namespace of its own, or drop the sysctl)`);
+    return false;
   }
+  return true;
 }

@@ -5,7 +5,7 @@ import { KeelError, errnoCode, fsError } from '../util/errors.js';
 import { formatProblem, type SpecProblem } from './problem.js';
 import { checkConfigSemantics } from './semantic.js';
 import type { Spec } from './types.js';
-import { validateConfig } from './validate.js';
+import { configPartThatPassed, validateConfig } from './validate.js';
 
 export interface LoadedBundle {
   bundle: string;
@@ -16,10 +16,15 @@ export interface LoadedBundle {
 export interface CheckedBundle {
   bundle: string;
   file: string;
-  /** Set when the document has the shape of a config (the schema accepted it). */
+  /**
+   * The config, when the schema accepted it; else the part of it that the schema accepted (for
+   * `keel validate` to check further), when there is one.
+   */
   spec?: Spec;
   rootfs?: string;
   problems: SpecProblem[];
+  /** A problem found in `spec` at its path in config.json, or undefined for one about a part the schema refused. */
+  locate: (problem: SpecProblem) => SpecProblem | undefined;
 }
 
 /**
@@ -44,14 +49,17 @@ export function checkBundle(bundleDir: string): CheckedBundle {
   }
   refuseDeepNesting(doc, file);
   const schemaProblems = validateConfig(doc);
-  if (schemaProblems.length) return { bundle, file, problems: schemaProblems };
-  const spec = doc as Spec;
-  const problems = checkConfigSemantics(spec);
-  if (!spec.root) return { bundle, file, spec, problems };
+  // The semantic checks also run on the parts that passed the schema: every problem, in one list.
+  const part = schemaProblems.length ? configPartThatPassed(doc) : { spec: doc as Spec, locate: (p: SpecProblem) => p };
+  if (!part) return { bundle, file, problems: schemaProblems, locate: () => undefined };
+  const { spec, locate } = part;
+  const found = (more: SpecProblem[]) => more.flatMap((p) => locate(p) ?? []).filter((p) => !schemaProblems.some((s) => s.path === p.path));
+  const problems = [...schemaProblems, ...found(checkConfigSemantics(spec))];
+  if (!spec.root) return { bundle, file, spec, problems, locate };
   const rootfs = resolve(bundle, spec.root.path);
   const rootfsProblem = checkRootfs(rootfs);
-  if (rootfsProblem) problems.push(rootfsProblem);
-  return { bundle, file, spec, rootfs, problems };
+  if (rootfsProblem) problems.push(...found([rootfsProblem]));
+  return { bundle, file, spec, rootfs, problems, locate };
 }
 
 function checkRootfs(rootfs: string): SpecProblem | undefined {

@@ -9,6 +9,7 @@ import {
 } from '../../build/generated/validators.mjs';
 import type { SpecProblem } from './problem.js';
 import { explainSchemaErrors } from './schema-errors.js';
+import { schemaValidPart, type SchemaValidPart } from './schema-valid-part.js';
 
 /**
  * Every schema problem in a parsed config.json; empty when it is valid. Checks that span several
@@ -17,6 +18,11 @@ import { explainSchemaErrors } from './schema-errors.js';
  */
 export function validateConfig(doc: unknown): SpecProblem[] {
   return validateWith(validateConfigSchema, doc);
+}
+
+/** What of a config that failed the schema passed it, to check further (see schema-valid-part.ts). */
+export function configPartThatPassed(doc: unknown): SchemaValidPart | undefined {
+  return schemaValidPart(doc, validateConfigSchema);
 }
 
 /** Every problem in a state document (`keel state` output, hook stdin). */

@@ -4,7 +4,7 @@
  * cgroup2 directory, and the kernel asks them on every open of a device node.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -103,8 +103,10 @@ describe('a container with device rules (v1 devices.deny here, the program on a 
   it("a host device without an allow rule cannot be opened, even by root in the container; with one it opens; runc's defaults always open", () => {
     // A host device that root opens without any capability (/dev/kmsg would need CAP_SYSLOG),
     // bound in: the node is there, only the cgroup can refuse it.
-    const device = ['/dev/loop0', '/dev/fuse', '/dev/net/tun'].find((d) => existsSync(d));
-    if (!device) throw new Error('this host has none of /dev/loop0, /dev/fuse, /dev/net/tun to test device rules with');
+    // (Else a disk's node: every host of this kind has one, and opening it read-only changes nothing.)
+    const candidates = ['/dev/loop0', '/dev/fuse', '/dev/net/tun', ...readdirSync('/sys/block').map((name) => `/dev/${name}`)];
+    const device = candidates.find((d) => existsSync(d) && (statSync(d).isBlockDevice() || statSync(d).isCharacterDevice()));
+    if (!device) throw new Error(`this host has none of ${candidates.join(', ')} to test device rules with`);
     const st = statSync(device);
     const rule = { allow: true, type: st.isBlockDevice() ? ('b' as const) : ('c' as const), major: (st.rdev >> 8) & 0xfff, minor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00), access: 'rwm' };
     const container = (name: string, allowed: boolean) => {

@@ -60,4 +60,20 @@ describe('keel explain', () => {
     expect(r.stdout).toContain(`error: /root/path: root filesystem "${bad.dir}/nope" does not exist`);
     expect(r.stdout).toContain("error: /process/rlimits/0/hard: RLIMIT_NOFILE hard limit 1048576 is above this host's 20000");
   });
+
+  it("validate lists schema faults and the rest's together (issue 14: process.args [], mounts[0].destination 7, RLIMIT_BOGUS)", () => {
+    const b = makeBundle((s) => {
+      (s.process as unknown as { args: unknown[] }).args = [];
+      (s.mounts![0] as unknown as { destination: unknown }).destination = 7;
+      s.process!.rlimits = [{ type: 'RLIMIT_BOGUS', soft: 1, hard: 1 }];
+    });
+    bundles.push(b);
+    const r = bed.keel.run(['validate', '--format', 'json', '--bundle', b.dir]);
+    expect(r.code).toBe(1);
+    expect((JSON.parse(r.stdout) as { errors: { path: string }[] }).errors.map((e) => e.path)).toEqual(['/mounts/0/destination', '/process/args', '/process/rlimits/0/type']);
+    // create still stops at the first, and points to validate for the rest.
+    expect(bed.keel.run(['create', '--bundle', b.dir, 'issue14'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/\/mounts\/0\/destination: must be a non-empty string \(got 7\) \(and \d+ more problems?: run "keel validate/) });
+    expect(bed.keel.containers()).toEqual([]);
+  });
 });
+

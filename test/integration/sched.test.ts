@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { Spec } from '../../src/spec/types.js';
+import { rtGroupScheduling } from '../helpers/host-features.js';
 import { useTestbed } from '../helpers/testbed.js';
 
 const bed = useTestbed();
@@ -26,16 +27,24 @@ describe('process.scheduler', () => {
     expect(r.stdout).toBe('27 7 3\n');
   });
 
-  it('SCHED_FIFO with a priority, given although the container has no CAP_SYS_NICE', () => {
-    // With RT group scheduling (cgroup v1 cpu) a cgroup gets no realtime time unless given some,
-    // and no more than its parent has: a cgroup right under the root, as runc would need too.
-    const rt = (s: Spec) => {
-      s.linux!.resources = { cpu: { realtimeRuntime: 10000, realtimePeriod: 1000000 } };
-      s.linux!.cgroupsPath = `/keel-sched-${process.pid}`;
-    };
+  // With RT group scheduling (cgroup v1 cpu) a cgroup gets no realtime time unless given some, and
+  // no more than its parent has: a cgroup right under the root, as runc would need too. Kernels
+  // without it let any cgroup run realtime tasks, and have no file to give the time in.
+  const rtGroups = rtGroupScheduling();
+  const rt = (s: Spec) => {
+    s.linux!.resources = { cpu: { realtimeRuntime: 10000, realtimePeriod: 1000000 } };
+    s.linux!.cgroupsPath = `/keel-sched-${process.pid}`;
+  };
+
+  it(`SCHED_FIFO with a priority, given although the container has no CAP_SYS_NICE${rtGroups ? ', in a cgroup given realtime time' : '; realtime cpu limits refused (no RT group scheduling here)'}`, () => {
+    if (!rtGroups) {
+      const refused = run(rt, 'echo ran');
+      expect(refused).toMatchObject({ code: 1, stdout: '' });
+      expect(refused.stderr).toMatch(/^keel: config\.json: \/linux\/resources\/cpu\/realtime(Period|Runtime): this host's kernel provides no cpu\.rt_/);
+    }
     const r = run((s) => {
       s.process!.scheduler = { policy: 'SCHED_FIFO', priority: 10 };
-      rt(s);
+      if (rtGroups) rt(s);
     }, `${STAT_FIELDS}; grep CapEff /proc/self/status`);
     expect(r.code).toBe(0);
     const [fields, capEff] = r.stdout.trim().split('\n');

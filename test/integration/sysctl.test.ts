@@ -21,7 +21,7 @@ describe('sysctls in a namespace joined by path', () => {
       const r = bed.keel.run(['create', '--bundle', b.dir, `sysctl-${process.pid}`]);
       expect(r.code).toBe(1);
       expect(r.stderr.trim().split('\n')).toEqual([
-        `keel: config.json: /linux/sysctl: "${KEY}" is not allowed in the host's network namespace: the network namespace path "${path}" is keel's own, so setting it would change the host (give the container a network namespace of its own, or drop the sysctl)`,
+        `keel: ${b.dir}/config.json: /linux/sysctl/${KEY}: not allowed in the host's network namespace: the network namespace path "${path}" is keel's own, so setting it would change the host (give the container a network namespace of its own, or drop the sysctl)`,
       ]);
       const after = readFileSync(FILE, 'utf8').trim();
       if (after !== before) writeFileSync(FILE, before); // a keel that wrote the host's value: put it back

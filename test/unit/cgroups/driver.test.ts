@@ -81,7 +81,7 @@ describe('the cgroupfs driver: where a new container goes', () => {
   });
 
   it('plans the v1 files on a hybrid host (explain and validate show these)', () => {
-    expect(driver.plannedWrites({ memory: { limit: 1 << 20 } }).find((w) => w.controller === 'memory')).toEqual({ controller: 'memory', file: 'memory.limit_in_bytes', value: String(1 << 20) });
+    expect(driver.plannedWrites({ memory: { limit: 1 << 20 } }).find((w) => w.controller === 'memory')).toMatchObject({ controller: 'memory', file: 'memory.limit_in_bytes', value: String(1 << 20) });
   });
 });
 

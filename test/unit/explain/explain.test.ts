@@ -59,7 +59,7 @@ describe('keel explain', () => {
       bundle: '/b',
       rootfs: '/b/rootfs',
       cgroupMode: 'v2',
-      cgroup: { path: '/keel/x', writes: [{ controller: 'pids', file: 'pids.max', value: '10' }] },
+      cgroup: { path: '/keel/x', writes: [{ controller: 'pids', file: 'pids.max', value: '10', field: '/linux/resources/pids/limit' }] },
       phases: [
         { name: 'namespaces', steps: [{ op: 'unshare', what: 'create new pid namespace', args: {} }] },
         { name: 'exec', steps: [{ op: 'exec', what: 'exec "sh" with arguments ["sh"]', args: { env: ['PATH=/bin'] } }] },
@@ -105,4 +105,45 @@ describe('keel validate', () => {
     ]);
     expect(report.warnings).toContain('/hooks/prestart: prestart hooks are deprecated; use createRuntime hooks');
   });
+
+  it('reports the schema problems and those of the parts that passed the schema, in one list, each at its path in config.json', () => {
+    const report = validateBundle(
+      bundle((s) => {
+        const doc = s as unknown as Record<string, any>;
+        doc.process.args = [];
+        doc.mounts[0].destination = 7;
+        doc.hostname = ['not', 'a', 'string'];
+        doc.linux.namespaces.unshift({ type: 'bogus' });
+        s.linux!.namespaces!.push({ type: 'pid' });
+        s.process!.rlimits = [{ type: 'RLIMIT_BOGUS', soft: 1, hard: 1 }, { type: 'RLIMIT_CPU', soft: 10, hard: 5 }];
+        s.mounts!.push({ destination: '/x', type: 'bind', source: '/no/such/source', options: ['bind'] });
+        s.linux!.sysctl = { 'kernel.core_pattern': '|/x', 'vm.swappiness': '1' };
+        s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+      }),
+    );
+    const last = defaultSpec().mounts!.length;
+    expect(report.errors.map((e) => `${e.path}: ${e.message}`)).toEqual([
+      // The schema's, as before.
+      '/mounts/0/destination: must be a non-empty string (got 7)',
+      '/process/args: must be a non-empty array',
+      '/hostname: must be a string (got an array)',
+      '/linux/namespaces/0/type: must be one of pid, network, mount, ipc, uts, user, cgroup, time (got "bogus")',
+      // The semantic checks', at the indices of the original arrays (namespaces/0 and mounts/0 were taken out).
+      '/linux/namespaces/7/type: duplicate namespace type "pid" (first at /linux/namespaces/1)',
+      '/linux/uidMappings: user namespace mappings are set but no user namespace is requested',
+      // The compiler's; nothing about the values the schema refused, nor the ["sh"] put in for process.args.
+      `/mounts/${last}/source: bind mount source "/no/such/source" does not exist`,
+      '/linux/sysctl/kernel.core_pattern: not confined to a namespace of the container: setting it would change the host',
+      '/linux/sysctl/vm.swappiness: not confined to a namespace of the container: setting it would change the host',
+      expect.stringMatching(/^\/process\/rlimits\/0\/type: unknown rlimit "RLIMIT_BOGUS"/),
+      '/process/rlimits/1: soft limit 10 is above the hard limit 5',
+    ]);
+  });
+
+  it("reports nothing more where nothing of the config passed the schema's shape", () => {
+    const dir = bundle();
+    writeFileSync(join(dir, 'config.json'), '[1, 2]');
+    expect(validateBundle(dir).errors.map((e) => e.path)).toEqual(['']);
+  });
 });
+
