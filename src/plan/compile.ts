@@ -254,8 +254,10 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   if (ioprio !== undefined) plan.push(ops.ioPriority(proc.ioPriority!.class, proc.ioPriority!.priority, ioprio));
   const persona = opts.personality && compilePersonality(opts.personality, opts.report, opts.warnings);
   if (persona !== undefined) plan.push(ops.personality(opts.personality!.domain, persona));
-  // A new session: the container's init leads its own, and a terminal needs one to be controlling.
-  if (opts.fifoFd !== undefined || opts.consoleFd !== undefined) plan.push(ops.setsid());
+  // A new session for every process, the init and each exec'd one, as runc and crun: it leads its
+  // own session and process group inside the container (its caller's lie outside the container's
+  // PID namespace, where getpgrp() reads 0), and a terminal needs one to be controlling.
+  plan.push(ops.setsid());
   if (opts.consoleFd !== undefined) plan.push(ops.console(opts.consoleFd, proc.consoleSize?.height ?? 0, proc.consoleSize?.width ?? 0));
 
   // seccomp is installed last, right before exec, after no_new_privs. Without no_new_privs the

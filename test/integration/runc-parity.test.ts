@@ -92,6 +92,25 @@ describe('exec, side by side with runc', () => {
     expect(out.keel).toEqual(out.runc);
   });
 
+  it('an exec\'d process and the init each lead their own session and process group, alike', () => {
+    // Fields 5 and 6 of /proc/PID/stat are getpgrp() and getsid(0) as the container sees them
+    // (0 when the group lies outside the container's PID namespace). $$ is the shell itself.
+    const ids = (pid: string) => `read -r pid comm state ppid pgrp sid rest < /proc/${pid}/stat; echo $pid $pgrp $sid`;
+    const out = both((rt, name) => [rt.ok(['exec', target(name), 'sh', '-c', ids('$$')]), rt.ok(['exec', '-d', target(name), 'sh', '-c', `${ids('$$')} > /tmp/detached-ids`])]);
+    const detached = both((rt, name) => {
+      waitForText(join(bundles[NAMES.indexOf(name)].rootfs, 'tmp/detached-ids'), '\n');
+      return readFileSync(join(bundles[NAMES.indexOf(name)].rootfs, 'tmp/detached-ids'), 'utf8');
+    });
+    const init = both((rt, name) => rt.ok(['exec', target(name), 'sh', '-c', ids('1')]));
+    for (const name of NAMES) {
+      const [pid, pgrp, sid] = out[name][0].trim().split(' ');
+      expect({ name, pgrp, sid }).toEqual({ name, pgrp: pid, sid: pid });
+      const [dpid, dpgrp, dsid] = detached[name].trim().split(' ');
+      expect({ name, dpgrp, dsid }).toEqual({ name, dpgrp: dpid, dsid: dpid });
+      expect(init[name]).toBe('1 1 1\n');
+    }
+  });
+
   it('a missing program fails under both', () => {
     const codes = both((rt, name) => rt.run(['exec', target(name), 'no-such-program']).code);
     expect(codes.runc).not.toBe(0);
