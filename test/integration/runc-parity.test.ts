@@ -245,3 +245,28 @@ describe('the process environment and groups, side by side with runc', () => {
     expect(out.keel).toBe(out.runc);
   });
 });
+
+describe('linux.devices, side by side with runc', () => {
+  it('a device path with a trailing slash or a doubled one is the node at the clean path, alike', () => {
+    const out = both((rt, name) => {
+      const b = bundle((s) => {
+        s.process!.args = ['sh', '-c', 'stat -c "%n %F %t:%T %a" /dev/trailing /dev/sub/doubled /dev/null'];
+        s.linux!.devices = [
+          { path: '/dev/trailing/', type: 'c', major: 1, minor: 3, fileMode: 0o640 },
+          { path: '/dev/sub//doubled/', type: 'c', major: 1, minor: 5 },
+        ];
+      });
+      return rt.run(['run', '--bundle', b.dir, `parity-dev-${name}-${process.pid}`]);
+    });
+    expect(out.runc).toMatchObject({ code: 0, stdout: '/dev/trailing character special file 1:3 640\n/dev/sub/doubled character special file 1:5 666\n/dev/null character special file 1:3 666\n' });
+    expect(out.keel).toEqual(out.runc);
+  });
+
+  it('an entry for a default device with a trailing slash replaces the default (README: runc keeps the default)', () => {
+    const b = bundle((s) => {
+      s.process!.args = ['stat', '-c', '%n %t:%T %a', '/dev/null'];
+      s.linux!.devices = [{ path: '/dev/null/', type: 'c', major: 1, minor: 3, fileMode: 0o600 }];
+    });
+    expect(runtimes.keel.ok(['run', '--bundle', b.dir, `parity-devnull-${process.pid}`])).toBe('/dev/null 1:3 600\n');
+  });
+});
