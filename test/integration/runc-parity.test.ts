@@ -97,7 +97,7 @@ describe('exec, side by side with runc', () => {
     // (0 when the group lies outside the container's PID namespace). $$ is the shell itself.
     const ids = (pid: string) => `read -r pid comm state ppid pgrp sid rest < /proc/${pid}/stat; echo $pid $pgrp $sid`;
     const out = both((rt, name) => [rt.ok(['exec', target(name), 'sh', '-c', ids('$$')]), rt.ok(['exec', '-d', target(name), 'sh', '-c', `${ids('$$')} > /tmp/detached-ids`])]);
-    const detached = both((rt, name) => {
+    const detached = both((_rt, name) => {
       waitForText(join(bundles[NAMES.indexOf(name)].rootfs, 'tmp/detached-ids'), '\n');
       return readFileSync(join(bundles[NAMES.indexOf(name)].rootfs, 'tmp/detached-ids'), 'utf8');
     });
