@@ -159,7 +159,10 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]):
     plan.push(ops.sync(SyncTag.CREATE_RUNTIME_HOOKS, 'wait for keel to run the prestart and createRuntime hooks'));
   }
   const creating = hookState(spec, input.id, input.bundle, 'creating');
-  (hooks.createContainer ?? []).forEach((h, i) => plan.push(ops.runHook('createContainer', i, { ...h, timeout: hookTimeout(h) }, creating)));
+  // A hook without env gets the environment of the process that runs it, as with runc (Go's exec
+  // with a nil environment): here that of runc's init, which holds process.env by then.
+  const initEnv = dedupeEnv(spec.process?.env ?? []);
+  (hooks.createContainer ?? []).forEach((h, i) => plan.push(ops.runHook('createContainer', i, { ...h, env: h.env ?? initEnv, timeout: hookTimeout(h) }, creating)));
 
   const cwd = spec.process?.cwd ?? '/';
   if (cwd !== '/') plan.push(ops.mkdir(cwd, 'the process working directory'));
@@ -200,7 +203,9 @@ function planProcess(input: CompileInput, warnings: string[], notes: string[]): 
   // startContainer hooks run in the container once it is started, before the user's program: the
   // container is still "created" (it is "running" once that program runs), as runc reports it.
   const started = hookState(input.spec, input.id, input.bundle, 'created');
-  const hooks = (input.spec.hooks?.startContainer ?? []).map((h, i) => ops.runHook('startContainer', i, { ...h, timeout: hookTimeout(h) }, started));
+  // Without env, the process's own environment, HOME included (runc's init has set it by then).
+  const processEnv = (plan.find((op) => op.name === 'exec')?.args as { env?: string[] } | undefined)?.env ?? [];
+  const hooks = (input.spec.hooks?.startContainer ?? []).map((h, i) => ops.runHook('startContainer', i, { ...h, env: h.env ?? processEnv, timeout: hookTimeout(h) }, started));
   plan.splice(plan.findIndex((op) => op.name === 'wait-start') + 1, 0, ...hooks);
   return plan;
 }
