@@ -22,7 +22,13 @@ export async function runContainer(store: StateStore, opts: RunOptions): Promise
   const { record, master } = await createContainer(store, { ...opts, relayTerminal: !opts.detach });
   const pid = record.pid!;
   if (opts.detach) {
-    await startContainer(store, opts.id);
+    try {
+      await startContainer(store, opts.id);
+    } catch (err) {
+      // As runc: a run that fails (a poststart hook) leaves no container behind.
+      if (!opts.keep) await deleteContainer(store, opts.id, true);
+      throw err;
+    }
     return 0;
   }
   try {

@@ -1,9 +1,10 @@
 import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
 
-import { hookState, runHooksWarning } from '../hooks/run.js';
+import { hookState, runHooks } from '../hooks/run.js';
 import { ContainerLock, type StateStore } from '../state/store.js';
 import { KeelError, errnoCode } from '../util/errors.js';
 import { log } from '../util/log.js';
+import { killAndWait } from './delete.js';
 
 const WRONG_STATE: Record<string, string> = {
   creating: 'is still being created',
@@ -33,7 +34,13 @@ export async function startContainer(store: StateStore, id: string): Promise<voi
     }
     unlinkSync(store.fifoPath(id));
     log().debug(`container ${id} started`);
-    runHooksWarning('poststart', record.config.hooks?.poststart, hookState(record.config, id, record.bundle, 'running', record.pid));
+    // runtime.md, lifecycle step 9: a failing poststart hook is an error, and the container is
+    // stopped; `delete` then destroys it and runs the poststop hooks (steps 12 and 13).
+    const failure = await runHooks('poststart', record.config.hooks?.poststart, hookState(record.config, id, record.bundle, 'running', record.pid));
+    if (failure) {
+      await killAndWait(record);
+      throw new KeelError(`${failure}: container "${id}" was stopped (keel delete removes it and runs its poststop hooks)`);
+    }
   } finally {
     lock.release();
   }
