@@ -6,7 +6,7 @@
  * failing poststop hook is a warning. Also keel's own rule: no wait on a hook is unbounded by
  * anything but the hook's run within its timeout.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
