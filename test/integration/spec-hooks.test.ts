@@ -175,15 +175,15 @@ describe('hooks of one kind, and their namespaces (config.md)', () => {
     expect(readFileSync(join(b.rootfs, 'tmp/order'), 'utf8').trim().split('\n')).toEqual(abc('startContainer'));
   });
 
-  it('poststart and poststop run in the runtime namespace (keel\'s mount and PID namespaces)', () => {
+  it('prestart, createRuntime, poststart and poststop run in the runtime namespace (keel\'s mount and PID namespaces)', () => {
     const dir = dirFor('ns');
+    const kinds = ['prestart', 'createRuntime', 'poststart', 'poststop'] as const;
     const where = (k: string) => sh(`readlink /proc/self/ns/mnt /proc/self/ns/pid > ${dir}/${k}`);
-    const b = bundle((s) => (s.hooks = { poststart: [where('poststart')], poststop: [where('poststop')] }));
+    const b = bundle((s) => (s.hooks = Object.fromEntries(kinds.map((k) => [k, [where(k)]]))));
     runtimes.keel.ok(['run', '--detach', '--bundle', b.dir, 'ns-hooks']);
     runtimes.keel.ok(['delete', '--force', 'ns-hooks']);
     const own = `${readlinkSync('/proc/self/ns/mnt')}\n${readlinkSync('/proc/self/ns/pid')}\n`;
-    expect(readFileSync(join(dir, 'poststart'), 'utf8')).toBe(own);
-    expect(readFileSync(join(dir, 'poststop'), 'utf8')).toBe(own);
+    for (const kind of kinds) expect(readFileSync(join(dir, kind), 'utf8'), kind).toBe(own);
   });
 });
 
