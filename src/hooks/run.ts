@@ -140,6 +140,7 @@ export function runHook(kind: HookKind, index: number, hook: Hook, state: string
     };
     child.on('error', (err) => finish({ failure: `${where} could not run: ${err.message}` }));
     child.on('exit', (code, signal) => {
+      if (finished) return;
       exit = { code, signal };
       // The hook is gone; its output may still be in the pipes. A timed-out hook gets no more time.
       if (timedOut) return finish(verdict());
@@ -151,8 +152,11 @@ export function runHook(kind: HookKind, index: number, hook: Hook, state: string
         });
       }, OUTPUT_GRACE_MS);
     });
-    // 'close': the process has exited and its stdio pipes are all closed.
-    child.on('close', () => finish(verdict()));
+    // 'close': the process has exited and its stdio pipes are all closed. (After a spawn error
+    // there was no process: 'error' has said so.)
+    child.on('close', () => {
+      if (!finished && exit) finish(verdict());
+    });
   });
 }
 

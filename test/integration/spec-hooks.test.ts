@@ -146,6 +146,17 @@ describe('what each kind of failing hook does to the container', () => {
     expect(seen.keel).toEqual(seen.runc);
   });
 
+  it('a hook that cannot be run fails as one that fails, naming it (a missing createRuntime hook; a poststop hook that is no program)', () => {
+    const b = bundle((s) => (s.hooks = { createRuntime: [{ path: '/nonexistent/hook' }], poststop: [{ path: '/etc/passwd' }] }));
+    const r = runtimes.keel.run(['create', '--bundle', b.dir, 'cannot-run']);
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'keel: warning: poststop hook 0 (/etc/passwd) could not run: spawn /etc/passwd EACCES\nkeel: createRuntime hook 0 (/nonexistent/hook) could not run: spawn /nonexistent/hook ENOENT\n',
+    });
+    expect(runtimes.keel.containers()).toEqual([]);
+  });
+
   it('a failing poststop hook is a warning: the hooks after it run and delete succeeds (step 13)', () => {
     const dir = dirFor('poststop');
     const b = bundle((s) => (s.hooks = { poststop: [sh('exit 6'), poststopRecorder(dir)] }));
