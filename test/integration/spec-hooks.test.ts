@@ -120,13 +120,13 @@ describe('what each kind of failing hook does to the container', () => {
       const seen = Object.fromEntries(
         NAMES.map((name) => {
           const dir = dirFor(`${kind}-${name}`);
-          const b = bundle((s) => (s.hooks = { [kind]: [sh('exit 4')], poststop: [poststopRecorder(dir)] }));
+          const b = bundle((s) => (s.hooks = { [kind]: [sh(`echo ${kind}-said-no >&2; exit 4`)], poststop: [poststopRecorder(dir)] }));
           const id = `${kind}-fails-${name}`;
           const r = runtimes[name].run(['create', '--bundle', b.dir, id]);
-          return [name, { code: r.code, left: runtimes[name].containers(), poststop: poststops(dir).map((s) => [s.id === id, s.status]) }];
+          return [name, { code: r.code, quoted: r.stderr.includes(`${kind}-said-no`), left: runtimes[name].containers(), poststop: poststops(dir).map((s) => [s.id === id, s.status]) }];
         }),
       );
-      expect(seen.runc).toEqual({ code: 1, left: [], poststop: [[true, 'stopped']] });
+      expect(seen.runc).toEqual({ code: 1, quoted: true, left: [], poststop: [[true, 'stopped']] });
       expect(seen.keel).toEqual(seen.runc);
     });
   }
