@@ -6,7 +6,7 @@
  * failing poststop hook is a warning. Also keel's own rule: no wait on a hook is unbounded by
  * anything but the hook's run within its timeout.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -198,6 +198,38 @@ describe('hooks of one kind, and their namespaces (config.md)', () => {
   });
 });
 
+describe('where in-container hooks resolve and run (config.md)', () => {
+  it('createContainer\'s path resolves in the runtime namespace, startContainer\'s in the container; both run in all the container\'s namespaces, as runc', async () => {
+    const NS = ['mnt', 'pid', 'net', 'uts', 'ipc', 'cgroup'];
+    const record = (file: string) => `for n in ${NS.join(' ')}; do readlink /proc/self/ns/$n; done > ${file}`;
+    const seen = Object.fromEntries(
+      await Promise.all(
+        NAMES.map(async (name) => {
+          const dir = dirFor(`resolve-${name}`);
+          // A hook program that exists only on the host, and one that exists only in the rootfs.
+          const hostOnly = join(dir, 'host-only-hook');
+          writeFileSync(hostOnly, `#!/bin/sh\n${record(`${dir}/createContainer`)}\n`, { mode: 0o755 });
+          const b = bundle((s) => {
+            s.linux!.namespaces = NS.map((n) => ({ type: n === 'mnt' ? 'mount' : n === 'net' ? 'network' : n }) as never);
+            s.hooks = { createContainer: [{ path: hostOnly }], startContainer: [{ path: '/container-only-hook' }] };
+          });
+          writeFileSync(join(b.rootfs, 'container-only-hook'), `#!/bin/sh\n${record('/tmp/startContainer')}\n`, { mode: 0o755 });
+          const id = `resolve-${name}`;
+          runtimes[name].ok(['run', '--detach', '--bundle', b.dir, id]);
+          const { pid } = JSON.parse(runtimes[name].ok(['state', id]));
+          const own = NS.map((n) => readlinkSync(`/proc/${pid}/ns/${n}`)).join('\n') + '\n';
+          const started = join(b.rootfs, 'tmp/startContainer');
+          await eventually(() => existsSync(started) && readFileSync(started, 'utf8').split('\n').length > NS.length);
+          runtimes[name].ok(['delete', '--force', id]);
+          return [name, { createContainer: readFileSync(join(dir, 'createContainer'), 'utf8') === own, startContainer: readFileSync(started, 'utf8') === own }];
+        }),
+      ),
+    );
+    expect(seen.runc).toEqual({ createContainer: true, startContainer: true });
+    expect(seen.keel).toEqual(seen.runc);
+  });
+});
+
 describe('a hook\'s environment', () => {
   const KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
   /** Runs a container whose hooks of every kind write `env` to a file each; returns them. */
@@ -307,6 +339,15 @@ describe('no wait on a hook outlasts its timeout', () => {
       }
     });
   }
+
+  it('a poststop hook that outlives its timeout is a warning, and delete goes on', () => {
+    const b = bundle((s) => (s.hooks = { poststop: [{ path: '/bin/sleep', args: ['sleep', '30'], timeout: 1 }] }));
+    runtimes.keel.ok(['run', '--detach', '--bundle', b.dir, 'slow-poststop']);
+    const { result: r, seconds } = timed(() => runtimes.keel.run(['delete', '--force', 'slow-poststop']));
+    expect(r).toEqual({ code: 0, stdout: '', stderr: 'keel: warning: poststop hook 0 (/bin/sleep) did not finish within 1 s\n' });
+    expect(seconds).toBeLessThan(8);
+    expect(runtimes.keel.containers()).toEqual([]);
+  });
 
   it('a poststart hook that outlives its timeout fails start and stops the container', () => {
     const b = bundle((s) => (s.hooks = { poststart: [{ path: '/bin/sleep', args: ['sleep', '30'], timeout: 1 }] }));
