@@ -71,12 +71,14 @@ static unsigned char *receive_plan(int fd, size_t *len)
 static void fail(struct init_ctx *ctx, int index, int err, const char *detail)
 {
 	sync_send(ctx, MSG_ERROR, index, err, 0, detail);
+	if (ctx->fifo_fd >= 0)
+		(void)!write(ctx->fifo_fd, "F", 1); /* after `start`: its program never ran */
 	_exit(1);
 }
 
 int main(int argc, char **argv)
 {
-	struct init_ctx ctx = { .sync_fd = -1, .root_fd = -1 };
+	struct init_ctx ctx = { .sync_fd = -1, .root_fd = -1, .fifo_fd = -1 };
 	struct op *ops;
 	uint32_t count;
 	size_t len;

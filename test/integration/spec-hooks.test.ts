@@ -105,10 +105,10 @@ describe('a failing poststart hook (runtime.md, lifecycle step 9)', () => {
           const b = bundle((s) => (s.hooks = { poststart: [sh('echo poststart-said-no >&2; exit 3')], poststop: [poststopRecorder(dir)] }));
           const id = `poststart-run-${name}-${detach}`;
           const r = runtimes[name].run(['run', ...(detach ? ['--detach'] : []), '--bundle', b.dir, id]);
-          return [name, { code: r.code, quoted: r.stderr.includes('poststart-said-no'), left: runtimes[name].containers(), poststop: poststops(dir).map((s) => [s.id === id, s.status]) }];
+          return [name, { code: r.code, quoted: r.stderr.includes('poststart-said-no'), left: runtimes[name].containers().includes(id), poststop: poststops(dir).map((s) => [s.id === id, s.status]) }];
         }),
       );
-      expect(seen.runc, `detach ${detach}`).toEqual({ code: 1, quoted: true, left: [], poststop: [[true, 'stopped']] });
+      expect(seen.runc, `detach ${detach}`).toEqual({ code: 1, quoted: true, left: false, poststop: [[true, 'stopped']] });
       expect(seen.keel, `detach ${detach}`).toEqual(seen.runc);
     }
   });
@@ -123,10 +123,10 @@ describe('what each kind of failing hook does to the container', () => {
           const b = bundle((s) => (s.hooks = { [kind]: [sh(`echo ${kind}-said-no >&2; exit 4`)], poststop: [poststopRecorder(dir)] }));
           const id = `${kind}-fails-${name}`;
           const r = runtimes[name].run(['create', '--bundle', b.dir, id]);
-          return [name, { code: r.code, quoted: r.stderr.includes(`${kind}-said-no`), left: runtimes[name].containers(), poststop: poststops(dir).map((s) => [s.id === id, s.status]) }];
+          return [name, { code: r.code, quoted: r.stderr.includes(`${kind}-said-no`), left: runtimes[name].containers().includes(id), poststop: poststops(dir).map((s) => [s.id === id, s.status]) }];
         }),
       );
-      expect(seen.runc).toEqual({ code: 1, quoted: true, left: [], poststop: [[true, 'stopped']] });
+      expect(seen.runc).toEqual({ code: 1, quoted: true, left: false, poststop: [[true, 'stopped']] });
       expect(seen.keel).toEqual(seen.runc);
     });
   }
@@ -138,11 +138,12 @@ describe('what each kind of failing hook does to the container', () => {
           s.process!.args = ['sh', '-c', 'echo the-program-ran'];
           s.hooks = { startContainer: [sh('echo startContainer-said-no >&2; exit 5')] };
         });
-        const r = runtimes[name].run(['run', '--bundle', b.dir, `startcontainer-fails-${name}`]);
-        return [name, { failed: r.code !== 0, ran: r.stdout.includes('the-program-ran'), quoted: r.stderr.includes('startContainer-said-no'), left: runtimes[name].containers() }];
+        const id = `startcontainer-fails-${name}`;
+        const r = runtimes[name].run(['run', '--bundle', b.dir, id]);
+        return [name, { failed: r.code !== 0, ran: r.stdout.includes('the-program-ran'), quoted: r.stderr.includes('startContainer-said-no'), left: runtimes[name].containers().includes(id) }];
       }),
     );
-    expect(seen.runc).toEqual({ failed: true, ran: false, quoted: true, left: [] });
+    expect(seen.runc).toEqual({ failed: true, ran: false, quoted: true, left: false });
     expect(seen.keel).toEqual(seen.runc);
   });
 
@@ -154,7 +155,24 @@ describe('what each kind of failing hook does to the container', () => {
       stdout: '',
       stderr: 'keel: warning: poststop hook 0 (/etc/passwd) could not run: spawn /etc/passwd EACCES\nkeel: createRuntime hook 0 (/nonexistent/hook) could not run: spawn /nonexistent/hook ENOENT\n',
     });
-    expect(runtimes.keel.containers()).toEqual([]);
+    expect(runtimes.keel.containers()).not.toContain('cannot-run');
+  });
+
+  it('a failing startContainer hook fails start itself (it is part of start), leaving the poststop hooks to delete (README: runc 1.1 start succeeds)', () => {
+    const dir = dirFor('startContainer');
+    const b = bundle((s) => (s.hooks = { startContainer: [sh('exit 5')], poststart: [sh(`echo ran > ${dir}/poststart`)], poststop: [poststopRecorder(dir)] }));
+    const keel = runtimes.keel;
+    keel.ok(['create', '--bundle', b.dir, 'startcontainer-start']);
+    const r = keel.run(['start', 'startcontainer-start']);
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    // (keel-init's own line went to the container's stderr: create's, here.)
+    expect(r.stderr).toBe(
+      'keel: container "startcontainer-start" stopped before its program ran: a startContainer hook or the program\'s exec failed (the reason is on the container\'s stderr)\n',
+    );
+    expect(existsSync(join(dir, 'poststart'))).toBe(false);
+    expect(JSON.parse(keel.ok(['state', 'startcontainer-start'])).status).toBe('stopped');
+    keel.ok(['delete', 'startcontainer-start']);
+    expect(poststops(dir)).toEqual([expect.objectContaining({ id: 'startcontainer-start', status: 'stopped' })]);
   });
 
   it('a failing poststop hook is a warning: the hooks after it run and delete succeeds (step 13)', () => {
@@ -165,7 +183,7 @@ describe('what each kind of failing hook does to the container', () => {
     const r = keel.run(['delete', '--force', 'poststop-fails']);
     expect(r).toEqual({ code: 0, stdout: '', stderr: 'keel: warning: poststop hook 0 (/bin/sh) exited with status 6\n' });
     expect(poststops(dir)).toEqual([expect.objectContaining({ id: 'poststop-fails', status: 'stopped' })]);
-    expect(keel.containers()).toEqual([]);
+    expect(keel.containers()).not.toContain('poststop-fails');
   });
 });
 
@@ -184,6 +202,22 @@ describe('hooks of one kind, and their namespaces (config.md)', () => {
     const abc = (k: string) => ['a', 'b', 'c'].map((n) => `${k}-${n}`);
     expect(readFileSync(join(dir, 'order'), 'utf8').trim().split('\n')).toEqual(kinds.flatMap(abc));
     expect(readFileSync(join(b.rootfs, 'tmp/order'), 'utf8').trim().split('\n')).toEqual(abc('startContainer'));
+  });
+
+  it('startContainer hooks finish within start, and poststart hooks run once the program runs (README: runc 1.1 runs poststart at create)', () => {
+    const dir = dirFor('poststart-after-exec');
+    const b = bundle((s) => {
+      s.hooks = {
+        startContainer: [sh('sleep 1')],
+        // What the container's process is when poststart runs: the program (sleep), not keel-init.
+        poststart: [sh(`pid=$(sed 's/.*"pid":\\([0-9]*\\).*/\\1/'); cat /proc/$pid/comm > ${dir}/comm`)],
+      };
+    });
+    const t0 = Date.now();
+    runtimes.keel.ok(['run', '--detach', '--bundle', b.dir, 'poststart-after-exec']);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+    expect(readFileSync(join(dir, 'comm'), 'utf8')).toBe('sleep\n');
+    runtimes.keel.ok(['delete', '--force', 'poststart-after-exec']);
   });
 
   it('prestart, createRuntime, poststart and poststop run in the runtime namespace (keel\'s mount and PID namespaces)', () => {
@@ -301,7 +335,7 @@ describe('no wait on a hook outlasts its timeout', () => {
           : 'keel: createRuntime hook 0 (/bin/sleep) did not finish within 2 s\n',
       );
       expect(seconds).toBeLessThan(10);
-      expect(runtimes.keel.containers()).toEqual([]);
+      expect(runtimes.keel.containers()).not.toContain(`unread-${kind}`);
     });
 
     it(`a ${kind} hook that exits, leaving a child that holds its stdin unread, does not hold create`, () => {
@@ -346,7 +380,7 @@ describe('no wait on a hook outlasts its timeout', () => {
     const { result: r, seconds } = timed(() => runtimes.keel.run(['delete', '--force', 'slow-poststop']));
     expect(r).toEqual({ code: 0, stdout: '', stderr: 'keel: warning: poststop hook 0 (/bin/sleep) did not finish within 1 s\n' });
     expect(seconds).toBeLessThan(8);
-    expect(runtimes.keel.containers()).toEqual([]);
+    expect(runtimes.keel.containers()).not.toContain('slow-poststop');
   });
 
   it('a poststart hook that outlives its timeout fails start and stops the container', () => {
