@@ -73,7 +73,7 @@ NODE := $(shell command -v node)
 # keel-full.cjs (main.ts: yargs and every verb) and keel-spawn.cjs (spawn-entry.ts: create, run
 # and exec in the shapes engines send, without yargs) each start with a random build id line, which their
 # V8 code cache (.cache, made right after, with every function compiled) repeats: keel.cjs uses a
-# cache only when the two match (src/cli/load-bundle.ts). Both are minified like keel.cjs (names
+# cache only when the two match (src/cli/code-bundle.ts). Both are minified like keel.cjs (names
 # kept, so stacks still name their functions).
 BUNDLE_DEPS := $(TS_SRCS) src/build/import-meta-url.cjs.js src/build/code-cache.mjs build/generated/validators.mjs build/generated/syscalls.mjs
 dist/keel-full.cjs: ENTRY := src/cli/main.ts
@@ -107,9 +107,10 @@ dist/keel: dist/keel.cjs dist/keel-full.cjs dist/keel-spawn.cjs dist/keel.mjs di
 typecheck: build/generated/validators.mjs build/generated/syscalls.mjs | deps
 	npx tsc -p tsconfig.json
 
-# Debian packages the tests and the demo use (busybox-static for the rootfs, runc to compare with).
+# Debian packages the tests and the demo use (busybox-static for the rootfs, runc to compare with,
+# golang-github-containers-common for podman's default seccomp profile).
 host-deps:
-	@bash test/host/ensure-packages.sh busybox-static runc
+	@bash test/host/ensure-packages.sh busybox-static runc golang-github-containers-common strace
 
 VITEST := npx vitest run --config test/vitest.config.ts
 # Each lane also writes JSON results, summarised in one closing "N passed, N failed" line.

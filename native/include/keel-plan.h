@@ -3,7 +3,9 @@
  *
  * A plan is a flat, ordered list of primitive operations. TypeScript decides *what* happens and
  * in which order; keel-init only carries each op out and, when one fails, reports the op's index
- * and errno so that keel can say what the op was for. Keep this file and src/plan/ops.ts in step.
+ * and errno so that keel can say what the op was for. Keep this file and src/plan/ops.ts,
+ * src/plan/encode.ts and src/container/init-protocol.ts in step: test/unit/native-contract.test.ts
+ * compares every value and the layout of struct keel_msg.
  *
  * Encoding (little endian):
  *   header: "KEELPLAN", u32 version, u32 op_count
@@ -51,7 +53,7 @@ enum keel_op_code {
 	OP_SECCOMP = 30,     /* ints: flags, listener (0/1)   strs: sock_filter program bytes */
 	OP_RESOLVE_EXEC = 31, /* strs: argv[0], PATH */
 	OP_WAIT_START = 32,  /* ints: fd of the exec fifo; reports READY first */
-	OP_EXEC = 33,        /* ints: argc, envc, first fd to close   strs: argv..., env... */
+	OP_EXEC = 33,        /* ints: argc, envc   strs: argv..., env...; only execve, nothing else */
 	OP_SETSID = 34,
 	OP_BOUNDING_SET = 35, /* ints: capabilities to keep; needs CAP_SETPCAP, so before OP_SET_USER */
 	OP_NOT_DUMPABLE = 36, /* before joining a container: nothing in it may reach us via /proc */
@@ -60,6 +62,10 @@ enum keel_op_code {
 	OP_SCHEDULER = 39,   /* ints: policy, flags, nice, priority, runtime, deadline, period (sched_setattr) */
 	OP_IOPRIO = 40,      /* ints: ioprio value (class << 13 | level) */
 	OP_PERSONALITY = 41, /* ints: persona */
+	OP_PREPARE_EXEC = 42, /* ints: first fd the program must not get: it and every fd above it
+	                       * become close-on-exec; then MSG_EXECUTING. Comes before the seccomp
+	                       * filter, so that the filter is followed by nothing it could deny but
+	                       * OP_CAPS (without no_new_privs) and execve. */
 	OP_MAX
 };
 
@@ -83,7 +89,10 @@ enum keel_msg_type {
 	MSG_CONTINUE = 6,    /* keel -> init */
 	MSG_ABORT = 7,       /* keel -> init */
 	MSG_EXECUTING = 8,   /* init -> keel: execve comes next; EOF follows on success, MSG_ERROR if not */
-	MSG_COMMIT = 9,      /* keel -> init: state.json names the init; it may now outlive keel */
+	MSG_COMMIT = 9,      /* keel -> init: state.json names the init; it may now outlive keel.
+	                      * value: 1 when keel keeps reading (a foreground `run`) and reports a
+	                      * later failure itself; 0 when keel leaves, and the init then writes a
+	                      * failure after `start` to the container's stderr */
 };
 
 struct keel_msg {

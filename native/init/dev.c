@@ -8,22 +8,45 @@
 
 #include "init.h"
 
+/* Opens the directory that will hold path's last component (made if missing), naming the step. */
+static int open_parent(struct init_ctx *ctx, const char *path, const char **name)
+{
+	int dir = open_parent_in_root(ctx, path, name);
+	if (dir < 0)
+		step_failed(ctx, "open the directory of \"%.150s\" in the container root", path);
+	return dir;
+}
+
+/* mknod, chmod and chown on name in dir; the failed step is named. */
+static int make_node(struct init_ctx *ctx, int dir, const char *name, const struct op *op)
+{
+	mode_t mode = (mode_t)op_int(op, 0);
+	uid_t uid = (uid_t)op_int(op, 3);
+	gid_t gid = (gid_t)op_int(op, 4);
+	dev_t dev = makedev((unsigned)op_int(op, 1), (unsigned)op_int(op, 2));
+	int rc = mknodat(dir, name, mode, dev);
+	if (rc < 0 && errno == EEXIST) {
+		if (unlinkat(dir, name, 0) < 0)
+			return step_failed(ctx, "unlink what is at the device's path");
+		rc = mknodat(dir, name, mode, dev);
+	}
+	if (rc < 0)
+		return step_failed(ctx, "mknod");
+	/* mknod honours the umask; the spec's mode is meant exactly. */
+	if (fchmodat(dir, name, mode & 07777, 0) < 0)
+		return step_failed(ctx, "chmod %04o", (unsigned)(mode & 07777));
+	if (fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return step_failed(ctx, "chown %u:%u", (unsigned)uid, (unsigned)gid);
+	return 0;
+}
+
 int op_mknod(struct init_ctx *ctx, const struct op *op)
 {
 	const char *name;
-	mode_t mode = (mode_t)op_int(op, 0);
-	int dir = open_parent_in_root(ctx, op->strs[0], &name);
+	int dir = open_parent(ctx, op->strs[0], &name);
 	if (dir < 0)
 		return -1;
-	dev_t dev = makedev((unsigned)op_int(op, 1), (unsigned)op_int(op, 2));
-	int rc = mknodat(dir, name, mode, dev);
-	if (rc < 0 && errno == EEXIST && unlinkat(dir, name, 0) == 0)
-		rc = mknodat(dir, name, mode, dev);
-	/* mknod honours the umask; the spec's mode is meant exactly. */
-	if (rc == 0)
-		rc = fchmodat(dir, name, mode & 07777, 0);
-	if (rc == 0)
-		rc = fchownat(dir, name, (uid_t)op_int(op, 3), (gid_t)op_int(op, 4), AT_SYMLINK_NOFOLLOW);
+	int rc = make_node(ctx, dir, name, op);
 	int saved = errno;
 	close(dir);
 	return errno = saved, rc;
@@ -32,7 +55,7 @@ int op_mknod(struct init_ctx *ctx, const struct op *op)
 int op_symlink(struct init_ctx *ctx, const struct op *op)
 {
 	const char *name;
-	int dir = open_parent_in_root(ctx, op->strs[1], &name);
+	int dir = open_parent(ctx, op->strs[1], &name);
 	if (dir < 0)
 		return -1;
 	int rc = symlinkat(op->strs[0], dir, name);
@@ -40,7 +63,7 @@ int op_symlink(struct init_ctx *ctx, const struct op *op)
 	close(dir);
 	if (rc < 0 && saved == EEXIST)
 		return 0;
-	return errno = saved, rc;
+	return errno = saved, rc < 0 ? step_failed(ctx, "symlink") : 0;
 }
 
 /* Creates a directory and its missing parents (mode 0755, like mkdir -p). */
@@ -48,7 +71,7 @@ int op_mkdir(struct init_ctx *ctx, const struct op *op)
 {
 	int fd = open_in_root(ctx, op->strs[0], CREATE_DIR, true);
 	if (fd < 0)
-		return -1;
+		return step_failed(ctx, "open \"%.150s\" in the container root", op->strs[0]);
 	close(fd);
 	return 0;
 }

@@ -120,7 +120,7 @@ int op_run_hook(struct init_ctx *ctx, const struct op *op)
 	size_t len = op->str_lens[1 + argc + envc];
 	char *input = malloc(len + 32); /* the state may be large (annotations): not on the stack */
 	if (!input)
-		return -1;
+		return step_failed(ctx, "malloc %zu bytes for the state", len + 32);
 	if (len > 0 && state[len - 1] == '}') {
 		memcpy(input, state, len - 1);
 		len = len - 1 + (size_t)snprintf(input + len - 1, 32, ",\"pid\":%d}", (int)getpid());
@@ -131,14 +131,14 @@ int op_run_hook(struct init_ctx *ctx, const struct op *op)
 	/* (On failure, the fds and memory go with this process: keel-init ends on any op's failure.) */
 	int in[2], out[2], err[2];
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
-		return -1;
+		return step_failed(ctx, "pipe2");
 	/* A hook that exits without reading its stdin must not kill this process with SIGPIPE. */
 	struct sigaction ignore = { .sa_handler = SIG_IGN }, saved;
 	sigaction(SIGPIPE, &ignore, &saved);
 	pid_t pid = fork();
 	if (pid < 0) {
 		sigaction(SIGPIPE, &saved, NULL);
-		return -1;
+		return step_failed(ctx, "fork");
 	}
 	if (pid == 0) {
 		signal(SIGPIPE, SIG_DFL);
@@ -161,6 +161,7 @@ int op_run_hook(struct init_ctx *ctx, const struct op *op)
 	size_t written = 0;
 	int status = 0;
 	bool exited = false, timed_out = false;
+	int wait_err = 0;
 	int64_t start = now_ms(), exited_at = 0;
 	for (;;) {
 		if (!exited) {
@@ -170,6 +171,8 @@ int op_run_hook(struct init_ctx *ctx, const struct op *op)
 				exited_at = now_ms();
 				closep(&to_hook);
 			} else if (r < 0 && errno != EINTR) {
+				wait_err = errno;
+				step_failed(ctx, "waitpid");
 				break;
 			}
 		}
@@ -216,7 +219,7 @@ int op_run_hook(struct init_ctx *ctx, const struct op *op)
 	if (timed_out)
 		snprintf(ctx->detail, sizeof(ctx->detail), "%.150s did not finish within %lld s", path, (long long)timeout);
 	else if (!exited)
-		return -1;
+		return errno = wait_err, -1; /* waitpid failed: step_failed named it */
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	else if (WIFEXITED(status))
@@ -226,9 +229,5 @@ int op_run_hook(struct init_ctx *ctx, const struct op *op)
 		snprintf(ctx->detail, sizeof(ctx->detail), "%.150s was killed by signal %d", path, WTERMSIG(status));
 	quote_output(ctx->detail, sizeof(ctx->detail), "stdout", &cap[0]);
 	quote_output(ctx->detail, sizeof(ctx->detail), "stderr", &cap[1]);
-	/* A startContainer hook runs after `start`, when nobody reads the sync socket: as a failed
-	 * execve, the error goes to the container's stderr (runc's does too), and the container stops. */
-	if (ctx->started)
-		dprintf(STDERR_FILENO, "keel: startContainer hook failed, the container stops: %s\n", ctx->detail);
 	return errno = timed_out ? ETIMEDOUT : ECANCELED, -1;
 }

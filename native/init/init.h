@@ -25,8 +25,17 @@ struct init_ctx {
 	bool started;           /* `keel start` came: keel no longer reads the sync socket */
 	int fifo_fd;            /* the exec fifo once started, until execve closes it; -1 before */
 	bool cwd_entered;       /* the working directory was entered while still root */
+	bool keel_listens;      /* keel reads the sync socket to the end (foreground run; exec) */
+	bool filtered;          /* the seccomp filter is installed: a failure now may be its doing */
 	char detail[240];       /* what went wrong, beyond errno, for the error report */
 };
+
+/*
+ * step.c: names the call of an op that failed, with its object ("mount --make-rslave the old
+ * root"), in ctx->detail unless a deeper step already did; keeps errno and returns -1, so that a
+ * handler can `return step_failed(ctx, ...)`. keel reports "<op>: <step>: <errno's words>".
+ */
+int step_failed(struct init_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int64_t op_int(const struct op *op, uint32_t i);
 
@@ -36,7 +45,7 @@ int plan_decode(const unsigned char *buf, size_t len, struct op **ops, uint32_t 
 /* sync.c */
 int sync_send(struct init_ctx *ctx, int type, int op_index, int err, int value, const char *detail);
 int sync_wait_continue(struct init_ctx *ctx);
-void sync_wait_for(struct init_ctx *ctx, int type);
+int sync_wait_for(struct init_ctx *ctx, int type);
 
 /* resolve.c: paths inside the container root, never followed out of it */
 int open_in_root(struct init_ctx *ctx, const char *path, int create_as, bool create);
@@ -48,7 +57,7 @@ void fd_path(int fd, char *buf, size_t len);
 /* copyup.c: copies a directory tree between two open directories (tmpcopyup) */
 int copy_tree(int src_dir, int dst_dir);
 
-/* Op handlers: return 0, or -1 with errno set (and ctx->detail filled when errno is not enough). */
+/* Op handlers: return 0, or -1 with errno set and, in an op of several calls, the failed one named (step_failed). */
 typedef int (*op_handler)(struct init_ctx *ctx, const struct op *op);
 int op_setns(struct init_ctx *, const struct op *);
 int op_unshare(struct init_ctx *, const struct op *);
@@ -87,5 +96,6 @@ int op_personality(struct init_ctx *, const struct op *);
 int op_resolve_exec(struct init_ctx *, const struct op *);
 int op_wait_start(struct init_ctx *, const struct op *);
 int op_exec(struct init_ctx *, const struct op *);
+int op_prepare_exec(struct init_ctx *, const struct op *);
 
 #endif

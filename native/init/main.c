@@ -5,8 +5,10 @@
  * to keel as (op index, errno, detail) and ends the process.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -53,7 +55,53 @@ static const op_handler handlers[OP_MAX] = {
 	[OP_SCHEDULER] = op_scheduler,
 	[OP_IOPRIO] = op_ioprio,
 	[OP_PERSONALITY] = op_personality,
+	[OP_PREPARE_EXEC] = op_prepare_exec,
 };
+
+/*
+ * The steps that can still fail once `keel start` has returned, in the words of the line a
+ * failure writes to the container's stderr (keel words the others from the plan: ops.ts).
+ */
+static const char *const late_steps[OP_MAX] = {
+	[OP_WAIT_START] = "wait for keel start",
+	[OP_RUN_HOOK] = "run a startContainer hook",
+	[OP_WRITE_FILE] = "set the security label",
+	[OP_PREPARE_EXEC] = "close keel's fds before exec",
+	[OP_CAPS] = "set the capabilities",
+	[OP_NO_NEW_PRIVS] = "set no_new_privs",
+	[OP_SECCOMP] = "install the seccomp filter",
+	[OP_EXEC] = "exec",
+};
+
+/*
+ * After `start`, nobody may be reading the sync socket (keel start has returned): the failure
+ * goes to the container's stderr, as runc's does, so that a container never dies without a word.
+ * Where keel still listens (a foreground run, keel exec) keel says it, and this stays quiet.
+ */
+static void report_late_failure(const struct init_ctx *ctx, const struct op *op, int err)
+{
+	if (!ctx->started || ctx->keel_listens)
+		return;
+	char reason[128];
+	snprintf(reason, sizeof(reason), "%s", strerror(err));
+	reason[0] = (char)tolower((unsigned char)reason[0]);
+	const char *step = op && op->code < OP_MAX && late_steps[op->code] ? late_steps[op->code] : "set up the process";
+	/* For exec, the detail names the program and stands in for the step's name. */
+	bool detail_is_step = op && op->code == OP_EXEC && ctx->detail[0];
+	const char *hint = ctx->filtered && (err == EPERM || err == EACCES || err == ENOSYS)
+				   ? " (after the seccomp filter was installed: the container's profile may deny this call)"
+				   : "";
+	/* A hook that ran and failed (its exit status, its timeout) is a sentence of its own, as in init-errors.ts. */
+	bool hook_verdict = op && op->code == OP_RUN_HOOK && ctx->detail[0] && (err == ECANCELED || err == ETIMEDOUT);
+	if (hook_verdict)
+		dprintf(STDERR_FILENO, "keel: %s: %s\n", step, ctx->detail);
+	else if (detail_is_step)
+		dprintf(STDERR_FILENO, "keel: %s: %s%s\n", ctx->detail, reason, hint);
+	else if (ctx->detail[0])
+		dprintf(STDERR_FILENO, "keel: %s (%s): %s%s\n", step, ctx->detail, reason, hint);
+	else
+		dprintf(STDERR_FILENO, "keel: %s: %s%s\n", step, reason, hint);
+}
 
 static unsigned char *receive_plan(int fd, size_t *len)
 {
@@ -68,8 +116,9 @@ static unsigned char *receive_plan(int fd, size_t *len)
 	return buf;
 }
 
-static void fail(struct init_ctx *ctx, int index, int err, const char *detail)
+static void fail(struct init_ctx *ctx, const struct op *op, int index, int err, const char *detail)
 {
+	report_late_failure(ctx, op, err);
 	sync_send(ctx, MSG_ERROR, index, err, 0, detail);
 	if (ctx->fifo_fd >= 0)
 		(void)!write(ctx->fifo_fd, "F", 1); /* after `start`: its program never ran */
@@ -94,20 +143,20 @@ int main(int argc, char **argv)
 	ctx.sync_fd = atoi(argv[1]);
 	unsigned char *plan = receive_plan(ctx.sync_fd, &len);
 	if (!plan)
-		fail(&ctx, -1, errno ? errno : EPROTO, "cannot read the plan");
+		fail(&ctx, NULL, -1, errno ? errno : EPROTO, "cannot read the plan");
 	if (plan_decode(plan, len, &ops, &count) < 0)
-		fail(&ctx, -1, errno, "malformed plan");
+		fail(&ctx, NULL, -1, errno, "malformed plan");
 	sync_send(&ctx, MSG_PLAN_OK, -1, 0, getpid(), NULL);
 
 	for (uint32_t i = 0; i < count; i++) {
 		const struct op *op = &ops[i];
 		if (op->code >= OP_MAX || !handlers[op->code])
-			fail(&ctx, (int)i, ENOSYS, "unknown op");
+			fail(&ctx, op, (int)i, ENOSYS, "unknown op");
 		ctx.detail[0] = '\0';
 		errno = 0;
 		if (handlers[op->code](&ctx, op) < 0)
-			fail(&ctx, (int)i, errno ? errno : EIO, ctx.detail[0] ? ctx.detail : NULL);
+			fail(&ctx, op, (int)i, errno ? errno : EIO, ctx.detail[0] ? ctx.detail : NULL);
 	}
 	/* A plan always ends in OP_EXEC; reaching here means it did not. */
-	fail(&ctx, (int)count, EINVAL, "plan ended without exec");
+	fail(&ctx, NULL, (int)count, EINVAL, "plan ended without exec");
 }

@@ -30,20 +30,57 @@ static unsigned long mounted_flags(const char *target)
 	return flags;
 }
 
+/* "remount,bind,ro,nosuid": the flags of a bind remount as mount(8) options, for an error report. */
+static const char *remount_options(unsigned long flags, char *buf, size_t len)
+{
+	static const struct { unsigned long flag; const char *name; } names[] = {
+		{ MS_RDONLY, "ro" }, { MS_NOSUID, "nosuid" }, { MS_NODEV, "nodev" }, { MS_NOEXEC, "noexec" },
+		{ MS_NOATIME, "noatime" }, { MS_NODIRATIME, "nodiratime" }, { MS_RELATIME, "relatime" },
+		{ MS_STRICTATIME, "strictatime" }, { MS_SYNCHRONOUS, "sync" }, { MS_DIRSYNC, "dirsync" },
+	};
+	size_t used = (size_t)snprintf(buf, len, "remount,bind");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && used < len; i++)
+		if (flags & names[i].flag)
+			used += (size_t)snprintf(buf + used, len - used, ",%s", names[i].name);
+	return buf;
+}
+
+/* "rslave": a propagation change as mount(8)'s --make-* option names it. */
+static const char *propagation_name(unsigned long flags)
+{
+	int rec = (flags & MS_REC) != 0;
+	if (flags & MS_SHARED) return rec ? "rshared" : "shared";
+	if (flags & MS_SLAVE) return rec ? "rslave" : "slave";
+	if (flags & MS_UNBINDABLE) return rec ? "runbindable" : "unbindable";
+	return rec ? "rprivate" : "private";
+}
+
+/* Opens path in the root (an O_PATH fd), naming the step when it fails. */
+static int open_existing(struct init_ctx *ctx, const char *path)
+{
+	int fd = open_in_root(ctx, path, CREATE_DIR, false);
+	if (fd < 0)
+		step_failed(ctx, "open \"%.150s\" in the container root", path);
+	return fd;
+}
+
 /* Remounts the mount at path with its own flags minus `clear`, plus `add`. */
 static int remount_in_root(struct init_ctx *ctx, const char *path, unsigned long add, unsigned long clear)
 {
-	char target[64];
-	int fd = open_in_root(ctx, path, CREATE_DIR, false);
+	char target[64], options[128];
+	int fd = open_existing(ctx, path);
 	if (fd < 0)
 		return -1;
 	fd_path(fd, target, sizeof(target));
 	unsigned long inherited = mounted_flags(target);
-	int rc = mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | (inherited & ~clear) | add, NULL);
+	unsigned long flags = (inherited & ~clear) | add;
+	int rc = mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL);
 	/* In a user namespace the kernel locks the flags of mounts from outside it. Keep them then, as
 	 * a bind without a remount would: runc leaves them too when it does not remount. */
 	if (rc < 0 && errno == EPERM && (inherited & clear))
-		rc = mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | inherited | add, NULL);
+		rc = mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | (flags = inherited | add), NULL);
+	if (rc < 0)
+		step_failed(ctx, "mount -o %s", remount_options(flags, options, sizeof(options)));
 	int saved = errno;
 	close(fd);
 	return errno = saved, rc;
@@ -52,15 +89,14 @@ static int remount_in_root(struct init_ctx *ctx, const char *path, unsigned long
 int op_prepare_rootfs(struct init_ctx *ctx, const struct op *op)
 {
 	const char *rootfs = op->strs[0];
-	if (mount(NULL, "/", NULL, MS_REC | (unsigned long)op_int(op, 0), NULL) < 0) {
-		snprintf(ctx->detail, sizeof(ctx->detail), "cannot change the propagation of /");
-		return -1;
-	}
+	unsigned long propagation = MS_REC | (unsigned long)op_int(op, 0);
+	if (mount(NULL, "/", NULL, propagation, NULL) < 0)
+		return step_failed(ctx, "mount --make-%s /", propagation_name(propagation));
 	/* pivot_root needs the new root to be a mount point of its own. */
 	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return -1;
+		return step_failed(ctx, "mount --rbind the root onto itself");
 	ctx->root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	return ctx->root_fd < 0 ? -1 : 0;
+	return ctx->root_fd < 0 ? step_failed(ctx, "open the root") : 0;
 }
 
 /* A proc mount's magic number (linux/magic.h). */
@@ -108,6 +144,22 @@ static const char *tmpfs_data(int dir_fd, const char *data, char *buf, size_t le
 	return n > 0 && (size_t)n < len ? buf : data;
 }
 
+/* mount --make-<propagation> on the mount at path. */
+static int set_propagation(struct init_ctx *ctx, const char *path, unsigned long propagation)
+{
+	char target[64];
+	int fd = open_existing(ctx, path);
+	if (fd < 0)
+		return -1;
+	fd_path(fd, target, sizeof(target));
+	int rc = mount(NULL, target, NULL, propagation, NULL);
+	if (rc < 0)
+		step_failed(ctx, "mount --make-%s", propagation_name(propagation));
+	int saved = errno;
+	close(fd);
+	return errno = saved, rc;
+}
+
 int op_mount(struct init_ctx *ctx, const struct op *op)
 {
 	unsigned long flags = (unsigned long)op_int(op, 0);
@@ -127,7 +179,7 @@ int op_mount(struct init_ctx *ctx, const struct op *op)
 	}
 	int fd = open_in_root(ctx, dest, (int)op_int(op, 3), true);
 	if (fd < 0)
-		return -1;
+		return step_failed(ctx, "open \"%.150s\" in the container root", dest);
 	if (check_destination(ctx, dest, fd, (int)op_int(op, 6)) < 0) {
 		int saved = errno;
 		close(fd);
@@ -143,7 +195,10 @@ int op_mount(struct init_ctx *ctx, const struct op *op)
 	if (rc < 0) {
 		if (below >= 0)
 			close(below);
-		return errno = saved, -1;
+		errno = saved;
+		if (flags & MS_BIND)
+			return step_failed(ctx, "mount %s", flags & MS_REC ? "--rbind" : "--bind");
+		return step_failed(ctx, "mount -t %.40s", fstype ? fstype : "(none)");
 	}
 	if (below >= 0) {
 		int above = open_in_root(ctx, dest, CREATE_DIR, false);
@@ -155,25 +210,14 @@ int op_mount(struct init_ctx *ctx, const struct op *op)
 			close(above);
 		if (top >= 0)
 			close(top);
-		if (rc < 0) {
-			snprintf(ctx->detail, sizeof(ctx->detail), "copying what was under the tmpfs (tmpcopyup) failed");
-			return errno = saved, -1;
-		}
+		if (rc < 0)
+			return errno = saved, step_failed(ctx, "tmpcopyup: copy what the directory held into the tmpfs");
 	}
 	/* Bind mounts take their flags only from a remount of the new mount. */
 	if ((remount || clear) && remount_in_root(ctx, dest, remount, clear) < 0)
 		return -1;
-	if (propagation) {
-		fd = open_in_root(ctx, dest, CREATE_DIR, false);
-		if (fd < 0)
-			return -1;
-		fd_path(fd, target, sizeof(target));
-		rc = mount(NULL, target, NULL, propagation, NULL);
-		saved = errno;
-		close(fd);
-		if (rc < 0)
-			return errno = saved, -1;
-	}
+	if (propagation)
+		return set_propagation(ctx, dest, propagation);
 	return 0;
 }
 
@@ -181,22 +225,29 @@ static int reopen_root(struct init_ctx *ctx)
 {
 	close(ctx->root_fd);
 	ctx->root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	return ctx->root_fd < 0 ? -1 : 0;
+	return ctx->root_fd < 0 ? step_failed(ctx, "open the new /") : 0;
 }
 
 int op_pivot_root(struct init_ctx *ctx, const struct op *op)
 {
 	(void)op;
 	int old_root = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-	if (old_root < 0 || fchdir(ctx->root_fd) < 0)
-		return -1;
+	if (old_root < 0)
+		return step_failed(ctx, "open the old root /");
+	if (fchdir(ctx->root_fd) < 0)
+		return step_failed(ctx, "fchdir to the container root");
 	/* pivot_root(".", ".") stacks the old root under the new one; no directory is needed for it. */
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		return -1;
+		return step_failed(ctx, "pivot_root . .");
 	/* Make the old root a slave first, so that unmounting it cannot propagate to the host. */
-	if (fchdir(old_root) < 0 || mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0 ||
-	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
-		return -1;
+	if (fchdir(old_root) < 0)
+		return step_failed(ctx, "fchdir to the old root");
+	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return step_failed(ctx, "mount --make-rslave the old root");
+	if (umount2(".", MNT_DETACH) < 0)
+		return step_failed(ctx, "umount --lazy the old root");
+	if (chdir("/") < 0)
+		return step_failed(ctx, "chdir /");
 	close(old_root);
 	return reopen_root(ctx);
 }
@@ -204,9 +255,14 @@ int op_pivot_root(struct init_ctx *ctx, const struct op *op)
 int op_chroot(struct init_ctx *ctx, const struct op *op)
 {
 	(void)op;
-	if (fchdir(ctx->root_fd) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
-	    chdir("/") < 0)
-		return -1;
+	if (fchdir(ctx->root_fd) < 0)
+		return step_failed(ctx, "fchdir to the container root");
+	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+		return step_failed(ctx, "mount --move the root onto /");
+	if (chroot(".") < 0)
+		return step_failed(ctx, "chroot .");
+	if (chdir("/") < 0)
+		return step_failed(ctx, "chdir /");
 	return reopen_root(ctx);
 }
 
@@ -217,15 +273,7 @@ int op_remount(struct init_ctx *ctx, const struct op *op)
 
 int op_set_propagation(struct init_ctx *ctx, const struct op *op)
 {
-	char target[64];
-	int fd = open_in_root(ctx, op->strs[0], CREATE_DIR, false);
-	if (fd < 0)
-		return -1;
-	fd_path(fd, target, sizeof(target));
-	int rc = mount(NULL, target, NULL, (unsigned long)op_int(op, 0), NULL);
-	int saved = errno;
-	close(fd);
-	return errno = saved, rc;
+	return set_propagation(ctx, op->strs[0], (unsigned long)op_int(op, 0));
 }
 
 int op_mask_path(struct init_ctx *ctx, const struct op *op)
@@ -234,12 +282,15 @@ int op_mask_path(struct init_ctx *ctx, const struct op *op)
 	struct stat st;
 	int fd = open_in_root(ctx, op->strs[0], CREATE_DIR, false);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
+		return errno == ENOENT ? 0 : step_failed(ctx, "open \"%.150s\" in the container root", op->strs[0]);
 	fd_path(fd, target, sizeof(target));
 	int rc = fstat(fd, &st);
-	if (rc == 0)
-		rc = S_ISDIR(st.st_mode) ? mount("tmpfs", target, "tmpfs", MS_RDONLY, NULL)
-					 : mount("/dev/null", target, NULL, MS_BIND, NULL);
+	if (rc < 0)
+		step_failed(ctx, "fstat");
+	else if (S_ISDIR(st.st_mode) && (rc = mount("tmpfs", target, "tmpfs", MS_RDONLY, NULL)) < 0)
+		step_failed(ctx, "mount -t tmpfs -o ro over the directory");
+	else if (!S_ISDIR(st.st_mode) && (rc = mount("/dev/null", target, NULL, MS_BIND, NULL)) < 0)
+		step_failed(ctx, "mount --bind /dev/null over the file");
 	int saved = errno;
 	close(fd);
 	return errno = saved, rc;
@@ -250,12 +301,12 @@ int op_readonly_path(struct init_ctx *ctx, const struct op *op)
 	char target[64];
 	int fd = open_in_root(ctx, op->strs[0], CREATE_DIR, false);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
+		return errno == ENOENT ? 0 : step_failed(ctx, "open \"%.150s\" in the container root", op->strs[0]);
 	fd_path(fd, target, sizeof(target));
 	int rc = mount(target, target, NULL, MS_BIND | MS_REC, NULL);
 	int saved = errno;
 	close(fd);
 	if (rc < 0)
-		return errno = saved, -1;
+		return errno = saved, step_failed(ctx, "mount --rbind onto itself");
 	return remount_in_root(ctx, op->strs[0], MS_RDONLY, 0);
 }

@@ -12,11 +12,12 @@
 
 int op_setns(struct init_ctx *ctx, const struct op *op)
 {
-	(void)ctx;
 	int fd = open(op->strs[0], O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
+		return step_failed(ctx, "open %.150s", op->strs[0]);
 	int rc = setns(fd, (int)op_int(op, 0));
+	if (rc < 0)
+		step_failed(ctx, "setns");
 	int saved = errno;
 	close(fd);
 	return errno = saved, rc;
@@ -31,7 +32,7 @@ int op_unshare(struct init_ctx *ctx, const struct op *op)
 int op_sync(struct init_ctx *ctx, const struct op *op)
 {
 	if (sync_send(ctx, MSG_SYNC, -1, 0, (int)op_int(op, 0), NULL) < 0)
-		return -1;
+		return step_failed(ctx, "send the sync message to keel");
 	return sync_wait_continue(ctx);
 }
 
@@ -47,14 +48,14 @@ int op_fork_init(struct init_ctx *ctx, const struct op *op)
 	 * anything the child sends on the same socket (a loaded host may run the child first). */
 	int gate[2];
 	if (pipe2(gate, O_CLOEXEC) < 0)
-		return -1;
+		return step_failed(ctx, "pipe2");
 	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
 	if (pid < 0) {
 		int err = errno;
 		close(gate[0]);
 		close(gate[1]);
 		errno = err;
-		return -1;
+		return step_failed(ctx, "clone");
 	}
 	if (pid == 0) {
 		char byte;
@@ -72,10 +73,11 @@ int op_fork_init(struct init_ctx *ctx, const struct op *op)
 
 int op_set_ids(struct init_ctx *ctx, const struct op *op)
 {
-	(void)ctx;
 	gid_t gid = (gid_t)op_int(op, 1);
 	uid_t uid = (uid_t)op_int(op, 0);
 	if (setresgid(gid, gid, gid) < 0)
-		return -1;
-	return setresuid(uid, uid, uid);
+		return step_failed(ctx, "setresgid %u", (unsigned)gid);
+	if (setresuid(uid, uid, uid) < 0)
+		return step_failed(ctx, "setresuid %u", (unsigned)uid);
+	return 0;
 }

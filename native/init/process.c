@@ -34,16 +34,15 @@ int op_setdomainname(struct init_ctx *ctx, const struct op *op)
 
 int op_write_file(struct init_ctx *ctx, const struct op *op)
 {
-	(void)ctx;
 	int fd = open(op->strs[0], O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
+		return step_failed(ctx, "open");
 	ssize_t n = write(fd, op->strs[1], op->str_lens[1]);
 	int saved = errno;
 	close(fd);
 	if (n < 0)
-		return errno = saved, -1;
-	return n == (ssize_t)op->str_lens[1] ? 0 : (errno = EIO, -1);
+		return errno = saved, step_failed(ctx, "write");
+	return n == (ssize_t)op->str_lens[1] ? 0 : (errno = EIO, step_failed(ctx, "write (short)"));
 }
 
 int op_setrlimit(struct init_ctx *ctx, const struct op *op)
@@ -119,9 +118,19 @@ int op_set_user(struct init_ctx *ctx, const struct op *op)
 	return prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 }
 
+/*
+ * Drops what the bounding set must not keep, and empties the ambient set (the caller's must not
+ * reach the container): both prctl calls done here, before the seccomp filter, so that OP_CAPS
+ * after it needs nothing but capset (and PR_CAP_AMBIENT_RAISE when the config asks for ambient
+ * capabilities).
+ */
 int op_bounding_set(struct init_ctx *ctx, const struct op *op)
 {
 	uint64_t keep = (uint64_t)op_int(op, 0);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
+		snprintf(ctx->detail, sizeof(ctx->detail), "prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+		return -1;
+	}
 	for (int cap = 0; cap < 64; cap++) {
 		if (keep & (1ULL << cap))
 			continue;
@@ -143,10 +152,11 @@ int op_caps(struct init_ctx *ctx, const struct op *op)
 		{ (uint32_t)effective, (uint32_t)permitted, (uint32_t)inheritable },
 		{ (uint32_t)(effective >> 32), (uint32_t)(permitted >> 32), (uint32_t)(inheritable >> 32) },
 	};
-	if (syscall(SYS_capset, &hdr, data) < 0)
+	if (syscall(SYS_capset, &hdr, data) < 0) {
+		snprintf(ctx->detail, sizeof(ctx->detail), "capset");
 		return -1;
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-		return -1;
+	}
+	/* The ambient set was emptied by OP_BOUNDING_SET; only what the config asks for is raised. */
 	for (int cap = 0; cap < 64; cap++) {
 		if (!(ambient & (1ULL << cap)))
 			continue;
@@ -172,15 +182,47 @@ int op_no_new_privs(struct init_ctx *ctx, const struct op *op)
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
+/*
+ * Without no_new_privs the kernel installs a filter only for a holder of CAP_SYS_ADMIN (in its
+ * user namespace). A process that becomes another uid keeps its permitted set (PR_SET_KEEPCAPS in
+ * OP_SET_USER) but loses its effective one: raise it again, so that the filter can go in after
+ * the user change, late, and OP_CAPS then sets the final sets.
+ */
+static int regain_cap_sys_admin(struct init_ctx *ctx)
+{
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1)
+		return 0;
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+	if (syscall(SYS_capget, &hdr, data) < 0) {
+		snprintf(ctx->detail, sizeof(ctx->detail), "capget");
+		return -1;
+	}
+	if (data[0].effective & (1U << CAP_SYS_ADMIN))
+		return 0;
+	data[0].effective = data[0].permitted;
+	data[1].effective = data[1].permitted;
+	if (syscall(SYS_capset, &hdr, data) < 0) {
+		snprintf(ctx->detail, sizeof(ctx->detail), "capset: raising CAP_SYS_ADMIN to install the filter without no_new_privs");
+		return -1;
+	}
+	return 0;
+}
+
 int op_seccomp(struct init_ctx *ctx, const struct op *op)
 {
 	struct sock_fprog prog = {
 		.len = (unsigned short)(op->str_lens[0] / sizeof(struct sock_filter)),
 		.filter = (struct sock_filter *)op->strs[0],
 	};
-	long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)op_int(op, 0), &prog);
-	if (rc < 0)
+	if (regain_cap_sys_admin(ctx) < 0)
 		return -1;
+	long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)op_int(op, 0), &prog);
+	if (rc < 0) {
+		snprintf(ctx->detail, sizeof(ctx->detail), "seccomp(SECCOMP_SET_MODE_FILTER)");
+		return -1;
+	}
+	ctx->filtered = true;
 	if (!op_int(op, 1))
 		return 0;
 	/* A listener: keel passes the notify fd on to the seccomp agent, then lets us go on. */

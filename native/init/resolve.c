@@ -79,7 +79,7 @@ static int create_in_root(struct init_ctx *ctx, const char *path, int create_as,
 			continue;
 		}
 		if (errno != ENOENT)
-			return -1;
+			return step_failed(ctx, "open \"/%.150s\" in the container root", prefix);
 
 		const char *name;
 		int parent = open_parent_in_root(ctx, prefix, &name);
@@ -103,7 +103,8 @@ static int create_in_root(struct init_ctx *ctx, const char *path, int create_as,
 			return create_link_target(ctx, path, end, link, create_as, hops);
 		}
 		if (rc < 0)
-			return errno = saved, -1;
+			return errno = saved, step_failed(ctx, "%s \"/%.150s\" in the container root",
+							  path[end] == '\0' && create_as == CREATE_FILE ? "create file" : "mkdir", prefix);
 	}
 	return 0;
 }

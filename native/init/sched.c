@@ -38,10 +38,10 @@ int op_scheduler(struct init_ctx *ctx, const struct op *op)
 	};
 	if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) {
 		int err = errno;
+		errno = err;
 		if (err == EPERM || err == EBUSY)
-			snprintf(ctx->detail, sizeof(ctx->detail), "sched_setattr: %s (a realtime policy needs realtime CPU time in the cgroup: set linux.resources.cpu.realtimeRuntime)",
-				 err == EPERM ? "not permitted" : "not enough bandwidth");
-		return errno = err, -1;
+			return step_failed(ctx, "sched_setattr (a realtime policy needs realtime CPU time in the cgroup: set linux.resources.cpu.realtimeRuntime)");
+		return step_failed(ctx, "sched_setattr");
 	}
 	return 0;
 }

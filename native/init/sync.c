@@ -15,8 +15,11 @@ int sync_send(struct init_ctx *ctx, int type, int op_index, int err, int value, 
 	return send(ctx->sync_fd, &msg, sizeof(msg), MSG_NOSIGNAL) == sizeof(msg) ? 0 : -1;
 }
 
-/* Waits for keel to send `type`. Anything else, or keel's end closing, means keel gave up on us. */
-void sync_wait_for(struct init_ctx *ctx, int type)
+/*
+ * Waits for keel to send `type` and returns the message's value. Anything else, or keel's end
+ * closing, means keel gave up on us.
+ */
+int sync_wait_for(struct init_ctx *ctx, int type)
 {
 	struct keel_msg msg;
 	ssize_t n;
@@ -25,6 +28,7 @@ void sync_wait_for(struct init_ctx *ctx, int type)
 	while (n < 0 && errno == EINTR);
 	if (n != sizeof(msg) || msg.type != type)
 		_exit(1);
+	return msg.value;
 }
 
 /* Waits for keel's answer to a MSG_SYNC. */

@@ -25,32 +25,30 @@ int op_console(struct init_ctx *ctx, const struct op *op)
 	char name[64];
 
 	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (master < 0) {
-		snprintf(ctx->detail, sizeof(ctx->detail), "cannot open /dev/ptmx in the container (is devpts mounted on /dev/pts?)");
-		return -1;
-	}
+	if (master < 0)
+		return step_failed(ctx, "open /dev/ptmx (is devpts mounted on /dev/pts?)");
 	int pty_number;
-	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &pty_number) < 0)
-		return -1;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+		return step_failed(ctx, "unlock the pty (ioctl TIOCSPTLCK)");
+	if (ioctl(master, TIOCGPTN, &pty_number) < 0)
+		return step_failed(ctx, "ioctl TIOCGPTN");
 	snprintf(name, sizeof(name), "/dev/pts/%d", pty_number);
 	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
 	if (slave < 0)
-		return -1;
+		return step_failed(ctx, "open %s (ioctl TIOCGPTPEER)", name);
 	if (rows && cols) {
 		struct winsize ws = { .ws_row = rows, .ws_col = cols };
 		if (ioctl(master, TIOCSWINSZ, &ws) < 0)
-			return -1;
+			return step_failed(ctx, "set the window size (ioctl TIOCSWINSZ)");
 	}
-	if (keel_scm_send(sock, name, strlen(name), master) < 0) {
-		snprintf(ctx->detail, sizeof(ctx->detail), "cannot send the terminal to the console socket");
-		return -1;
-	}
+	if (keel_scm_send(sock, name, strlen(name), master) < 0)
+		return step_failed(ctx, "send the pty master to the console socket");
 	close(master);
 	close(sock);
 	for (int fd = 0; fd < 3; fd++)
 		if (dup2(slave, fd) < 0)
-			return -1;
+			return step_failed(ctx, "dup2 the pty onto fd %d", fd);
 	if (slave > 2)
 		close(slave);
-	return ioctl(0, TIOCSCTTY, 0);
+	return ioctl(0, TIOCSCTTY, 0) < 0 ? step_failed(ctx, "make it the controlling terminal (ioctl TIOCSCTTY)") : 0;
 }

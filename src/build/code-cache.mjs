@@ -1,5 +1,5 @@
-// Writes the V8 code cache of one of keel's bundles (see src/cli/load-bundle.ts): the bundle's
-// first line (its build id), then the data V8 produced compiling it exactly as load-bundle.ts does.
+// Writes the V8 code cache of one of keel's bundles (see src/cli/code-bundle.ts): the bundle's
+// first line (its build id), then the data V8 produced compiling it exactly as code-bundle.ts does.
 //   node src/build/code-cache.mjs dist/keel-spawn.cjs dist/keel-spawn.cache
 //
 // V8 compiles a function only at its first call, and a cache made right after compiling would hold
@@ -15,7 +15,7 @@ const source = readFileSync(file, 'utf8');
 const idLine = source.slice(0, source.indexOf('\n') + 1);
 if (!idLine.startsWith('// keel build ')) throw new Error(`${file} does not start with a build id line`);
 
-// The same wrapper as BUNDLE_WRAPPER in src/cli/load-bundle.ts: the cache is for that very source.
+// The same wrapper as BUNDLE_WRAPPER in src/cli/code-bundle.ts: the cache is for that very source.
 const WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n})'];
 v8.setFlagsFromString('--no-lazy');
 const script = new Script(WRAPPER[0] + source + WRAPPER[1], { filename: file });

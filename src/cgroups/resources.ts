@@ -4,7 +4,7 @@
  */
 import type { LinuxDeviceCgroup, LinuxResources } from '../spec/types.js';
 import type { CgroupMode } from './layout.js';
-import { ConfigError } from '../plan/problems.js';
+import { ConfigError } from '../spec/problem.js';
 
 /** One write: on v1, `controller` names the hierarchy the file lives in. */
 export interface CgroupWrite {

@@ -6,14 +6,18 @@
  * plain runc-style shapes (fast-args.ts). `create`, `run` and `exec` in those shapes are parsed here
  * too and run with the code of dist/keel-spawn.cjs (spawn-entry.ts); any other command line is
  * handed to the full command line in dist/keel-full.cjs (main.ts), which parses it again from
- * scratch. Both bundles load with their code caches (load-bundle.ts).
+ * scratch. Both bundles load with their code caches (code-bundle.ts).
  */
 import { join } from 'node:path';
 
 import { warmCgroupAttach } from '../cgroups/attach-warmup.js';
-import { deleteCommand, killCommand, listCommand, startCommand, stateCommand } from './commands/lifecycle.js';
+import { deleteCommand } from './commands/delete.js';
+import { killCommand } from './commands/kill.js';
+import { listCommand } from './commands/list.js';
+import { startCommand } from './commands/start.js';
+import { stateCommand } from './commands/state.js';
 import { parseFast } from './fast-args.js';
-import { requireBundle } from './load-bundle.js';
+import { requireBundle } from './code-bundle.js';
 import { runParsed, type ParsedCommand } from './run-parsed.js';
 
 const LIGHT_COMMANDS: Record<string, ParsedCommand> = {

@@ -5,14 +5,23 @@
  */
 import yargs, { type CommandModule } from 'yargs';
 
+import { SPEC_VERSION } from '../spec/version.js';
 import { KeelError } from '../util/errors.js';
 import { createCommand } from './commands/create.js';
+import { deleteCommand } from './commands/delete.js';
 import { eventsCommand } from './commands/events.js';
 import { execCommand } from './commands/exec.js';
 import { explainCommand, validateCommand } from './commands/explain.js';
-import { deleteCommand, featuresCommand, killCommand, listCommand, pauseCommand, psCommand, resumeCommand, startCommand, stateCommand } from './commands/lifecycle.js';
+import { featuresCommand } from './commands/features.js';
+import { killCommand } from './commands/kill.js';
+import { listCommand } from './commands/list.js';
+import { pauseCommand } from './commands/pause.js';
+import { psCommand } from './commands/ps.js';
+import { resumeCommand } from './commands/resume.js';
 import { runCommand } from './commands/run.js';
 import { specCommand } from './commands/spec.js';
+import { startCommand } from './commands/start.js';
+import { stateCommand } from './commands/state.js';
 import { updateCommand } from './commands/update.js';
 import { PARSER_CONFIG } from './flags.js';
 import { applyLogging, applyLoggingFromRawArgs, globalOptions, type GlobalArgs } from './globals.js';
@@ -39,7 +48,7 @@ export function buildCli(args: string[], commands: readonly AnyCommand[] = COMMA
     .demandCommand(1, 'no command given: run "keel --help" for the list')
     .strict()
     .strictCommands()
-    .version(`keel version ${KEEL_VERSION}\nspec: 1.3.0`)
+    .version(`keel version ${KEEL_VERSION}\nspec: ${SPEC_VERSION}`)
     .alias('version', 'v')
     .help()
     .alias('help', 'h')

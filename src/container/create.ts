@@ -13,7 +13,8 @@ import { resolve } from 'node:path';
 import { warmCgroupAttach } from '../cgroups/attach-warmup.js';
 import type { CgroupLayout } from '../cgroups/layout.js';
 import { cgroupDirs, containerCgroupPath, destroyCgroups, setupCgroups } from '../cgroups/manager.js';
-import { hookState, runHooksOrThrow, runHooksWarning } from '../hooks/run.js';
+import { runHooksOrThrow, runHooksWarning } from '../hooks/run.js';
+import { hookState } from '../hooks/state.js';
 import { containerProcessState, sendToAgent } from '../seccomp/agent.js';
 import { readHostFacts } from '../host/facts.js';
 import { isKeelNamespace } from '../host/namespaces.js';
@@ -22,7 +23,9 @@ import { attachDeviceProgram } from '../native/libkeel.js';
 import { compilePlan } from '../plan/compile.js';
 import { SyncTag } from '../plan/ops.js';
 import { loadBundle } from '../spec/load.js';
+import { ConfigError, throwProblemIn } from '../spec/problem.js';
 import type { Spec } from '../spec/types.js';
+import { SPEC_VERSION } from '../spec/version.js';
 import { readProcStat } from '../state/proc.js';
 import type { StateRecord } from '../state/record.js';
 import { StateStore, validateId } from '../state/store.js';
@@ -49,9 +52,12 @@ export interface CreatedContainer {
   record: StateRecord;
   /** The pty master, when keel relays the container's terminal itself (see relayTerminal). */
   master?: number;
+  /**
+   * For a foreground run (relayTerminal): once the process has exited, what keel-init reported
+   * failing after `start`, in keel's words; keel-init then leaves the container's stderr alone.
+   */
+  lateFailure?: () => string | undefined;
 }
-
-export const OCI_VERSION = '1.3.0';
 
 export async function createContainer(store: StateStore, opts: CreateOptions): Promise<CreatedContainer> {
   validateId(opts.id);
@@ -93,9 +99,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     fifoFd: 3 + preserveFds + 1,
     consoleFd: spec.process?.terminal ? 3 + preserveFds + 2 : undefined,
     preserveFds,
-    report: (path, message) => {
-      throw new KeelError(`${bundle}/config.json: ${path}: ${message}`);
-    },
+    report: throwProblemIn(`${bundle}/config.json`),
   });
   for (const warning of plan.warnings) log().warn(warning);
   for (const note of plan.notes) log().debug(note);
@@ -103,7 +107,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
 
   const self = readProcStat(process.pid)!;
   const record: StateRecord = {
-    ociVersion: OCI_VERSION,
+    ociVersion: SPEC_VERSION,
     id: opts.id,
     creatorPid: process.pid,
     creatorStartTime: self.startTime,
@@ -160,9 +164,14 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     testStopPoint('state-written');
     if (opts.pidFile) writeFileAtomic(opts.pidFile, String(pid));
     testStopPoint('pid-file');
-    session.commit();
     log().debug(`container ${opts.id} created, init pid ${pid}`);
-    return { record, master };
+    if (!opts.relayTerminal) {
+      session.commit();
+      return { record, master };
+    }
+    session.commitAndListen();
+    const listening = session;
+    return { record, master, lateFailure: () => listening.lateFailure() };
   } catch (err) {
     dropConsoleSocket(consoleSock);
     if (master !== undefined) closeSync(master);
@@ -213,7 +222,7 @@ function refuseSymlinkedRootfs(bundle: string, rootPath: string): void {
 function refuseHostMountNamespace(spec: Spec): void {
   const path = spec.linux?.namespaces?.find((ns) => ns.type === 'mount')?.path;
   if (path && isKeelNamespace('mount', path)) {
-    throw new KeelError(`config.json: /linux/namespaces: the mount namespace "${path}" is the host's own: the container would change the host's mounts (remove its "path" to give it a new one)`);
+    throw new ConfigError('/linux/namespaces', `the mount namespace "${path}" is the host's own: the container would change the host's mounts (remove its "path" to give it a new one)`);
   }
 }
 

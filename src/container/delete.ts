@@ -1,5 +1,6 @@
 import { cgroupKill, cgroupPids, destroyCgroups, isFrozen, setFrozen } from '../cgroups/manager.js';
-import { hookState, runHooksWarning } from '../hooks/run.js';
+import { runHooksWarning } from '../hooks/run.js';
+import { hookState } from '../hooks/state.js';
 import { isSameLiveProcess } from '../state/proc.js';
 import type { StateRecord } from '../state/record.js';
 import { ContainerLock, NoSuchContainer, type StateStore } from '../state/store.js';

@@ -9,7 +9,7 @@ import { detectCgroupLayout } from '../cgroups/layout.js';
 import { moveIntoCgroups } from '../cgroups/manager.js';
 import { canRaiseHardLimits, ownHardLimit } from '../host/limits.js';
 import { compileExecPlan } from '../plan/compile-exec.js';
-import type { ReportProblem } from '../plan/problems.js';
+import { ConfigError, pointerUnder, type ReportProblem } from '../spec/problem.js';
 import { SyncTag } from '../plan/ops.js';
 import type { LinuxNamespaceType, Process } from '../spec/types.js';
 import type { StateRecord } from '../state/record.js';
@@ -102,10 +102,11 @@ export function execProcess(record: StateRecord, opts: ExecOptions): Process {
  */
 export function execProblemSink(opts: Pick<ExecOptions, 'id' | 'processFile' | 'user' | 'additionalGids' | 'env' | 'cwd' | 'args'>): ReportProblem {
   return (path, message) => {
-    const field = path.replace(/^\/process(?=\/|$)/, '');
-    if (opts.processFile) throw new KeelError(`${opts.processFile}: ${field || '/'}: ${message}`);
+    const field = pointerUnder('/process', path);
+    if (opts.processFile) throw new ConfigError(field, message, opts.processFile);
     const flag = flagFor(field, opts);
-    throw new KeelError(flag ? `${flag}: ${message}` : `config.json of container "${opts.id}": ${path}: ${message}`);
+    if (flag) throw new KeelError(`${flag}: ${message}`);
+    throw new ConfigError(path, message, `config.json of container "${opts.id}"`);
   };
 }
 

@@ -12,9 +12,8 @@ import { SyncTag, type PlanOp } from '../plan/ops.js';
 import { KeelError, errnoCode } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { describeOpFailure } from './init-errors.js';
+import { MSG, MSG_OFFSET, MSG_SIZE } from './init-protocol.js';
 
-const MSG = { PLAN_OK: 1, SYNC: 2, INIT_PID: 3, READY: 4, ERROR: 5, CONTINUE: 6, ABORT: 7, EXECUTING: 8, COMMIT: 9 } as const;
-const MSG_SIZE = 256;
 
 interface InitMessage {
   type: number;
@@ -138,7 +137,12 @@ export class InitSession {
   }
 
   private fail(msg: InitMessage): never {
-    throw new KeelError(describeOpFailure(this.ops[msg.opIndex], msg.err, msg.detail));
+    throw new KeelError(this.describe(msg));
+  }
+
+  private describe(msg: InitMessage): string {
+    const afterFilter = this.ops.slice(0, Math.max(msg.opIndex, 0)).some((op) => op.name === 'seccomp');
+    return describeOpFailure(this.ops[msg.opIndex], msg.err, msg.detail, afterFilter);
   }
 
   /**
@@ -146,8 +150,32 @@ export class InitSession {
    * the init outlives keel. (Without this, it exits as soon as keel's end of the socket closes.)
    */
   commit(): void {
-    this.send(MSG.COMMIT);
+    this.send(MSG.COMMIT, 0);
     this.close();
+  }
+
+  /**
+   * As commit, for a foreground `run`: keel stays on the line, and keel-init leaves the reporting
+   * of a failure after `start` to keel (lateFailure) instead of writing it to the container's stderr.
+   */
+  commitAndListen(): void {
+    this.send(MSG.COMMIT, 1);
+  }
+
+  /**
+   * Once the container's process has exited: the failure keel-init reported after `start` (a
+   * startContainer hook, the capabilities, the seccomp filter, execve), in keel's words, if any.
+   * Bounded: the process has exited and nothing else holds its end (execve closes it).
+   */
+  lateFailure(): string | undefined {
+    try {
+      for (let msg = this.receive(true); msg; msg = this.receive(true)) {
+        if (msg.type === MSG.ERROR) return this.describe(msg);
+      }
+      return undefined;
+    } finally {
+      this.close();
+    }
   }
 
   /** Ends the conversation (exec: the process runs on; its socket closed at execve). */
@@ -190,19 +218,20 @@ export class InitSession {
       throw new KeelError(`keel-init exited without saying why${status !== undefined ? ` (wait status ${status})` : ''}`);
     }
     if (n !== MSG_SIZE) throw new KeelError(`keel-init sent a malformed message (${n} bytes)`);
-    const end = buf.indexOf(0, 16);
+    const end = buf.indexOf(0, MSG_OFFSET.detail);
     return {
-      type: buf.readInt32LE(0),
-      opIndex: buf.readInt32LE(4),
-      err: buf.readInt32LE(8),
-      value: buf.readInt32LE(12),
-      detail: buf.toString('utf8', 16, end < 0 ? MSG_SIZE : end),
+      type: buf.readInt32LE(MSG_OFFSET.type),
+      opIndex: buf.readInt32LE(MSG_OFFSET.opIndex),
+      err: buf.readInt32LE(MSG_OFFSET.err),
+      value: buf.readInt32LE(MSG_OFFSET.value),
+      detail: buf.toString('utf8', MSG_OFFSET.detail, end < 0 ? MSG_SIZE : end),
     };
   }
 
-  private send(type: number): void {
+  private send(type: number, value = 0): void {
     const buf = Buffer.alloc(MSG_SIZE);
     buf.writeInt32LE(type, 0);
+    buf.writeInt32LE(value, 12);
     writeSync(this.socket!, buf);
   }
 }

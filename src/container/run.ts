@@ -1,4 +1,5 @@
 import type { StateStore } from '../state/store.js';
+import { KeelError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { createContainer, type CreateOptions } from './create.js';
 import { deleteContainer } from './delete.js';
@@ -19,7 +20,7 @@ export interface RunOptions extends CreateOptions {
 export async function runContainer(store: StateStore, opts: RunOptions): Promise<number> {
   // In the foreground without --console-socket, keel relays a terminal itself, as runc does;
   // detached, nobody would hold it, and create refuses.
-  const { record, master } = await createContainer(store, { ...opts, relayTerminal: !opts.detach });
+  const { record, master, lateFailure } = await createContainer(store, { ...opts, relayTerminal: !opts.detach });
   const pid = record.pid!;
   if (opts.detach) {
     try {
@@ -32,7 +33,16 @@ export async function runContainer(store: StateStore, opts: RunOptions): Promise
     return 0;
   }
   try {
-    const start = () => startContainer(store, opts.id);
+    const start = async () => {
+      try {
+        await startContainer(store, opts.id);
+      } catch (err) {
+        // keel-init, still talking to this keel, says in its own words why the program never ran
+        // (a startContainer hook, the exec); start only knows that it did not.
+        const failure = lateFailure?.();
+        throw failure ? new KeelError(failure) : err;
+      }
+    };
     // node:tty (and with it net and stream) is loaded only when there is a terminal to relay.
     const status =
       master === undefined
@@ -41,6 +51,9 @@ export async function runContainer(store: StateStore, opts: RunOptions): Promise
             consoleSize: record.config.process?.consoleSize,
           });
     log().debug(`container ${opts.id} exited with wait status ${status}`);
+    // A setup step that failed after `start` (the user's program never ran) is keel's error.
+    const failure = lateFailure?.();
+    if (failure) throw new KeelError(failure);
     return exitCodeOf(status);
   } finally {
     if (!opts.keep) await deleteContainer(store, opts.id, true);

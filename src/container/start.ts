@@ -1,6 +1,7 @@
 import { closeSync, constants, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 
-import { hookState, hookTimeout, runHooks } from '../hooks/run.js';
+import { runHooks } from '../hooks/run.js';
+import { hookState, hookTimeout } from '../hooks/state.js';
 import type { StateRecord } from '../state/record.js';
 import { isSameLiveProcess } from '../state/proc.js';
 import { ContainerLock, type StateStore } from '../state/store.js';

@@ -13,9 +13,10 @@
 import type { ChildProcess, spawn as Spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 
-import type { ContainerStatus, Hook, Spec, State } from '../spec/types.js';
+import type { Hook } from '../spec/types.js';
 import { KeelError } from '../util/errors.js';
 import { log } from '../util/log.js';
+import { hookTimeout } from './state.js';
 
 /**
  * node:child_process, and the stream and net modules it pulls in, cost ~3 ms to load: start,
@@ -26,25 +27,11 @@ const spawn = ((...args: Parameters<typeof Spawn>) =>
 
 export type HookKind = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
 
-/** setTimeout and friends overflow above 2^31-1 ms; a longer timeout is no timeout at all in practice. */
-const MAX_TIMEOUT_S = Math.floor(0x7fffffff / 1000);
-
 /** How long keel waits, after a hook exits, for its stdout and stderr to close (a background child may hold them). */
 export const OUTPUT_GRACE_MS = 200;
 
 /** How much of a failed hook's stdout and stderr its error quotes (the end of each). */
 const QUOTED_OUTPUT = 300;
-
-export function hookState(spec: Spec, id: string, bundle: string, status: ContainerStatus, pid?: number): string {
-  const state: State = { ociVersion: spec.ociVersion, id, status, bundle };
-  if (pid !== undefined) state.pid = pid;
-  if (spec.annotations) state.annotations = spec.annotations;
-  return JSON.stringify(state);
-}
-
-export function hookTimeout(hook: Hook): number {
-  return hook.timeout ? Math.min(hook.timeout, MAX_TIMEOUT_S) : 0;
-}
 
 /**
  * A hook's environment: exactly its `env` when it has one; without one, keel's own, as runc's

@@ -2,7 +2,8 @@
  * Typed bindings to native/lib/libkeel.so, the only module that loads ffi-rs. Verbs that neither
  * start nor join a container never import it, so they do not pay for loading a native addon.
  * Every native function returns >= 0 on success and -errno on failure; `check` turns the latter
- * into an exception that carries the errno.
+ * into an exception that carries the errno. test/unit/native-contract.test.ts compares each call's
+ * name and types with the function libkeel.c exports.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';

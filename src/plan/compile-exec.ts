@@ -11,7 +11,7 @@ import { planOomScoreAdj, planProcessOps } from './compile.js';
 import type { LsmFacts } from './lsm.js';
 import { cloneFlags } from './namespaces.js';
 import { ops, SyncTag, type PlanOp } from './ops.js';
-import { throwProblem, type ReportProblem } from './problems.js';
+import { throwProblem, type ReportProblem } from '../spec/problem.js';
 
 /** Join order: the user namespace gives the rights to join the rest; the mount one changes /proc. */
 const JOIN_ORDER: LinuxNamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];

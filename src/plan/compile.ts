@@ -3,7 +3,7 @@
  * keel-init carries out. Pure: everything it needs to know about the host comes in `host`, so
  * every decision here is testable without root.
  */
-import { hookState, hookTimeout } from '../hooks/run.js';
+import { hookState, hookTimeout } from '../hooks/state.js';
 import { compileSeccomp } from '../seccomp/compile.js';
 import type { LinuxNamespaceType, LinuxPersonality, LinuxSeccomp, Spec } from '../spec/types.js';
 import type { CgroupLayout } from '../cgroups/layout.js';
@@ -14,7 +14,7 @@ import { MS, PROPAGATION_OPTIONS, propagationName } from './mount-options.js';
 import { containerPath, planMount } from './mounts.js';
 import { cloneFlags, planNamespaces, type NamespacePlan } from './namespaces.js';
 import { ops, SyncTag, type PlanOp } from './ops.js';
-import { throwProblem, type ReportProblem } from './problems.js';
+import { throwProblem, type ReportProblem } from '../spec/problem.js';
 import { compileRlimits } from './rlimits.js';
 import { NO_LSM, planExecLabels, planMountLabel, type LsmFacts } from './lsm.js';
 import { compileIoPriority, compilePersonality, compileScheduler } from './sched.js';
@@ -233,11 +233,12 @@ const MAX_ARG_STRLEN = 32 * 4096;
 
 /**
  * The process's own attributes (its OOM score aside: each plan places that), in the order the
- * kernel needs them: limits, a new session, the
- * working directory (as root), the bounding set (needs CAP_SETPCAP, so before the uid changes),
- * the user, its directory again where root was refused, the umask,
- * the capability sets, then the executable is found (before waiting, so a missing one fails
- * create), start is awaited, and no_new_privs is set last before exec. Shared by create and exec.
+ * kernel needs them: limits, a new session, the working directory (as root), the bounding set
+ * (needs CAP_SETPCAP, so before the uid changes), the user, its directory again where root was
+ * refused, the umask; the executable is found (before waiting, so a missing one fails create),
+ * start is awaited, keel's fds are marked close-on-exec; then only the capabilities,
+ * no_new_privs and the seccomp filter, and execve. Everything that may need a syscall comes
+ * before the filter (see finalSteps). Shared by create and exec.
  */
 export function planProcessOps(proc: NonNullable<Spec['process']>, opts: ProcessPlanOptions): PlanOp[] {
   const plan: PlanOp[] = [];
@@ -251,8 +252,7 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
     });
   }
   for (const rl of compileRlimits(proc.rlimits, opts.rlimitCeiling, opts.report)) plan.push(ops.setrlimit(rl.name, rl.resource, rl.soft, rl.hard));
-  // Scheduling and I/O class while keel-init still has CAP_SYS_NICE (realtime classes need it),
-  // before a filter without no_new_privs starts governing the setup.
+  // Scheduling and I/O class while keel-init still has CAP_SYS_NICE (realtime classes need it).
   const sched = proc.scheduler && compileScheduler(proc.scheduler, opts.report);
   if (sched) plan.push(ops.scheduler(proc.scheduler!.policy, sched));
   const ioprio = proc.ioPriority && compileIoPriority(proc.ioPriority, opts.report);
@@ -265,14 +265,10 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   plan.push(ops.setsid());
   if (opts.consoleFd !== undefined) plan.push(ops.console(opts.consoleFd, proc.consoleSize?.height ?? 0, proc.consoleSize?.width ?? 0));
 
-  // seccomp is installed last, right before exec, after no_new_privs. Without no_new_privs the
-  // kernel demands CAP_SYS_ADMIN, so it goes in here instead, while the process still holds it:
-  // the filter then also governs the rest of the setup, as with runc.
   const filter = opts.seccomp ? compileSeccomp(opts.seccomp) : undefined;
   if (filter?.unknownSyscalls.length) opts.notes.push(`seccomp: syscalls unknown on these architectures, skipped: ${filter.unknownSyscalls.join(', ')}`);
   if (filter?.unknownArchitectures.length) opts.warnings.push(`seccomp: no syscall table for ${filter.unknownArchitectures.join(', ')}: processes of those architectures are killed`);
   const seccompOp = filter && ops.seccomp(filter.program, filter.flags, filter.summary, filter.notifies);
-  if (seccompOp && !proc.noNewPrivileges) plan.push(seccompOp);
   // The working directory is entered while still root, as runc does: a user may run in a
   // directory it could not enter itself. ops.chdir, after the user changes, retries a refusal.
   plan.push(ops.chdirAsRoot(proc.cwd));
@@ -292,22 +288,6 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   plan.push(ops.setUser(user.uid, user.gid, user.additionalGids));
   plan.push(ops.chdir(proc.cwd));
   plan.push(ops.umask(proc.user?.umask ?? 0o022));
-  plan.push(
-    ops.caps(
-      {
-        effective: caps.masks.effective ?? 0n,
-        permitted: caps.masks.permitted ?? 0n,
-        inheritable: caps.masks.inheritable ?? 0n,
-        ambient: caps.masks.ambient ?? 0n,
-      },
-      {
-        effective: caps.names.effective ?? [],
-        permitted: caps.names.permitted ?? [],
-        inheritable: caps.names.inheritable ?? [],
-        ambient: caps.names.ambient ?? [],
-      },
-    ),
-  );
 
   const env = withHome(dedupeEnv(proc.env ?? []), () => opts.homeOf?.(user.uid));
   const args = proc.args ?? [];
@@ -315,14 +295,58 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   // A filter that notifies a seccomp agent is installed before `start` is awaited, while keel
   // (create) is still there to pass the notify fd on, as runc does; it then governs the wait too.
   const early = filter?.notifies === true;
-  if (early && proc.noNewPrivileges) plan.push(ops.noNewPrivs(), seccompOp!);
+  if (early && proc.noNewPrivileges) plan.push(ops.noNewPrivs());
+  if (early) plan.push(seccompOp!);
   if (opts.fifoFd !== undefined) plan.push(ops.waitStart(opts.fifoFd));
   // Labels take effect at execve: the program starts confined, keel's setup did not have to be.
   for (const w of planExecLabels(proc, opts.lsm ?? NO_LSM, opts.report)) plan.push(ops.writeFile(w.path, w.content, w.why));
-  if (!early && proc.noNewPrivileges) plan.push(ops.noNewPrivs());
-  if (!early && seccompOp && proc.noNewPrivileges) plan.push(seccompOp);
-  plan.push(ops.exec(args, env, 3 + opts.preserveFds));
+  plan.push(ops.prepareExec(3 + opts.preserveFds));
+
+  const capsOp = ops.caps(
+    {
+      effective: caps.masks.effective ?? 0n,
+      permitted: caps.masks.permitted ?? 0n,
+      inheritable: caps.masks.inheritable ?? 0n,
+      ambient: caps.masks.ambient ?? 0n,
+    },
+    {
+      effective: caps.names.effective ?? [],
+      permitted: caps.names.permitted ?? [],
+      inheritable: caps.names.inheritable ?? [],
+      ambient: caps.names.ambient ?? [],
+    },
+  );
+  const late = seccompOp && !early ? seccompOp : undefined;
+  plan.push(...finalSteps(capsOp, late, proc.noNewPrivileges === true && !early, filterNeedsCapsFirst(proc.noNewPrivileges === true, caps.masks.effective ?? 0n)));
+  plan.push(ops.exec(args, env));
   return plan;
+}
+
+/** CAP_SYS_ADMIN's bit: the kernel's condition for a seccomp filter without no_new_privs. */
+const CAP_SYS_ADMIN_BIT = 1n << 21n;
+
+/**
+ * Whether the filter has to go in before the final capabilities: without no_new_privs the kernel
+ * demands CAP_SYS_ADMIN to install it, so unless the process keeps that capability, keel-init
+ * installs the filter while it still holds it and sets the capabilities after (as runc does).
+ */
+export function filterNeedsCapsFirst(noNewPrivileges: boolean, effective: bigint): boolean {
+  return !noNewPrivileges && (effective & CAP_SYS_ADMIN_BIT) === 0n;
+}
+
+/**
+ * The steps between the last setup and execve. The seccomp filter comes as late as the kernel
+ * allows: after it, the process makes no syscall the profile could deny but execve itself and,
+ * where the filter must precede the capabilities, capset (and PR_CAP_AMBIENT_RAISE for ambient
+ * capabilities), which runc also makes after its filter.
+ */
+function finalSteps(capsOp: PlanOp, filter: PlanOp | undefined, setNoNewPrivs: boolean, filterBeforeCaps: boolean): PlanOp[] {
+  const steps: PlanOp[] = [];
+  if (filter && filterBeforeCaps) steps.push(filter, capsOp);
+  else steps.push(capsOp);
+  if (setNoNewPrivs) steps.push(ops.noNewPrivs());
+  if (filter && !filterBeforeCaps) steps.push(filter);
+  return steps;
 }
 
 function envValue(env: readonly string[], name: string): string | undefined {

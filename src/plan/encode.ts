@@ -1,7 +1,8 @@
 import type { PlanOp } from './ops.js';
 
-const MAGIC = 'KEELPLAN';
-const VERSION = 1;
+/** KEEL_PLAN_MAGIC and KEEL_PLAN_VERSION of native/include/keel-plan.h. */
+export const PLAN_MAGIC = 'KEELPLAN';
+export const PLAN_VERSION = 1;
 
 /**
  * Serializes a plan in the format native/include/keel-plan.h describes, into one buffer sized
@@ -16,8 +17,8 @@ export function encodePlan(plan: readonly PlanOp[]): Buffer {
   });
 
   const buf = Buffer.alloc(size); // zeroed: each string's NUL terminator is already there
-  buf.write(MAGIC, 0, 'latin1');
-  buf.writeUInt32LE(VERSION, 8);
+  buf.write(PLAN_MAGIC, 0, 'latin1');
+  buf.writeUInt32LE(PLAN_VERSION, 8);
   let at = buf.writeUInt32LE(plan.length, 12);
   plan.forEach((op, i) => {
     at = buf.writeUInt32LE(op.code, at);

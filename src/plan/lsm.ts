@@ -13,7 +13,7 @@
  * unconfined would be worse than an error the user can act on. Engines such as Docker and Podman
  * leave the fields out on such hosts.
  */
-import type { ReportProblem } from './problems.js';
+import type { ReportProblem } from '../spec/problem.js';
 
 export interface LsmFacts {
   apparmor: boolean;

@@ -4,7 +4,7 @@ import type { CgroupLayout } from '../cgroups/layout.js';
 import type { Mount } from '../spec/types.js';
 import { CreateAs, MountCheck, ops, type PlanOp } from './ops.js';
 import { MS, flagNames, parseMountOptions } from './mount-options.js';
-import type { ReportProblem } from './problems.js';
+import type { ReportProblem } from '../spec/problem.js';
 
 /** Destinations are container paths: made absolute and normalised ("a/../b" -> "/b"). */
 export function containerPath(path: string): string {

@@ -1,5 +1,5 @@
 import type { LinuxNamespace, LinuxNamespaceType } from '../spec/types.js';
-import { throwProblem, type ReportProblem } from './problems.js';
+import { throwProblem, type ReportProblem } from '../spec/problem.js';
 
 export const CLONE_FLAGS: Record<LinuxNamespaceType, number> = {
   mount: 0x00020000,

@@ -2,8 +2,9 @@ import { formatLimit } from './rlimits.js';
 
 /**
  * The primitive operations keel-init carries out, one builder each. Keep the codes and field
- * order in step with native/include/keel-plan.h. Every op carries `what`: the words keel uses
- * when the op fails ("mount proc on /proc: permission denied") and when it explains a plan.
+ * order in step with native/include/keel-plan.h (test/unit/native-contract.test.ts compares the
+ * codes). Every op carries `what`: the words keel uses when the op fails ("mount proc on /proc:
+ * permission denied") and when it explains a plan.
  */
 export const OpCode = {
   SETNS: 1,
@@ -43,6 +44,7 @@ export const OpCode = {
   SCHEDULER: 39,
   IOPRIO: 40,
   PERSONALITY: 41,
+  PREPARE_EXEC: 42,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
@@ -244,6 +246,10 @@ export const ops = {
 
   waitStart: (fifoFd: number) => op(OpCode.WAIT_START, 'wait-start', 'wait for `keel start`', {}, [fifoFd]),
 
-  exec: (args: string[], env: string[], firstClosedFd: number) =>
-    op(OpCode.EXEC, 'exec', `exec ${q(args[0])} with arguments ${q(args)}`, { args, env }, [args.length, env.length, firstClosedFd], [...args, ...env]),
+  /** Marks every fd from `firstClosedFd` on close-on-exec and tells keel that execve is near. */
+  prepareExec: (firstClosedFd: number) =>
+    op(OpCode.PREPARE_EXEC, 'prepare-exec', `mark every fd from ${firstClosedFd} on close-on-exec, so that only the container's reach the program`, { firstClosedFd }, [firstClosedFd]),
+
+  exec: (args: string[], env: string[]) =>
+    op(OpCode.EXEC, 'exec', `exec ${q(args[0])} with arguments ${q(args)}`, { args, env }, [args.length, env.length], [...args, ...env]),
 };

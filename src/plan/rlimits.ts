@@ -1,5 +1,5 @@
 import type { POSIXRlimit } from '../spec/types.js';
-import { throwProblem, type ReportProblem } from './problems.js';
+import { throwProblem, type ReportProblem } from '../spec/problem.js';
 
 /** Resource numbers from asm-generic/resource.h. */
 export const RLIMITS: Record<string, number> = {

@@ -4,7 +4,7 @@
  * runc refuses is refused here too, naming the field.
  */
 import type { IOPriority, LinuxPersonality, Scheduler } from '../spec/types.js';
-import type { ReportProblem } from './problems.js';
+import type { ReportProblem } from '../spec/problem.js';
 
 /** linux/sched.h */
 export const SCHED_POLICIES: Record<string, number> = {

@@ -1,5 +1,5 @@
 import type { LinuxNamespaceType } from '../spec/types.js';
-import { KeelError } from '../util/errors.js';
+import { ConfigError } from '../spec/problem.js';
 import type { NamespacePlan } from './namespaces.js';
 
 const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
@@ -22,17 +22,18 @@ function namespaceOf(key: string): LinuxNamespaceType | undefined {
  */
 export function checkSysctl(key: string, ns: NamespacePlan, isKeelNamespace: (type: LinuxNamespaceType, path: string) => boolean = () => false): void {
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/.test(key)) {
-    throw new KeelError(`config.json: /linux/sysctl: "${key}" is not a sysctl name (dotted words, as "net.ipv4.ip_forward")`);
+    throw new ConfigError('/linux/sysctl', `"${key}" is not a sysctl name (dotted words, as "net.ipv4.ip_forward")`);
   }
   const type = namespaceOf(key);
-  if (!type) throw new KeelError(`config.json: /linux/sysctl: "${key}" is not confined to a namespace of the container: setting it would change the host`);
+  if (!type) throw new ConfigError('/linux/sysctl', `"${key}" is not confined to a namespace of the container: setting it would change the host`);
   if (!ns.has(type)) {
-    throw new KeelError(`config.json: /linux/sysctl: "${key}" needs its own ${type} namespace (add {"type": "${type}"} to /linux/namespaces)`);
+    throw new ConfigError('/linux/sysctl', `"${key}" needs its own ${type} namespace (add {"type": "${type}"} to /linux/namespaces)`);
   }
   const joined = ns.join.find((j) => j.type === type);
   if (joined && isKeelNamespace(type, joined.path)) {
-    throw new KeelError(
-      `config.json: /linux/sysctl: "${key}" is not allowed in the host's ${type} namespace: the ${type} namespace path "${joined.path}" is keel's own, so setting it would change the host (give the container a ${type} namespace of its own, or drop the sysctl)`,
+    throw new ConfigError(
+      '/linux/sysctl',
+      `"${key}" is not allowed in the host's ${type} namespace: the ${type} namespace path "${joined.path}" is keel's own, so setting it would change the host (give the container a ${type} namespace of its own, or drop the sysctl)`,
     );
   }
 }

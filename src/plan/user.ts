@@ -1,5 +1,5 @@
 import type { User } from '../spec/types.js';
-import type { ReportProblem } from './problems.js';
+import type { ReportProblem } from '../spec/problem.js';
 
 /**
  * The highest uid or gid a process may be given, as runc: 2^31-1. The kernel's uid_t is 32 bits,

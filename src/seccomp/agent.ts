@@ -6,8 +6,8 @@
 import { closeSync } from 'node:fs';
 
 import { connectUnix, sendFd } from '../native/libkeel.js';
+import { ConfigError } from '../spec/problem.js';
 import type { ContainerStatus, LinuxSeccomp, Spec } from '../spec/types.js';
-import { KeelError } from '../util/errors.js';
 
 export interface ContainerProcessState {
   ociVersion: string;
@@ -29,12 +29,12 @@ export function containerProcessState(spec: Spec, id: string, bundle: string, st
 
 export function sendToAgent(seccomp: LinuxSeccomp | undefined, fd: number, state: ContainerProcessState): void {
   const path = seccomp?.listenerPath;
-  if (!path) throw new KeelError('config.json: /linux/seccomp/listenerPath: missing, but the filter notifies a seccomp agent');
+  if (!path) throw new ConfigError('/linux/seccomp/listenerPath', 'missing, but the filter notifies a seccomp agent');
   let socket: number;
   try {
     socket = connectUnix(path);
   } catch (err) {
-    throw new KeelError(`config.json: /linux/seccomp/listenerPath: cannot reach the seccomp agent at ${path}: ${(err as Error).message.replace(/^connect to [^:]*: /, '')} (is the agent running?)`);
+    throw new ConfigError('/linux/seccomp/listenerPath', `cannot reach the seccomp agent at ${path}: ${(err as Error).message.replace(/^connect to [^:]*: /, '')} (is the agent running?)`);
   }
   try {
     sendFd(socket, JSON.stringify(state), fd);

@@ -8,7 +8,7 @@
  * ordered by that precedence and the first match here gives the same verdict.
  */
 import { SYSCALLS } from '../../build/generated/syscalls.mjs';
-import { ConfigError } from '../plan/problems.js';
+import { ConfigError } from '../spec/problem.js';
 import type { LinuxSeccomp, LinuxSeccompArg } from '../spec/types.js';
 import { BPF, DATA, encodeProgram, insn, type Insn } from './bpf.js';
 

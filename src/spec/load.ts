@@ -2,10 +2,10 @@ import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { KeelError, errnoCode, fsError } from '../util/errors.js';
-import type { SpecProblem } from './problem.js';
+import { formatProblem, type SpecProblem } from './problem.js';
 import { checkConfigSemantics } from './semantic.js';
 import type { Spec } from './types.js';
-import { formatProblem, validateConfig } from './validate.js';
+import { validateConfig } from './validate.js';
 
 export interface LoadedBundle {
   bundle: string;

@@ -10,8 +10,6 @@ import {
 import type { SpecProblem } from './problem.js';
 import { explainSchemaErrors } from './schema-errors.js';
 
-export { formatProblem, type SpecProblem } from './problem.js';
-
 /**
  * Every schema problem in a parsed config.json; empty when it is valid. Checks that span several
  * fields (root present, duplicate namespaces...) are in checkConfigSemantics, which expects a

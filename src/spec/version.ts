@@ -1,7 +1,10 @@
 // The runtime-spec releases keel implements. The accepted range itself is enforced by the
 // ociVersion pattern in spec-schemas/defs.schema.json; keep the two in step.
 
-/** The newest release keel implements: written by `keel spec`, the ociVersionMax of `keel features`. */
+/**
+ * The newest release keel implements: written by `keel spec`, the ociVersionMax of `keel features`,
+ * the ociVersion of `keel state`, and shown by `keel --version`.
+ */
 export const SPEC_VERSION = '1.3.0';
 
 /** The oldest release keel accepts: the ociVersionMin of `keel features`. */

@@ -1,5 +1,5 @@
 /** Runs a compiler step with a collecting sink (as `keel validate` does) and returns "path: message" lines. */
-import type { ReportProblem } from '../../src/plan/problems.js';
+import type { ReportProblem } from '../../src/spec/problem.js';
 
 export function collectProblems(step: (report: ReportProblem) => unknown): string[] {
   const out: string[] = [];

@@ -80,7 +80,7 @@ describe('mount destinations through symlinks whose targets do not exist', () =>
   it('refuses a chain of links that never ends, naming the destination', () => {
     const r = runIn('true', (s) => s.mounts!.push({ destination: '/loop/m', type: 'tmpfs', source: 'tmpfs' }), (rootfs) => symlinkSync('loop/x', join(rootfs, 'loop')));
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('keel: mount tmpfs "tmpfs" on "/loop/m": too many levels of symbolic links\n');
+    expect(r.stderr).toBe('keel: mount tmpfs "tmpfs" on "/loop/m": open "/loop/m" in the container root: too many levels of symbolic links\n');
   });
 });
 

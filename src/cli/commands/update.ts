@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 
 import type { UpdateFlags } from '../../cgroups/update-flags.js';
-import { KeelError } from '../../util/errors.js';
 import { storeOf, type GlobalArgs } from '../globals.js';
 
 interface UpdateArgs extends GlobalArgs, UpdateFlags {
@@ -30,25 +28,11 @@ export const updateCommand: CommandModule<GlobalArgs, UpdateArgs> = {
       .option('kernel-memory', { type: 'string', hidden: true })
       .option('kernel-memory-tcp', { type: 'string', hidden: true }) as never,
   handler: async (argv) => {
-    const [{ resourcesFromFlags }, { updateContainer }, { validateConfig }] = await Promise.all([
+    const [{ resourcesFromFlags }, { updateResources }, { updateContainer }] = await Promise.all([
       import('../../cgroups/update-flags.js'),
+      import('../../container/update.js'),
       import('../../container/cgroup-verbs.js'),
-      import('../../spec/validate.js'),
     ]);
-    let resources = resourcesFromFlags(argv);
-    if (argv.resources !== undefined) {
-      const source = argv.resources === '-' ? 0 : argv.resources;
-      let given: unknown;
-      try {
-        given = JSON.parse(readFileSync(source, 'utf8'));
-      } catch (err) {
-        throw new KeelError(`--resources ${argv.resources}: ${err instanceof SyntaxError ? `invalid JSON: ${err.message}` : (err as Error).message}`);
-      }
-      // The same schema as config.json's linux.resources: a value of the wrong type never reaches a cgroup file.
-      const [problem] = validateConfig({ ociVersion: '1.3.0', linux: { resources: given } });
-      if (problem) throw new KeelError(`--resources ${argv.resources}: ${problem.path.replace(/^\/linux\/resources/, '') || '/'}: ${problem.message}`);
-      resources = { ...(given as object), ...resources };
-    }
-    await updateContainer(storeOf(argv), argv['container-id'], resources);
+    await updateContainer(storeOf(argv), argv['container-id'], updateResources(argv.resources, resourcesFromFlags(argv)));
   },
 };

@@ -234,20 +234,37 @@ describe('compilePlan', () => {
       s.linux!.seccomp = seccomp;
     })).ops;
     const seq = ops.map((o) => o.name);
-    expect(seq.slice(seq.indexOf('no-new-privileges'))).toEqual(['no-new-privileges', 'seccomp', 'wait-start', 'exec']);
+    expect(seq.slice(seq.indexOf('no-new-privileges'))).toEqual(['no-new-privileges', 'seccomp', 'wait-start', 'prepare-exec', 'capabilities', 'exec']);
     expect(ops.find((o) => o.name === 'seccomp')!.ints).toEqual([8n, 1n]);
-    // without a listener, the filter comes last, after the wait
+    // without a listener, the filter comes last, after the wait and the capabilities
     const plain = names(input((s) => {
       s.process!.noNewPrivileges = true;
       s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
     }));
-    expect(plain.slice(-4)).toEqual(['wait-start', 'no-new-privileges', 'seccomp', 'exec']);
+    expect(plain.slice(-6)).toEqual(['wait-start', 'prepare-exec', 'capabilities', 'no-new-privileges', 'seccomp', 'exec']);
   });
 
-  it('closes every fd above the preserved ones at exec', () => {
+  it('leaves nothing after the filter but execve, and capset where the kernel needs the filter first', () => {
+    const tail = (nnp: boolean, effective: string[]) =>
+      names(input((s) => {
+        s.process!.noNewPrivileges = nnp;
+        s.process!.capabilities = { bounding: effective, effective, permitted: effective };
+        s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+      })).slice(-4);
+    expect(tail(true, [])).toEqual(['capabilities', 'no-new-privileges', 'seccomp', 'exec']);
+    // Without no_new_privs the kernel demands CAP_SYS_ADMIN: unless the process keeps it, the
+    // filter goes in before the final capabilities (keel-init raises it again for that).
+    expect(tail(false, ['CAP_KILL'])).toEqual(['prepare-exec', 'seccomp', 'capabilities', 'exec']);
+    expect(tail(false, ['CAP_SYS_ADMIN'])).toEqual(['prepare-exec', 'capabilities', 'seccomp', 'exec']);
+    // Everything that may need another syscall comes before.
+    const all = names(input((s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' })));
+    expect(all.indexOf('seccomp')).toBeGreaterThan(Math.max(...['wait-start', 'set-user', 'chdir', 'umask', 'resolve-exec', 'prepare-exec', 'bounding-set'].map((n) => all.lastIndexOf(n))));
+  });
+
+  it('marks every fd above the preserved ones close-on-exec before exec', () => {
     const inp = input();
     inp.preserveFds = 2;
-    expect(compilePlan(inp).ops.at(-1)!.ints[2]).toBe(5n);
+    expect(compilePlan(inp).ops.find((o) => o.name === 'prepare-exec')!.ints).toEqual([5n]);
   });
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { compilePlan } from '../../../src/plan/compile.js';
 import { planExecLabels, planMountLabel, type LsmFacts } from '../../../src/plan/lsm.js';
-import { throwProblem } from '../../../src/plan/problems.js';
+import { throwProblem } from '../../../src/spec/problem.js';
 import type { Spec } from '../../../src/spec/types.js';
 import { planInput } from '../../helpers/plan.js';
 import { collectProblems } from '../../helpers/problems.js';
@@ -52,12 +52,12 @@ describe('in the plan', () => {
     ).ops;
   }
 
-  it('writes the profile after start is awaited, right before no_new_privs and exec', () => {
+  it('writes the profile after start is awaited, right before the last privilege steps and exec', () => {
     const ops = plan((s) => (s.process!.apparmorProfile = 'docker-default'), APPARMOR);
     const names = ops.map((o) => o.name);
     const at = names.findIndex((n, i) => n === 'write-file' && ops[i]!.args.path === '/proc/self/attr/apparmor/exec');
     expect(at).toBe(names.indexOf('wait-start') + 1);
-    expect(names.slice(at + 1)).toEqual(['no-new-privileges', 'exec']);
+    expect(names.slice(at + 1)).toEqual(['prepare-exec', 'capabilities', 'no-new-privileges', 'exec']);
   });
 
   it('gives the tmpfs mounts (/dev among them) the mount label, and no other mount', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { compilePlan } from '../../../src/plan/compile.js';
 import { compileExecPlan } from '../../../src/plan/compile-exec.js';
 import { OpCode } from '../../../src/plan/ops.js';
-import { ConfigError, throwProblem } from '../../../src/plan/problems.js';
+import { ConfigError, throwProblem } from '../../../src/spec/problem.js';
 import { compileIoPriority, compilePersonality, compileScheduler } from '../../../src/plan/sched.js';
 import { defaultSpec } from '../../../src/spec/default.js';
 import type { Spec } from '../../../src/spec/types.js';

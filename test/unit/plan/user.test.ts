@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { compilePlan } from '../../../src/plan/compile.js';
 import { compileUser, MAX_ID } from '../../../src/plan/user.js';
-import { throwProblem } from '../../../src/plan/problems.js';
+import { throwProblem } from '../../../src/spec/problem.js';
 import { planInput } from '../../helpers/plan.js';
 import { collectProblems } from '../../helpers/problems.js';
 

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { defaultSpec } from '../../../src/spec/default.js';
-import { formatProblem, validateConfig } from '../../../src/spec/validate.js';
+import { formatProblem } from '../../../src/spec/problem.js';
+import { validateConfig } from '../../../src/spec/validate.js';
 import { SPEC_VERSION } from '../../../src/spec/version.js';
 
 const podmanConfig = (): Record<string, any> =>

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { formatProblem, validateFeatures, validateState } from '../../../src/spec/validate.js';
+import { formatProblem } from '../../../src/spec/problem.js';
+import { validateFeatures, validateState } from '../../../src/spec/validate.js';
 
 // What `runc state` prints for a running container.
 const runcState = {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { BUNDLE_WRAPPER, cacheFor } from '../../../src/cli/load-bundle.js';
+import { BUNDLE_WRAPPER, cacheFor } from '../../../src/cli/code-bundle.js';
 
 const dir = mkdtempSync(join(tmpdir(), `keel-cache-${process.pid}-`));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
