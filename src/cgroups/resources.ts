@@ -171,7 +171,11 @@ export function v2Writes(r: LinuxResources): CgroupWrite[] {
   }
   for (const h of r.hugepageLimits ?? []) add('hugetlb', `hugetlb.${h.pageSize}.max`, h.limit);
   for (const [device, l] of Object.entries(r.rdma ?? {})) add('rdma', 'rdma.max', rdmaLine(device, l));
-  for (const [file, value] of Object.entries(r.unified ?? {})) add(file.split('.')[0]!, file, value);
+  for (const [file, value] of Object.entries(r.unified ?? {})) {
+    // A key is a file of the container's own cgroup: "../../pids.max" would be its parent's (runc refuses a "/" too).
+    if (!/^[^./]+\.[^/]+$/.test(file)) throw new ConfigError(`/linux/resources/unified/${file.replaceAll('~', '~0').replaceAll('/', '~1')}`, 'a key is a file name of the form CONTROLLER.PARAMETER (e.g. memory.high), without "/"');
+    add(file.split('.')[0]!, file, value);
+  }
   return w;
 }
 

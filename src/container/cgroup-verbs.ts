@@ -1,16 +1,16 @@
 /** `keel ps` and `keel update`: the container's processes and its limits, through its cgroups. */
 import { execFileSync } from 'node:child_process';
 
-import { detectCgroupLayout } from '../cgroups/layout.js';
-import { cgroupPids, writeLimits } from '../cgroups/manager.js';
-import { mergeResources, v2UpdateResources } from '../cgroups/resources.js';
+import { containerCgroupOf } from '../cgroups/driver.js';
+import { managedCgroupOf } from '../cgroups/select-driver.js';
+import { mergeResources } from '../cgroups/resources.js';
 import type { LinuxResources } from '../spec/types.js';
 import { ContainerLock, type StateStore } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
 
 /** The PIDs in the container's cgroup, as runc's `ps --format json` prints them. */
 export function containerPids(store: StateStore, id: string): number[] {
-  return cgroupPids(store.readLive(id, 'list the processes of').cgroupPaths ?? []).sort((a, b) => a - b);
+  return containerCgroupOf(store.readLive(id, 'list the processes of')).pids().sort((a, b) => a - b);
 }
 
 /** runc's table form: the host's `ps` output (with the given options), only the container's rows. */
@@ -28,10 +28,9 @@ export async function updateContainer(store: StateStore, id: string, resources: 
   const lock = await ContainerLock.acquire(store, id);
   try {
     const record = store.readLive(id, 'update');
-    const layout = detectCgroupLayout();
     const linux = (record.config.linux ??= {});
     const merged = mergeResources(linux.resources ?? {}, resources);
-    writeLimits(layout, record.cgroupPaths ?? [], layout.mode === 'v2' ? v2UpdateResources(resources, merged) : resources);
+    await managedCgroupOf(record).update(resources, merged);
     linux.resources = merged;
     store.write(record);
   } finally {

@@ -7,12 +7,12 @@
  * half-way leaves a record that `delete` can undo: the init's pid is written as soon as it is
  * known, and the init exits by itself unless keel tells it (MSG_COMMIT) that state.json is final.
  */
-import { closeSync, constants, existsSync, openSync, realpathSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, realpathSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { warmCgroupAttach } from '../cgroups/attach-warmup.js';
-import type { CgroupLayout } from '../cgroups/layout.js';
-import { cgroupDirs, containerCgroupPath, destroyCgroups, setupCgroups } from '../cgroups/manager.js';
+import type { CgroupDriver, NewContainerCgroup } from '../cgroups/driver.js';
+import { selectCgroupDriver } from '../cgroups/select-driver.js';
 import { runHooksOrThrow, runHooksWarning } from '../hooks/run.js';
 import { hookState } from '../hooks/state.js';
 import { containerProcessState, sendToAgent } from '../seccomp/agent.js';
@@ -67,14 +67,8 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     throw new KeelError('process.terminal is true but no --console-socket was given: keel passes the terminal to whoever listens there (set "terminal": false, or pass --console-socket)');
   }
 
-  if (opts.systemdCgroup) {
-    throw new KeelError(
-      existsSync('/run/systemd/system')
-        ? '--systemd-cgroup: keel does not manage cgroups through systemd yet; run without --systemd-cgroup to manage them directly'
-        : '--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); run without --systemd-cgroup to manage cgroups directly',
-    );
-  }
-  const cgroupPath = containerCgroupPath(spec.linux?.cgroupsPath, opts.id);
+  const cgroupDriver = selectCgroupDriver({ systemdCgroup: opts.systemdCgroup });
+  const cgroup = cgroupDriver.place(spec, opts.id);
   // Socket activation: keel's listening fds come first (3..), then the --preserve-fds ones.
   const listening = activationFds(process.env, process.pid);
   if (listening) log().debug(`socket activation: passing ${listening} listening fds (LISTEN_FDS) to the container`);
@@ -87,13 +81,13 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   // Compiled before anything exists on the host: a config keel cannot carry out leaves no trace.
   // HOME comes from the rootfs's /etc/passwd as it is before the config's mounts (runc reads it
   // after them: a config that mounts its own /etc/passwd may differ; engines that do also set HOME).
-  const host = { ...readHostFacts(rootfs), homeOf: (uid: number) => passwdHome(rootfs, uid) };
+  const host = { ...readHostFacts(rootfs, cgroupDriver.layout), homeOf: (uid: number) => passwdHome(rootfs, uid) };
   const plan = compilePlan({
     id: opts.id,
     spec: planSpec,
     bundle,
     rootfs,
-    cgroupPath,
+    cgroupPath: cgroup.path,
     host,
     // keel-init's own fds, above the container's: the sync socket, the exec fifo, the console socket.
     fifoFd: 3 + preserveFds + 1,
@@ -118,6 +112,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     owner: '',
     annotations: spec.annotations,
     config: spec,
+    cgroupDriver: cgroupDriver.name,
   };
   const lock = await store.claim(record);
   testStopPoint('claimed');
@@ -145,7 +140,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     }
     testStopPoint('spawned');
     const pid = await session.untilReady({
-      onSync: (tag, pid) => (tag === SyncTag.CGROUP ? joinCgroups(record, store, host.cgroups, cgroupPath, pid) : handleSync(tag, pid, spec, opts.id, bundle)),
+      onSync: (tag, pid) => (tag === SyncTag.CGROUP ? joinCgroups(record, store, cgroupDriver, cgroup, pid) : handleSync(tag, pid, spec, opts.id, bundle)),
       onSeccompFd: (fd, pid) => sendToAgent(spec.linux?.seccomp, fd, containerProcessState(spec, opts.id, bundle, 'creating', pid, pid)),
       onInitPid: (pid) => {
         // Recorded at once, so that `delete` can find and kill it should this keel die from here on.
@@ -176,7 +171,8 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     dropConsoleSocket(consoleSock);
     if (master !== undefined) closeSync(master);
     session?.abort();
-    destroyCgroups(record.cgroupPaths ?? []);
+    // What the record names, made or about to be; nothing when the failure came before the cgroup sync point.
+    if (record.cgroupPaths) await cgroupDriver.open(record.cgroupPaths).destroy();
     store.remove(opts.id);
     // runtime.md: a failing prestart, createRuntime or createContainer hook stops the container and
     // the lifecycle goes on at its destruction, then the poststop hooks. runc runs them after any
@@ -192,13 +188,21 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
  * The first keel-init waits while keel makes the container's cgroups and moves it in, so that
  * every process of the container, and the cgroup namespace it creates next, start inside them.
  */
-function joinCgroups(record: StateRecord, store: StateStore, layout: CgroupLayout, path: string, pid: number): void {
-  const spec = record.config;
+async function joinCgroups(record: StateRecord, store: StateStore, driver: CgroupDriver, cgroup: NewContainerCgroup, pid: number): Promise<void> {
   // Recorded before they are made: a keel killed in between leaves directories delete can find.
-  record.cgroupPaths = cgroupDirs(layout, path).map((d) => d.dir);
+  record.cgroupPaths = [...cgroup.dirs];
   store.write(record);
-  const setup = setupCgroups(layout, path, spec.linux?.resources ?? {}, pid, attachDeviceProgram);
-  log().debug(`joined cgroup ${path} (${layout.mode}), ${setup.writes.length} limits written`);
+  let setup;
+  try {
+    setup = await cgroup.create(pid, attachDeviceProgram);
+  } catch (err) {
+    // create() has undone what it made; what stood there before (another container's systemd
+    // unit) is not this container's to remove.
+    delete record.cgroupPaths;
+    store.write(record);
+    throw err;
+  }
+  log().debug(`joined cgroup ${cgroup.path} (${driver.name}, ${driver.describe()}), ${setup.writes.length} limits written`);
   testStopPoint('sync-cgroup');
 }
 

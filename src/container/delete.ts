@@ -1,4 +1,4 @@
-import { cgroupKill, cgroupPids, destroyCgroups, isFrozen, setFrozen } from '../cgroups/manager.js';
+import { containerCgroupOf, type ContainerCgroup } from '../cgroups/driver.js';
 import { runHooksWarning } from '../hooks/run.js';
 import { hookState } from '../hooks/state.js';
 import { isSameLiveProcess } from '../state/proc.js';
@@ -40,8 +40,9 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
     if ((status === 'running' || status === 'paused' || status === 'creating') && !force) {
       throw new KeelError(`cannot delete container "${id}": it is ${status}; stop it first or use --force`);
     }
-    await killAndWait(record);
-    destroyCgroups(record.cgroupPaths ?? []);
+    const cgroup = containerCgroupOf(record);
+    await killAndWait(record, cgroup);
+    await cgroup.destroy();
     // poststop only for a container that was made: a create that failed half-way never started one.
     if (record.phase === 'created') await runHooksWarning('poststop', record.config.hooks?.poststop, hookState(record.config, id, record.bundle, 'stopped'));
     store.remove(id);
@@ -52,17 +53,16 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
 }
 
 /** Kills the container's processes, if its init still lives (checked by start time: PIDs recycle). */
-export async function killAndWait(record: StateRecord): Promise<void> {
+export async function killAndWait(record: StateRecord, cgroup: ContainerCgroup): Promise<void> {
   const pid = record.pid;
-  const cgroups = record.cgroupPaths ?? [];
   const initAlive = pid !== undefined && isSameLiveProcess(pid, record.pidStartTime);
   // With its init, the container's PID namespace and all in it are gone; anything left in its
   // cgroups (a container without a PID namespace of its own) destroyCgroups finds and kills,
   // unless it is frozen and must be thawed first.
-  if (!initAlive && !isFrozen(cgroups)) return;
-  cgroupKill(cgroups);
+  if (!initAlive && !cgroup.isFrozen()) return;
+  cgroup.killAll();
   // The init's PID namespace and the cgroup both know the container's processes (exec'd ones too).
-  for (const target of new Set([...(initAlive ? processesInPidNamespaceOf(pid) : []), ...cgroupPids(cgroups)])) {
+  for (const target of new Set([...(initAlive ? processesInPidNamespaceOf(pid) : []), ...cgroup.pids()])) {
     try {
       process.kill(target, 'SIGKILL');
     } catch {
@@ -70,7 +70,7 @@ export async function killAndWait(record: StateRecord): Promise<void> {
     }
   }
   // A frozen process handles its SIGKILL only once thawed.
-  if (isFrozen(cgroups)) await setFrozen(cgroups, false);
+  if (cgroup.isFrozen()) await cgroup.setFrozen(false);
   if (!initAlive) return;
   const deadline = Date.now() + KILL_WAIT_MS;
   while (isSameLiveProcess(pid, record.pidStartTime)) {

@@ -4,9 +4,8 @@
  * one stats event per interval and an "oom" event whenever the kernel's OOM killer kills a process
  * of the container, until the container stops.
  */
-import { detectCgroupLayout, type CgroupLayout } from '../cgroups/layout.js';
-import { controllerDir } from '../cgroups/manager.js';
-import { collectStats, directoryReader, oomKillCount, toGoJson, type CgroupFileReader, type Stats } from '../cgroups/stats.js';
+import { managedCgroupOf } from '../cgroups/select-driver.js';
+import { collectStats, oomKillCount, toGoJson, type Stats, type StatsSource } from '../cgroups/stats.js';
 import type { StateRecord } from '../state/record.js';
 import { NoSuchContainer, type StateStore } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
@@ -17,10 +16,8 @@ function liveRecord(store: StateStore, id: string): StateRecord {
   return record;
 }
 
-function sourceOf(record: StateRecord, layout: CgroupLayout): { v2: boolean; read: CgroupFileReader; listHugetlb: () => string[] } {
-  const dirs = record.cgroupPaths ?? [];
-  const { read, list } = directoryReader((controller) => controllerDir(layout, dirs, controller));
-  return { v2: layout.mode === 'v2', read, listHugetlb: () => list('hugetlb') };
+function sourceOf(record: StateRecord): StatsSource {
+  return managedCgroupOf(record).statsSource();
 }
 
 export function statsEvent(id: string, stats: Stats): string {
@@ -34,7 +31,7 @@ export function oomEvent(id: string): string {
 /** `keel events --stats ID`: one line. */
 export function containerStatsLine(store: StateStore, id: string): string {
   const record = liveRecord(store, id);
-  return statsEvent(id, collectStats(sourceOf(record, detectCgroupLayout())));
+  return statsEvent(id, collectStats(sourceOf(record)));
 }
 
 /** OOM kills are looked for at least this often, whatever the stats interval. */
@@ -46,8 +43,7 @@ const OOM_POLL_MS = 100;
  */
 export async function streamEvents(store: StateStore, id: string, intervalMs: number, write: (line: string) => void): Promise<void> {
   const record = liveRecord(store, id);
-  const layout = detectCgroupLayout();
-  const source = sourceOf(record, layout);
+  const source = sourceOf(record);
   let ooms = oomKillCount(source.read, source.v2);
   const checkOom = () => {
     const now = oomKillCount(source.read, source.v2);

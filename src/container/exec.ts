@@ -4,9 +4,7 @@
  */
 import { closeSync, existsSync, readFileSync, readlinkSync } from 'node:fs';
 
-import { execCgroupDirs } from '../cgroups/exec-cgroup.js';
-import { detectCgroupLayout } from '../cgroups/layout.js';
-import { moveIntoCgroups } from '../cgroups/manager.js';
+import { managedCgroupOf } from '../cgroups/select-driver.js';
 import { canRaiseHardLimits, ownHardLimit } from '../host/limits.js';
 import { compileExecPlan } from '../plan/compile-exec.js';
 import { ConfigError, pointerUnder, type ReportProblem } from '../spec/problem.js';
@@ -147,7 +145,8 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
     throw new KeelError('a terminal (--tty or process.terminal) with --detach needs --console-socket: keel passes the terminal to whoever listens there');
   }
   // Checked before keel-init starts: a bad --cgroup leaves nothing behind.
-  const cgroupDirs = execCgroupDirs(detectCgroupLayout(), record.cgroupPaths ?? [], opts.cgroups);
+  const cgroup = managedCgroupOf(record);
+  const cgroupDirs = cgroup.execDirs(opts.cgroups);
   const missing = cgroupDirs.find((dir) => !existsSync(dir));
   if (missing) {
     const hint = opts.cgroups.length ? ': create the sub-cgroup first (exec --cgroup joins one, it does not make it)' : '';
@@ -169,7 +168,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
     pid = await session.untilExecuted({
       onSync: (tag, waiting) => {
         if (tag !== SyncTag.CGROUP) throw new KeelError(`keel-init waited at an unexpected sync point (${tag})`);
-        moveIntoCgroups(cgroupDirs, waiting);
+        cgroup.join(waiting, cgroupDirs);
       },
       // The exec'd process gets the container's filter, and the agent a fd for it (as with runc).
       onSeccompFd: (fd, waiting) => sendToAgent(record.config.linux?.seccomp, fd, containerProcessState(record.config, record.id, record.bundle, 'running', record.pid!, waiting)),

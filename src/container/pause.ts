@@ -1,4 +1,4 @@
-import { setFrozen } from '../cgroups/manager.js';
+import { containerCgroupOf } from '../cgroups/driver.js';
 import { ContainerLock, type StateStore } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
 
@@ -10,7 +10,7 @@ export async function setPaused(store: StateStore, id: string, paused: boolean):
     const status = store.status(record);
     const expected = paused ? 'running' : 'paused';
     if (status !== expected) throw new KeelError(`cannot ${paused ? 'pause' : 'resume'} container "${id}": it is ${status}, not ${expected}`);
-    await setFrozen(record.cgroupPaths ?? [], paused);
+    await containerCgroupOf(record).setFrozen(paused);
   } finally {
     lock.release();
   }

@@ -1,5 +1,6 @@
 import { closeSync, constants, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 
+import { containerCgroupOf } from '../cgroups/driver.js';
 import { runHooks } from '../hooks/run.js';
 import { hookState, hookTimeout } from '../hooks/state.js';
 import type { StateRecord } from '../state/record.js';
@@ -50,7 +51,7 @@ export async function startContainer(store: StateStore, id: string): Promise<voi
     // stopped; `delete` then destroys it and runs the poststop hooks (steps 12 and 13).
     const failure = await runHooks('poststart', hooks?.poststart, hookState(record.config, id, record.bundle, 'running', record.pid));
     if (failure) {
-      await killAndWait(record);
+      await killAndWait(record, containerCgroupOf(record));
       throw new KeelError(`${failure}: container "${id}" was stopped (keel delete removes it and runs its poststop hooks)`);
     }
   } finally {

@@ -2,7 +2,7 @@
  * `keel explain`: the plan `create` would carry out for a bundle on this host, created by the same
  * compiler and described with the same words keel uses when an op fails.
  */
-import { containerCgroupPath, planWrites } from '../cgroups/manager.js';
+import { selectCgroupDriver } from '../cgroups/select-driver.js';
 import type { CgroupWrite } from '../cgroups/resources.js';
 import { readHostFacts } from '../host/facts.js';
 import { compilePlan } from '../plan/compile.js';
@@ -14,6 +14,7 @@ export type PhaseName = 'namespaces' | 'container' | 'process' | 'exec';
 export interface Explanation {
   bundle: string;
   rootfs: string;
+  /** The driver's words for how it manages the cgroup on this host ("hybrid", "v2"). */
   cgroupMode: string;
   /** The container's cgroup and every file and value written there, in order. */
   cgroup: { path: string; writes: CgroupWrite[] };
@@ -34,19 +35,20 @@ export function splitPhases(plan: readonly PlanOp[]): PhaseName[] {
   return plan.map((_, i) => (i <= forkAt ? 'namespaces' : i <= lastFs ? 'container' : i < execAt || execAt < 0 ? 'process' : 'exec'));
 }
 
-export function explainBundle(bundleDir: string): Explanation {
+export function explainBundle(bundleDir: string, flags: { systemdCgroup?: boolean } = {}): Explanation {
   const { bundle, spec, rootfs } = loadBundle(bundleDir);
-  const host = readHostFacts(rootfs);
-  const cgroupPath = containerCgroupPath(spec.linux?.cgroupsPath, '<container-id>');
+  const driver = selectCgroupDriver(flags);
+  const host = readHostFacts(rootfs, driver.layout);
+  const cgroupPath = driver.place(spec, '<container-id>').path;
   const plan = compilePlan({ id: '<container-id>', spec, bundle, rootfs, cgroupPath, host, fifoFd: 4, preserveFds: 0 });
-  const cgroup = { path: cgroupPath, writes: planWrites(host.cgroups, spec.linux?.resources ?? {}) };
+  const cgroup = { path: cgroupPath, writes: driver.plannedWrites(spec.linux?.resources ?? {}) };
   const phases: Explanation['phases'] = [];
   const names = splitPhases(plan.ops);
   plan.ops.forEach((op, i) => {
     if (names[i] !== names[i - 1]) phases.push({ name: names[i]!, steps: [] });
     phases.at(-1)!.steps.push({ op: op.name, what: op.what, args: { ...op.args } });
   });
-  return { bundle, rootfs, cgroupMode: host.cgroups.mode, cgroup, phases, warnings: plan.warnings, notes: plan.notes };
+  return { bundle, rootfs, cgroupMode: driver.describe(), cgroup, phases, warnings: plan.warnings, notes: plan.notes };
 }
 
 /** A numbered checklist, grouped by phase, that a person can follow. */

@@ -3,7 +3,8 @@
  * the very checks create runs (checkBundle, then the compiler with a collecting sink), so the two
  * cannot disagree about what is accepted.
  */
-import { containerCgroupPath, planWrites } from '../cgroups/manager.js';
+import type { CgroupConfig, CgroupDriver } from '../cgroups/driver.js';
+import { selectCgroupDriver } from '../cgroups/select-driver.js';
 import { readHostFacts } from '../host/facts.js';
 import { KeelError } from '../util/errors.js';
 import { compilePlan } from '../plan/compile.js';
@@ -16,19 +17,20 @@ export interface ValidationReport {
   warnings: string[];
 }
 
-export function validateBundle(bundleDir: string): ValidationReport {
+export function validateBundle(bundleDir: string, flags: { systemdCgroup?: boolean } = {}): ValidationReport {
   const checked = checkBundle(bundleDir);
   const report: ValidationReport = { file: checked.file, errors: [...checked.problems], warnings: [] };
   const { spec, rootfs } = checked;
   if (!spec || !rootfs) return report;
   if (spec.hooks?.prestart?.length) report.warnings.push('/hooks/prestart: prestart hooks are deprecated; use createRuntime hooks');
-  const host = readHostFacts(rootfs);
+  const driver = selectCgroupDriver(flags);
+  const host = readHostFacts(rootfs, driver.layout);
   const plan = compilePlan({
     id: '<container-id>',
     spec,
     bundle: checked.bundle,
     rootfs,
-    cgroupPath: cgroupPathOrReport(spec.linux?.cgroupsPath, report),
+    cgroupPath: cgroupPathOrReport(driver, spec, report),
     host,
     fifoFd: 4,
     preserveFds: 0,
@@ -39,7 +41,7 @@ export function validateBundle(bundleDir: string): ValidationReport {
   });
   report.warnings.push(...plan.warnings);
   try {
-    planWrites(host.cgroups, spec.linux?.resources ?? {});
+    driver.plannedWrites(spec.linux?.resources ?? {});
   } catch (err) {
     if (!(err instanceof KeelError)) throw err;
     report.errors.push({ path: '/linux/resources', message: err.message });
@@ -47,9 +49,9 @@ export function validateBundle(bundleDir: string): ValidationReport {
   return report;
 }
 
-function cgroupPathOrReport(cgroupsPath: string | undefined, report: ValidationReport): string {
+function cgroupPathOrReport(driver: CgroupDriver, config: CgroupConfig, report: ValidationReport): string {
   try {
-    return containerCgroupPath(cgroupsPath, '<container-id>');
+    return driver.place(config, '<container-id>').path;
   } catch (err) {
     if (!(err instanceof KeelError)) throw err;
     report.errors.push({ path: '/linux/cgroupsPath', message: err.message });

@@ -1,6 +1,6 @@
 import { statSync, statfsSync } from 'node:fs';
 
-import { detectCgroupLayout } from '../cgroups/layout.js';
+import type { CgroupLayout } from '../cgroups/layout.js';
 import { readLsmFacts } from './lsm.js';
 import { canRaiseHardLimits, ownHardLimit } from './limits.js';
 import { isKeelNamespace } from './namespaces.js';
@@ -8,12 +8,12 @@ import type { HostFacts } from '../plan/compile.js';
 
 const RAMFS_MAGIC = 0x858458f6;
 
-/** What the plan compiler needs to know about this host, read once per create. */
-export function readHostFacts(rootfs: string): HostFacts {
+/** What the plan compiler needs to know about this host, read once per create; the cgroup layout is the cgroup driver's. */
+export function readHostFacts(rootfs: string, cgroups: CgroupLayout): HostFacts {
   const limited = !canRaiseHardLimits();
   return {
     rlimitCeiling: (name) => (limited ? ownHardLimit(name) : undefined),
-    cgroups: detectCgroupLayout(),
+    cgroups,
     rootfsIsRamfs: isRamfs(rootfs),
     lsm: readLsmFacts(),
     isKeelNamespace,

@@ -1,3 +1,4 @@
+import type { CgroupDriverName } from '../cgroups/driver.js';
 import type { Spec } from '../spec/types.js';
 
 /** What keel keeps about one container in <root>/<id>/state.json. */
@@ -21,4 +22,6 @@ export interface StateRecord {
   config: Spec;
   /** Cgroup directories this container owns, to be removed at delete. */
   cgroupPaths?: string[];
+  /** The cgroup driver that made them, which every later verb uses (absent in records from before keel kept it: cgroupfs). */
+  cgroupDriver?: CgroupDriverName;
 }

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { isFrozen } from '../cgroups/manager.js';
+import { containerCgroupOf } from '../cgroups/driver.js';
 import type { ContainerStatus } from '../spec/types.js';
 import { KeelError, errnoCode, fsError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -210,7 +210,7 @@ export class StateStore {
         return existsSync(fifo);
       },
       get frozen() {
-        return isFrozen(record.cgroupPaths ?? []);
+        return containerCgroupOf(record).isFrozen();
       },
     });
   }

@@ -88,6 +88,14 @@ describe('cgroup v2 translation', () => {
   it('writes unified keys as they are', () => {
     expect(lines(v2Writes({ unified: { 'memory.high': '1073741824' } }))).toEqual(['memory/memory.high=1073741824']);
   });
+
+  it('refuses a unified key that is not a file of the container\'s own cgroup, naming it (runc: no slashes)', () => {
+    // The key is joined to the container's directory: this one named its grandparent's pids.max.
+    expect(() => v2Writes({ unified: { '../../pids.max': '5' } })).toThrow(/^config\.json: \/linux\/resources\/unified\/\.\.~1\.\.~1pids\.max: a key is a file name of the form CONTROLLER\.PARAMETER/);
+    expect(() => v2Writes({ unified: { 'sub/memory.max': '5' } })).toThrow(/unified\/sub~1memory\.max:/);
+    expect(() => v2Writes({ unified: { '..': '5' } })).toThrow(/unified\/\.\.:/);
+    expect(() => v2Writes({ unified: { memory: '5' } })).toThrow(/unified\/memory:/);
+  });
 });
 
 describe('containerCgroupPath', () => {

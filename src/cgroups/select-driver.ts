@@ -1,0 +1,46 @@
+/**
+ * The cgroup driver factory: which driver manages a new container (from the global flags) or an
+ * existing one (from its state.json). It loads the whole driver, the code that makes cgroups and
+ * writes limits included; the light verbs use driver.ts's containerCgroupOf instead.
+ */
+import { existsSync } from 'node:fs';
+
+import { KeelError } from '../util/errors.js';
+import { CgroupfsDriver } from './cgroupfs-driver.js';
+import { recordedDriver, type CgroupDriver, type ManagedCgroup } from './driver.js';
+import type { CgroupLayout } from './layout.js';
+
+/** What the factory may look at on the host (tests give their own). */
+export interface DriverHost {
+  /** Finds the host's cgroup layout (detectCgroupLayout by default). */
+  layout?: () => CgroupLayout;
+  /** systemd's own test that it is PID 1 (sd_booted): /run/systemd/system exists. */
+  systemdRunning?: () => boolean;
+}
+
+/**
+ * The driver for a new container, from the global flags (create, run, explain, validate).
+ * `--systemd-cgroup` is refused here, before anything is made, in one line saying why.
+ */
+export function selectCgroupDriver(flags: { systemdCgroup?: boolean }, host: DriverHost = {}): CgroupDriver {
+  if (flags.systemdCgroup) {
+    const running = (host.systemdRunning ?? (() => existsSync('/run/systemd/system')))();
+    throw new KeelError(
+      running
+        ? '--systemd-cgroup: keel does not manage cgroups through systemd yet; run without --systemd-cgroup to manage them directly'
+        : '--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); run without --systemd-cgroup to manage cgroups directly',
+    );
+  }
+  return new CgroupfsDriver(host.layout);
+}
+
+/** The driver that created a container, whatever flags this keel was given (as runc). */
+export function cgroupDriverOf(record: { id: string; cgroupDriver?: string }, host: DriverHost = {}): CgroupDriver {
+  recordedDriver(record); // cgroupfs, the one driver keel has; any other is refused there
+  return new CgroupfsDriver(host.layout);
+}
+
+/** An existing container's cgroup with everything its driver can do with it (exec, update, events). */
+export function managedCgroupOf(record: { id: string; cgroupDriver?: string; cgroupPaths?: string[] }, host: DriverHost = {}): ManagedCgroup {
+  return cgroupDriverOf(record, host).open(record.cgroupPaths ?? []);
+}
