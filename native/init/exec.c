@@ -1,6 +1,7 @@
 /* Finding the user's program, waiting for `keel start`, and becoming the program. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -57,9 +58,14 @@ int op_wait_start(struct init_ctx *ctx, const struct op *op)
 	do
 		n = read(fd, &byte, 1);
 	while (n < 0 && errno == EINTR);
-	close(fd);
-	if (n != 1)
+	if (n != 1) {
+		close(fd);
 		return errno = n == 0 ? EPIPE : errno, -1;
+	}
+	/* Kept until execve closes it: a failure before then (a startContainer hook, the exec) writes
+	 * 'F' to it on the way out (fail() in main.c), which tells `keel start` the program never ran. */
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	ctx->fifo_fd = fd;
 	ctx->started = true;
 	return 0;
 }

@@ -23,6 +23,7 @@ struct init_ctx {
 	int root_fd;            /* the container's root: the rootfs before pivot_root, "/" after */
 	char exec_path[PATH_MAX];
 	bool started;           /* `keel start` came: keel no longer reads the sync socket */
+	int fifo_fd;            /* the exec fifo once started, until execve closes it; -1 before */
 	bool cwd_entered;       /* the working directory was entered while still root */
 	bool keel_listens;      /* keel reads the sync socket to the end (foreground run; exec) */
 	bool filtered;          /* the seccomp filter is installed: a failure now may be its doing */

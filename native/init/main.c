@@ -91,7 +91,11 @@ static void report_late_failure(const struct init_ctx *ctx, const struct op *op,
 	const char *hint = ctx->filtered && (err == EPERM || err == EACCES || err == ENOSYS)
 				   ? " (after the seccomp filter was installed: the container's profile may deny this call)"
 				   : "";
-	if (detail_is_step)
+	/* A hook that ran and failed (its exit status, its timeout) is a sentence of its own, as in init-errors.ts. */
+	bool hook_verdict = op && op->code == OP_RUN_HOOK && ctx->detail[0] && (err == ECANCELED || err == ETIMEDOUT);
+	if (hook_verdict)
+		dprintf(STDERR_FILENO, "keel: %s: %s\n", step, ctx->detail);
+	else if (detail_is_step)
 		dprintf(STDERR_FILENO, "keel: %s: %s%s\n", ctx->detail, reason, hint);
 	else if (ctx->detail[0])
 		dprintf(STDERR_FILENO, "keel: %s (%s): %s%s\n", step, ctx->detail, reason, hint);
@@ -116,12 +120,14 @@ static void fail(struct init_ctx *ctx, const struct op *op, int index, int err, 
 {
 	report_late_failure(ctx, op, err);
 	sync_send(ctx, MSG_ERROR, index, err, 0, detail);
+	if (ctx->fifo_fd >= 0)
+		(void)!write(ctx->fifo_fd, "F", 1); /* after `start`: its program never ran */
 	_exit(1);
 }
 
 int main(int argc, char **argv)
 {
-	struct init_ctx ctx = { .sync_fd = -1, .root_fd = -1 };
+	struct init_ctx ctx = { .sync_fd = -1, .root_fd = -1, .fifo_fd = -1 };
 	struct op *ops;
 	uint32_t count;
 	size_t len;

@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { warmCgroupAttach } from '../cgroups/attach-warmup.js';
 import type { CgroupDriver, NewContainerCgroup } from '../cgroups/driver.js';
 import { selectCgroupDriver } from '../cgroups/select-driver.js';
-import { runHooks } from '../hooks/run.js';
+import { runHooksOrThrow, runHooksWarning } from '../hooks/run.js';
 import { hookState } from '../hooks/state.js';
 import { containerProcessState, sendToAgent } from '../seccomp/agent.js';
 import { readHostFacts } from '../host/facts.js';
@@ -142,10 +142,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     }
     testStopPoint('spawned');
     const pid = await session.untilReady({
-      onSync: (tag, pid) => {
-        if (tag === SyncTag.CGROUP) return joinCgroups(record, store, cgroupDriver, cgroup, pid);
-        handleSync(tag, pid, spec, opts.id, bundle);
-      },
+      onSync: (tag, pid) => (tag === SyncTag.CGROUP ? joinCgroups(record, store, cgroupDriver, cgroup, pid) : handleSync(tag, pid, spec, opts.id, bundle)),
       onSeccompFd: (fd, pid) => sendToAgent(spec.linux?.seccomp, fd, containerProcessState(spec, opts.id, bundle, 'creating', pid, pid)),
       onInitPid: (pid) => {
         // Recorded at once, so that `delete` can find and kill it should this keel die from here on.
@@ -179,6 +176,10 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     // What the record names, made or about to be; nothing when the failure came before the cgroup sync point.
     if (record.cgroupPaths) await cgroupDriver.open(record.cgroupPaths).destroy();
     store.remove(opts.id);
+    // runtime.md: a failing prestart, createRuntime or createContainer hook stops the container and
+    // the lifecycle goes on at its destruction, then the poststop hooks. runc runs them after any
+    // failed create (they undo what the earlier hooks set up, a network for one); so does keel.
+    await runHooksWarning('poststop', spec.hooks?.poststop, hookState(spec, opts.id, bundle, 'stopped'));
     throw err;
   } finally {
     lock.release();
@@ -231,7 +232,7 @@ function refuseHostMountNamespace(spec: Spec): void {
   }
 }
 
-function handleSync(tag: SyncTag, pid: number, spec: Spec, id: string, bundle: string): void {
+async function handleSync(tag: SyncTag, pid: number, spec: Spec, id: string, bundle: string): Promise<void> {
   switch (tag) {
     case SyncTag.ID_MAPS:
       writeIdMappings(pid, spec);
@@ -240,8 +241,8 @@ function handleSync(tag: SyncTag, pid: number, spec: Spec, id: string, bundle: s
     case SyncTag.CREATE_RUNTIME_HOOKS: {
       // The namespaces exist and the mounts are made; the root is not pivoted yet.
       const state = hookState(spec, id, bundle, 'creating', pid);
-      runHooks('prestart', spec.hooks?.prestart, state);
-      runHooks('createRuntime', spec.hooks?.createRuntime, state);
+      await runHooksOrThrow('prestart', spec.hooks?.prestart, state);
+      await runHooksOrThrow('createRuntime', spec.hooks?.createRuntime, state);
       return;
     }
     default:

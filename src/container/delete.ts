@@ -44,7 +44,7 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
     await killAndWait(record, cgroup);
     await cgroup.destroy();
     // poststop only for a container that was made: a create that failed half-way never started one.
-    if (record.phase === 'created') runHooksWarning('poststop', record.config.hooks?.poststop, hookState(record.config, id, record.bundle, 'stopped'));
+    if (record.phase === 'created') await runHooksWarning('poststop', record.config.hooks?.poststop, hookState(record.config, id, record.bundle, 'stopped'));
     store.remove(id);
     log().debug(`container ${id} deleted`);
   } finally {
@@ -53,7 +53,7 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
 }
 
 /** Kills the container's processes, if its init still lives (checked by start time: PIDs recycle). */
-async function killAndWait(record: StateRecord, cgroup: ContainerCgroup): Promise<void> {
+export async function killAndWait(record: StateRecord, cgroup: ContainerCgroup): Promise<void> {
   const pid = record.pid;
   const initAlive = pid !== undefined && isSameLiveProcess(pid, record.pidStartTime);
   // With its init, the container's PID namespace and all in it are gone; anything left in its

@@ -23,11 +23,26 @@ export async function runContainer(store: StateStore, opts: RunOptions): Promise
   const { record, master, lateFailure } = await createContainer(store, { ...opts, relayTerminal: !opts.detach });
   const pid = record.pid!;
   if (opts.detach) {
-    await startContainer(store, opts.id);
+    try {
+      await startContainer(store, opts.id);
+    } catch (err) {
+      // As runc: a run that fails (a poststart hook) leaves no container behind.
+      if (!opts.keep) await deleteContainer(store, opts.id, true);
+      throw err;
+    }
     return 0;
   }
   try {
-    const start = () => startContainer(store, opts.id);
+    const start = async () => {
+      try {
+        await startContainer(store, opts.id);
+      } catch (err) {
+        // keel-init, still talking to this keel, says in its own words why the program never ran
+        // (a startContainer hook, the exec); start only knows that it did not.
+        const failure = lateFailure?.();
+        throw failure ? new KeelError(failure) : err;
+      }
+    };
     // node:tty (and with it net and stream) is loaded only when there is a terminal to relay.
     const status =
       master === undefined

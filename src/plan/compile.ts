@@ -159,7 +159,10 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]):
     plan.push(ops.sync(SyncTag.CREATE_RUNTIME_HOOKS, 'wait for keel to run the prestart and createRuntime hooks'));
   }
   const creating = hookState(spec, input.id, input.bundle, 'creating');
-  (hooks.createContainer ?? []).forEach((h, i) => plan.push(ops.runHook('createContainer', i, { ...h, timeout: hookTimeout(h) }, creating)));
+  // A hook without env gets the environment of the process that runs it, as with runc (Go's exec
+  // with a nil environment): here that of runc's init, which holds process.env by then.
+  const initEnv = dedupeEnv(spec.process?.env ?? []);
+  (hooks.createContainer ?? []).forEach((h, i) => plan.push(ops.runHook('createContainer', i, { ...h, env: h.env ?? initEnv, timeout: hookTimeout(h) }, creating)));
 
   const cwd = spec.process?.cwd ?? '/';
   if (cwd !== '/') plan.push(ops.mkdir(cwd, 'the process working directory'));
@@ -199,7 +202,9 @@ function planProcess(input: CompileInput, warnings: string[], notes: string[]): 
   // startContainer hooks run in the container once it is started, before the user's program: the
   // container is still "created" (it is "running" once that program runs), as runc reports it.
   const started = hookState(input.spec, input.id, input.bundle, 'created');
-  const hooks = (input.spec.hooks?.startContainer ?? []).map((h, i) => ops.runHook('startContainer', i, { ...h, timeout: hookTimeout(h) }, started));
+  // Without env, the process's own environment, HOME included (runc's init has set it by then).
+  const processEnv = (plan.find((op) => op.name === 'exec')?.args as { env?: string[] } | undefined)?.env ?? [];
+  const hooks = (input.spec.hooks?.startContainer ?? []).map((h, i) => ops.runHook('startContainer', i, { ...h, env: h.env ?? processEnv, timeout: hookTimeout(h) }, started));
   plan.splice(plan.findIndex((op) => op.name === 'wait-start') + 1, 0, ...hooks);
   return plan;
 }
@@ -253,8 +258,10 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   if (ioprio !== undefined) plan.push(ops.ioPriority(proc.ioPriority!.class, proc.ioPriority!.priority, ioprio));
   const persona = opts.personality && compilePersonality(opts.personality, opts.report, opts.warnings);
   if (persona !== undefined) plan.push(ops.personality(opts.personality!.domain, persona));
-  // A new session: the container's init leads its own, and a terminal needs one to be controlling.
-  if (opts.fifoFd !== undefined || opts.consoleFd !== undefined) plan.push(ops.setsid());
+  // A new session for every process, the init and each exec'd one, as runc and crun: it leads its
+  // own session and process group inside the container (its caller's lie outside the container's
+  // PID namespace, where getpgrp() reads 0), and a terminal needs one to be controlling.
+  plan.push(ops.setsid());
   if (opts.consoleFd !== undefined) plan.push(ops.console(opts.consoleFd, proc.consoleSize?.height ?? 0, proc.consoleSize?.width ?? 0));
 
   const filter = opts.seccomp ? compileSeccomp(opts.seccomp) : undefined;

@@ -1,3 +1,5 @@
+import { posix } from 'node:path';
+
 import type { LinuxDevice } from '../spec/types.js';
 import { CreateAs, ops, type PlanOp } from './ops.js';
 import { MS } from './mount-options.js';
@@ -28,11 +30,21 @@ function typeBits(type: LinuxDevice['type']): number {
 }
 
 /**
+ * A device path as runc uses it (its SecureJoin cleans the path): "/dev/foo/" and "/dev//foo" are
+ * "/dev/foo", a node, not a directory.
+ */
+export function cleanDevicePath(path: string): string {
+  const clean = posix.normalize(path);
+  return clean.length > 1 && clean.endsWith('/') ? clean.slice(0, -1) : clean;
+}
+
+/**
  * /dev for the container: the default devices, then linux.devices (a config entry replaces a
  * default one of the same path), /dev/ptmx and the fd symlinks. Inside a user namespace mknod is
  * not allowed, so devices are bind-mounted from the host instead.
  */
-export function planDevices(devices: readonly LinuxDevice[], opts: { setupDev: boolean; inUserNamespace: boolean }): PlanOp[] {
+export function planDevices(configDevices: readonly LinuxDevice[], opts: { setupDev: boolean; inUserNamespace: boolean }): PlanOp[] {
+  const devices = configDevices.map((d) => ({ ...d, path: cleanDevicePath(d.path) }));
   const configured = new Set(devices.map((d) => d.path));
   const all = opts.setupDev ? [...DEFAULT_DEVICES.filter((d) => !configured.has(d.path)), ...devices] : [...devices];
   const plan: PlanOp[] = [];

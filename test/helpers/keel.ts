@@ -24,6 +24,8 @@ export interface RunOptions {
   input?: string;
   cwd?: string;
   timeout?: number;
+  /** The runtime's environment (default: CLEAN_ENV). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -37,7 +39,7 @@ export function runToCompletion(binary: string, argv: string[], scratch: string,
   const fds = [openSync(out, 'w'), openSync(err, 'w')];
   try {
     const r = spawnSync(binary, argv, {
-      env: CLEAN_ENV,
+      env: opts.env ?? CLEAN_ENV,
       input: opts.input,
       cwd: opts.cwd,
       timeout: opts.timeout ?? 20_000,

@@ -96,17 +96,4 @@ describe('hooks', () => {
     expect(r.stderr).toBe('keel: run createContainer hook 0 "/bin/sleep" inside the container: /bin/sleep did not finish within 1 s\n');
     expect(keel.containers()).not.toContain('slowhook');
   });
-
-  it('a failing poststart hook is a warning: the container runs on', () => {
-    const b = makeBundle((s) => {
-      s.process!.args = ['sleep', '1000'];
-      s.hooks = { poststart: [{ path: '/bin/false' }] };
-    });
-    bundles.push(b);
-    keel.ok(['create', '--bundle', b.dir, 'warned']);
-    const r = keel.run(['start', 'warned']);
-    expect(r).toMatchObject({ code: 0, stderr: 'keel: warning: poststart hook 0 (/bin/false) exited with status 1\n' });
-    expect(JSON.parse(keel.ok(['state', 'warned'])).status).toBe('running');
-    keel.ok(['delete', '--force', 'warned']);
-  });
 });

@@ -92,6 +92,25 @@ describe('exec, side by side with runc', () => {
     expect(out.keel).toEqual(out.runc);
   });
 
+  it('an exec\'d process and the init each lead their own session and process group, alike', () => {
+    // Fields 5 and 6 of /proc/PID/stat are getpgrp() and getsid(0) as the container sees them
+    // (0 when the group lies outside the container's PID namespace). $$ is the shell itself.
+    const ids = (pid: string) => `read -r pid comm state ppid pgrp sid rest < /proc/${pid}/stat; echo $pid $pgrp $sid`;
+    const out = both((rt, name) => [rt.ok(['exec', target(name), 'sh', '-c', ids('$$')]), rt.ok(['exec', '-d', target(name), 'sh', '-c', `${ids('$$')} > /tmp/detached-ids`])]);
+    const detached = both((_rt, name) => {
+      waitForText(join(bundles[NAMES.indexOf(name)].rootfs, 'tmp/detached-ids'), '\n');
+      return readFileSync(join(bundles[NAMES.indexOf(name)].rootfs, 'tmp/detached-ids'), 'utf8');
+    });
+    const init = both((rt, name) => rt.ok(['exec', target(name), 'sh', '-c', ids('1')]));
+    for (const name of NAMES) {
+      const [pid, pgrp, sid] = out[name][0].trim().split(' ');
+      expect({ name, pgrp, sid }).toEqual({ name, pgrp: pid, sid: pid });
+      const [dpid, dpgrp, dsid] = detached[name].trim().split(' ');
+      expect({ name, dpgrp, dsid }).toEqual({ name, dpgrp: dpid, dsid: dpid });
+      expect(init[name]).toBe('1 1 1\n');
+    }
+  });
+
   it('a missing program fails under both', () => {
     const codes = both((rt, name) => rt.run(['exec', target(name), 'no-such-program']).code);
     expect(codes.runc).not.toBe(0);
@@ -224,5 +243,30 @@ describe('the process environment and groups, side by side with runc', () => {
   it('exec --env with a name given twice, and HOME, alike', () => {
     const out = both((rt, name) => rt.ok(['exec', '--env', 'A=1', '--env', 'FROM_CONFIG=x', '--env', 'A=2', target(name), 'env']));
     expect(out.keel).toBe(out.runc);
+  });
+});
+
+describe('linux.devices, side by side with runc', () => {
+  it('a device path with a trailing slash or a doubled one is the node at the clean path, alike', () => {
+    const out = both((rt, name) => {
+      const b = bundle((s) => {
+        s.process!.args = ['sh', '-c', 'stat -c "%n %F %t:%T %a" /dev/trailing /dev/sub/doubled /dev/null'];
+        s.linux!.devices = [
+          { path: '/dev/trailing/', type: 'c', major: 1, minor: 3, fileMode: 0o640 },
+          { path: '/dev/sub//doubled/', type: 'c', major: 1, minor: 5 },
+        ];
+      });
+      return rt.run(['run', '--bundle', b.dir, `parity-dev-${name}-${process.pid}`]);
+    });
+    expect(out.runc).toMatchObject({ code: 0, stdout: '/dev/trailing character special file 1:3 640\n/dev/sub/doubled character special file 1:5 666\n/dev/null character special file 1:3 666\n' });
+    expect(out.keel).toEqual(out.runc);
+  });
+
+  it('an entry for a default device with a trailing slash replaces the default (README: runc keeps the default)', () => {
+    const b = bundle((s) => {
+      s.process!.args = ['stat', '-c', '%n %t:%T %a', '/dev/null'];
+      s.linux!.devices = [{ path: '/dev/null/', type: 'c', major: 1, minor: 3, fileMode: 0o600 }];
+    });
+    expect(runtimes.keel.ok(['run', '--bundle', b.dir, `parity-devnull-${process.pid}`])).toBe('/dev/null 1:3 600\n');
   });
 });

@@ -188,6 +188,12 @@ describe('validateConfig explains each fault in one line', () => {
       (c) => (c.hooks = { poststart: [{ path: '/bin/true', timeout: 0 }] }),
       ['/hooks/poststart/0/timeout: must be at least 1 (got 0)'],
     ],
+    [
+      // config.md: "path MUST be absolute", for every kind (startContainer's too, though it resolves in the container).
+      'hooks with relative paths',
+      (c) => (c.hooks = { prestart: [{ path: 'bin/true' }], startContainer: [{ path: 'true' }] }),
+      ['/hooks/prestart/0/path: must be an absolute path (got "bin/true")', '/hooks/startContainer/0/path: must be an absolute path (got "true")'],
+    ],
     ['root without path', (c) => (c.root = { readonly: true }), ['/root: missing required field "path"']],
     [
       'hugepage size',
