@@ -21,6 +21,7 @@ import { readLsmFacts } from '../host/lsm.js';
 import { NS_FILES } from '../host/namespaces.js';
 import { passwdHome } from '../host/passwd.js';
 import { containerProcessState, sendToAgent } from '../seccomp/agent.js';
+import { checkCallerFds } from './caller-fds.js';
 import { dropConsoleSocket, openConsoleSocket, takeMaster } from './console.js';
 import { InitSession } from './init-session.js';
 import { exitCodeOf, waitForegroundProcess } from './run.js';
@@ -119,6 +120,7 @@ function flagFor(field: string, opts: Pick<ExecOptions, 'user' | 'additionalGids
 }
 
 export async function execInContainer(store: StateStore, opts: ExecOptions): Promise<number> {
+  checkCallerFds({ listening: 0, preserved: opts.preserveFds });
   const record = store.read(opts.id);
   const status = store.status(record);
   if (status === 'paused' && !opts.ignorePaused) {
