@@ -17,6 +17,7 @@ import type { StateStore } from '../state/store.js';
 import { KeelError, fsError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
+import { testStopPoint } from '../util/test-stop-point.js';
 import { readLsmFacts } from '../host/lsm.js';
 import { NS_FILES } from '../host/namespaces.js';
 import { passwdHome } from '../host/passwd.js';
@@ -171,6 +172,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
       onSync: (tag, waiting) => {
         if (tag !== SyncTag.CGROUP) throw new KeelError(`keel-init waited at an unexpected sync point (${tag})`);
         moveIntoCgroups(cgroupDirs, waiting);
+        testStopPoint('exec-sync-cgroup');
       },
       // The exec'd process gets the container's filter, and the agent a fd for it (as with runc).
       onSeccompFd: (fd, waiting) => sendToAgent(record.config.linux?.seccomp, fd, containerProcessState(record.config, record.id, record.bundle, 'running', record.pid!, waiting)),

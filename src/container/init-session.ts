@@ -6,15 +6,73 @@
 import { closeSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { NativeError, nativeDir, receiveFd, sealedCopy, seqpacketPair, spawnInit, tryWait, waitSync } from '../native/libkeel.js';
+import { NativeError, nativeDir, receiveFd, sealedCopy, seqpacketPair, spawnInit, tryWait, waitExitWithin, waitReadable, waitSync } from '../native/libkeel.js';
 import { encodePlan } from '../plan/encode.js';
-import { SyncTag, type PlanOp } from '../plan/ops.js';
+import { OpCode, SyncTag, type PlanOp } from '../plan/ops.js';
 import { KeelError, errnoCode } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { describeOpFailure } from './init-errors.js';
 
 const MSG = { PLAN_OK: 1, SYNC: 2, INIT_PID: 3, READY: 4, ERROR: 5, CONTINUE: 6, ABORT: 7, EXECUTING: 8, COMMIT: 9 } as const;
 const MSG_SIZE = 256;
+
+/**
+ * How long keel waits for each message from keel-init. Between two messages keel-init does one
+ * stretch of the plan (the namespaces up to a sync point, or the mounts, devices and paths of the
+ * container up to READY): well under a second on this project's 2-core VMs even when loaded, so a
+ * minute covers a very slow host, and stays under the 2 minutes kubelet gives a runtime call by
+ * default, so that keel's clear error comes before the engine gives up. Hooks keel-init runs
+ * inside the container (createContainer) may take their own timeouts on top.
+ */
+export const REPLY_BOUND_MS = 60_000;
+
+/**
+ * The bound on each wait for keel-init in a conversation about `ops`: REPLY_BOUND_MS plus the
+ * timeouts of the hooks keel-init runs before it reports ready; undefined (no bound) when one of
+ * them has no timeout: the config asked keel-init to wait for that hook as long as it runs, and
+ * keel waits as long (runc too). KEEL_TEST_REPLY_BOUND_MS replaces REPLY_BOUND_MS for tests that
+ * hold a wait on purpose (test/integration/bounded-waits.test.ts), as KEEL_TEST_STOP_AT does
+ * for stop points: engines never set it.
+ */
+export function replyBound(ops: readonly PlanOp[], env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const forTest = Number(env.KEEL_TEST_REPLY_BOUND_MS);
+  let bound = forTest > 0 ? forTest : REPLY_BOUND_MS;
+  for (const op of ops) {
+    if (op.code === OpCode.WAIT_START) break;
+    if (op.code !== OpCode.RUN_HOOK) continue;
+    const timeout = Number(op.args.timeout);
+    if (!(timeout > 0)) return undefined;
+    bound += timeout * 1000;
+  }
+  return bound;
+}
+
+/** How long keel waits for a process it has SIGKILLed to exit (see InitSession.abort). */
+const KILLED_REAP_MS = 10_000;
+
+/**
+ * Reaps the child `pid`, waiting at most `ms` (undefined: without a limit); false if it is still
+ * there then. A child that is already gone counts as reaped.
+ */
+function reapWithin(pid: number, ms: number | undefined): boolean {
+  try {
+    if (ms === undefined) waitSync(pid);
+    else return waitExitWithin(pid, ms) !== undefined;
+    return true;
+  } catch (err) {
+    if (err instanceof NativeError && (err.code === 'ECHILD' || err.code === 'ESRCH')) return true;
+    throw err;
+  }
+}
+
+/** What keel waits for after each message, in the words of the error when the wait runs out. */
+const SYNC_NAMES: Record<number, string> = {
+  [SyncTag.CGROUP]: 'cgroup',
+  [SyncTag.ID_MAPS]: 'id mappings',
+  [SyncTag.CREATE_RUNTIME_HOOKS]: 'createRuntime hooks',
+  [SyncTag.CREATE_CONTAINER_HOOKS]: 'createContainer hooks',
+  [SyncTag.SECCOMP_LISTENER]: 'seccomp listener',
+};
 
 interface InitMessage {
   type: number;
@@ -38,6 +96,9 @@ export class InitSession {
   private firstReaped = false;
   private initPid: number | undefined;
   private socket: number | undefined;
+  /** What the next message from keel-init is awaited for (for the error when it does not come). */
+  private awaiting = 'keel-init to read the plan';
+  private readonly bound: number | undefined;
 
   private constructor(
     private readonly ops: readonly PlanOp[],
@@ -46,6 +107,7 @@ export class InitSession {
   ) {
     this.socket = socket;
     this.firstPid = firstPid;
+    this.bound = replyBound(ops);
   }
 
   /**
@@ -90,6 +152,7 @@ export class InitSession {
    */
   async untilExecuted(handlers: SyncHandlers): Promise<number> {
     const pid = await this.converse(handlers, MSG.EXECUTING);
+    this.awaiting = 'the process to exec its program (its end of the sync socket closes at execve)';
     const msg = this.receive(true);
     if (msg) this.fail(msg);
     return pid;
@@ -102,17 +165,20 @@ export class InitSession {
       switch (msg.type) {
         case MSG.PLAN_OK:
           log().debug(`keel-init ${msg.value} received the plan (${this.ops.length} ops)`);
+          this.awaiting = 'keel-init to carry out the plan up to its first sync point';
           break;
         case MSG.SYNC:
           if (msg.value === SyncTag.SECCOMP_LISTENER) this.passSeccompFd(handlers, waiting);
           else await handlers.onSync(msg.value as SyncTag, waiting);
           this.send(MSG.CONTINUE);
+          this.awaiting = `keel-init to go on past the ${SYNC_NAMES[msg.value] ?? msg.value} sync point`;
           break;
         case MSG.INIT_PID:
           this.initPid = waiting = msg.value;
           this.reapFirst();
           log().debug(`container process is pid ${msg.value}`);
           handlers.onInitPid?.(msg.value);
+          this.awaiting = `the container process (pid ${msg.value}) to finish its setup`;
           break;
         case MSG.ERROR:
           this.fail(msg);
@@ -128,6 +194,8 @@ export class InitSession {
 
   /** The notify fd follows the sync message in a message of its own. */
   private passSeccompFd(handlers: SyncHandlers, pid: number): void {
+    this.awaiting = 'keel-init to send the seccomp notify fd';
+    this.waitForReply();
     const fd = receiveFd(this.socket!, 'the seccomp notify fd', true);
     try {
       if (!handlers.onSeccompFd) throw new KeelError('keel-init sent a seccomp notify fd that nothing here can use');
@@ -165,23 +233,24 @@ export class InitSession {
       } catch {
         // Already gone.
       }
-      try {
-        waitSync(pid);
-      } catch (err) {
-        if (!(err instanceof NativeError && err.code === 'ECHILD')) throw err;
-      }
+      // SIGKILL ends a process at once, unless it sleeps uninterruptibly (a hung FUSE or NFS
+      // mount of the container's): then keel leaves it to init rather than hang with it.
+      if (!reapWithin(pid, KILLED_REAP_MS)) log().warn(`keel-init ${pid} has not exited ${KILLED_REAP_MS / 1000} s after SIGKILL; leaving it to be reaped by init`);
     }
     this.close();
   }
 
   private reapFirst(): void {
     // The first keel-init exits right after it reports the init's PID.
-    waitSync(this.firstPid);
+    if (!reapWithin(this.firstPid, this.bound)) {
+      throw new KeelError(`keel-init (pid ${this.firstPid}) did not exit within ${this.bound! / 1000} s of starting the container process: it is stuck or stopped; keel has given up on it`);
+    }
     this.firstReaped = true;
   }
 
   /** The next message; at the end of the conversation, undefined when `endIsExpected`. */
   private receive(endIsExpected: boolean): InitMessage | undefined {
+    this.waitForReply();
     const buf = Buffer.alloc(MSG_SIZE);
     const n = readSync(this.socket!, buf, 0, MSG_SIZE, null);
     if (n === 0 && endIsExpected) return undefined;
@@ -198,6 +267,19 @@ export class InitSession {
       value: buf.readInt32LE(12),
       detail: buf.toString('utf8', 16, end < 0 ? MSG_SIZE : end),
     };
+  }
+
+  /**
+   * Waits, within the bound, until keel-init's next message (or the end of its socket) is there:
+   * a process that keeps the socket open and never answers (stopped, stuck, or something it
+   * forked holding the socket) must not hang keel.
+   */
+  private waitForReply(): void {
+    if (this.bound === undefined) return;
+    if (waitReadable(this.socket!, this.bound, 'keel-init')) return;
+    throw new KeelError(
+      `keel-init sent nothing for ${this.bound / 1000} s while keel waited for ${this.awaiting}: it holds its socket open but is stuck or stopped; keel has given up on it`,
+    );
   }
 
   private send(type: number): void {

@@ -138,7 +138,7 @@ describe('--preserve-fds with a gap in the caller\'s fds', () => {
     bed.keel.ok(['run', '-d', '--bundle', b.dir, id]);
     const { fds } = callerFiles(b.dir, 3);
     try {
-      for (const env of [{}, { KEEL_NO_FAST_PATH: '1' }]) {
+      for (const env of [{}, { KEEL_NO_FAST_PATH: '1' }] as Record<string, string>[]) {
         const r = await withFds(KEEL, bed.keel.root, ['exec', '--preserve-fds', '5', id, 'sh', '-c', 'touch /tmp/ran'], [fds[0], fds[1], undefined, fds[2]], env);
         expect(r.stderr).toBe('keel: --preserve-fds 5: fd 5 is not open in the process that ran keel (fds 3 to 7 must all be): open it, or pass fewer fds\n');
         expect(r.code).toBe(1);
