@@ -94,7 +94,11 @@ static int spawn_child(void *arg)
 		if (syscall(SYS_dup3, SPAWN_SCRATCH_FD + i, a->base + i, 0) < 0)
 			goto fail;
 	/* Node marks every fd it inherited close-on-exec; the container must inherit its stdio and
-	 * the --preserve-fds ones (3 up to base). */
+	 * the --preserve-fds ones (3 up to base). Every number in 3..base-1 is one the caller left
+	 * open (src/container/caller-fds.ts checked before anything was made): a number it left
+	 * closed would hand over one of Node's or keel's own fds here. (It did: with a gap, keel-init
+	 * got keel's locked fd on the state directory, so `run`'s start waited for that lock for
+	 * ever while keel-init waited for start on the exec fifo.) */
 	for (int fd = 0; fd < a->base; fd++)
 		syscall(SYS_fcntl, fd, F_SETFD, 0);
 	sigset_t none;
