@@ -116,10 +116,9 @@ dist/keel: native/launch/keel.c dist/keel.cjs dist/keel-full.cjs dist/keel-spawn
 typecheck: build/generated/validators.mjs build/generated/syscalls.mjs | deps
 	npx tsc -p tsconfig.json
 
-# Debian packages the tests and the demo use (busybox-static for the rootfs, runc to compare with,
-# strace to hold keel-init at a given syscall in test/integration/bounded-waits.test.ts).
+# Debian packages the tests and the demo use (busybox-static for the rootfs, runc to compare with).
 host-deps:
-	@bash test/host/ensure-packages.sh busybox-static runc strace
+	@bash test/host/ensure-packages.sh busybox-static runc
 
 VITEST := npx vitest run --config test/vitest.config.ts
 # Each lane also writes JSON results, summarised in one closing "N passed, N failed" line.
