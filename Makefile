@@ -105,6 +105,7 @@ $(FFI_ADDON): | deps
 # before it execs node on keel.cjs: Node's start changes the fd table, and --preserve-fds must pass
 # exactly the caller's fds. Linked like keel-init (musl when present): it adds ~0.13 ms to a call
 # (500 runs in front of a static program, on this project's 2-core VM), against Node's ~40 ms start.
+# It runs $(NODE), the node keel.cjs's #! line names; flags added to that line must be added here too.
 dist/keel: native/launch/keel.c dist/keel.cjs dist/keel-full.cjs dist/keel-spawn.cjs dist/keel.mjs dist/keel-init dist/libkeel.so $(FFI_ADDON) | build/musl-include/linux
 	rm -f $@
 	if [ -z "$(NO_MUSL)" ] && command -v musl-gcc >/dev/null; then \
