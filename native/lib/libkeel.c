@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/bpf.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -26,6 +27,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../include/keel-openat2.h"
@@ -92,7 +94,11 @@ static int spawn_child(void *arg)
 		if (syscall(SYS_dup3, SPAWN_SCRATCH_FD + i, a->base + i, 0) < 0)
 			goto fail;
 	/* Node marks every fd it inherited close-on-exec; the container must inherit its stdio and
-	 * the --preserve-fds ones (3 up to base). */
+	 * the --preserve-fds ones (3 up to base). Every number in 3..base-1 is one the caller left
+	 * open (src/container/caller-fds.ts checked before anything was made): a number it left
+	 * closed would hand over one of Node's or keel's own fds here. (It did: with a gap, keel-init
+	 * got keel's locked fd on the state directory, so `run`'s start waited for that lock for
+	 * ever while keel-init waited for start on the exec fifo.) */
 	for (int fd = 0; fd < a->base; fd++)
 		syscall(SYS_fcntl, fd, F_SETFD, 0);
 	sigset_t none;
@@ -262,6 +268,80 @@ int keel_try_wait(int pid)
 	return r < 0 ? -errno : status;
 }
 
+
+static void deadline_after(struct timespec *deadline, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, deadline);
+	deadline->tv_sec += ms / 1000;
+	deadline->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (deadline->tv_nsec >= 1000000000L) {
+		deadline->tv_sec++;
+		deadline->tv_nsec -= 1000000000L;
+	}
+}
+
+static long ms_until(const struct timespec *deadline)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000L;
+}
+
+/*
+ * Waits until `fd` can be read (data, or its peer gone: a read then returns at once) for at most
+ * `timeout_ms` (-1: no limit). Returns 1 when readable, 0 when the time ran out, or -errno.
+ * keel's waits on keel-init go through this, so that a process that holds the socket open and
+ * never answers cannot hang keel.
+ */
+int keel_wait_readable(int fd, int timeout_ms)
+{
+	struct timespec deadline;
+	deadline_after(&deadline, timeout_ms < 0 ? 0 : timeout_ms);
+	for (int left = timeout_ms;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r = poll(&p, 1, left);
+		if (r > 0)
+			return 1;
+		if (r == 0)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+		if (timeout_ms < 0)
+			continue;
+		long ms = ms_until(&deadline);
+		if (ms <= 0)
+			return 0;
+		left = (int)ms;
+	}
+}
+
+/*
+ * Reaps the child `pid`, waiting at most `timeout_ms` for it to exit (a pidfd turns readable when
+ * it does). Returns its raw wait status, -EAGAIN when it is still there at the deadline, or -errno
+ * (-ECHILD, -ESRCH: not a child, or already reaped). A traced child may exit before its tracer
+ * lets the parent reap it; that is waited for within the same time.
+ */
+int keel_wait_exit(int pid, int timeout_ms)
+{
+	struct timespec deadline;
+	deadline_after(&deadline, timeout_ms);
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	int r = keel_wait_readable(pidfd, timeout_ms);
+	close(pidfd);
+	if (r < 0)
+		return r;
+	for (;;) {
+		int status = keel_try_wait(pid);
+		if (status != -EAGAIN)
+			return status;
+		if (ms_until(&deadline) <= 0)
+			return -EAGAIN;
+		struct timespec tick = { 0, 1000000L };
+		nanosleep(&tick, NULL);
+	}
+}
 
 /* Receives an fd sent with SCM_RIGHTS: `wait` 0 fails with -EAGAIN when none is there yet. */
 int keel_recv_fd(int sock, int wait)

@@ -34,6 +34,7 @@ import { writeFileAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
 import { testStopPoint } from '../util/test-stop-point.js';
 import { dropConsoleSocket, openConsoleSocket, takeMaster, type ConsoleSocket } from './console.js';
+import { checkCallerFds } from './caller-fds.js';
 import { InitSession } from './init-session.js';
 import { activationFds, withActivationEnv } from './socket-activation.js';
 
@@ -72,6 +73,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   // Socket activation: keel's listening fds come first (3..), then the --preserve-fds ones.
   const listening = activationFds(process.env, process.pid);
   if (listening) log().debug(`socket activation: passing ${listening} listening fds (LISTEN_FDS) to the container`);
+  checkCallerFds({ listening, preserved: opts.preserveFds });
   const preserveFds = listening + opts.preserveFds;
   // The plan's copy of the spec carries LISTEN_FDS/LISTEN_PID; state.json keeps the bundle's own.
   const planSpec = listening && spec.process ? { ...spec, process: withActivationEnv(spec.process, listening) } : spec;

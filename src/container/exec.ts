@@ -15,10 +15,12 @@ import type { StateStore } from '../state/store.js';
 import { KeelError, fsError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
+import { testStopPoint } from '../util/test-stop-point.js';
 import { readLsmFacts } from '../host/lsm.js';
 import { NS_FILES } from '../host/namespaces.js';
 import { passwdHome } from '../host/passwd.js';
 import { containerProcessState, sendToAgent } from '../seccomp/agent.js';
+import { checkCallerFds } from './caller-fds.js';
 import { dropConsoleSocket, openConsoleSocket, takeMaster } from './console.js';
 import { InitSession } from './init-session.js';
 import { exitCodeOf, waitForegroundProcess } from './run.js';
@@ -118,6 +120,7 @@ function flagFor(field: string, opts: Pick<ExecOptions, 'user' | 'additionalGids
 }
 
 export async function execInContainer(store: StateStore, opts: ExecOptions): Promise<number> {
+  checkCallerFds({ listening: 0, preserved: opts.preserveFds });
   const record = store.read(opts.id);
   const status = store.status(record);
   if (status === 'paused' && !opts.ignorePaused) {
@@ -169,6 +172,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
       onSync: (tag, waiting) => {
         if (tag !== SyncTag.CGROUP) throw new KeelError(`keel-init waited at an unexpected sync point (${tag})`);
         cgroup.join(waiting, cgroupDirs);
+        testStopPoint('exec-sync-cgroup');
       },
       // The exec'd process gets the container's filter, and the agent a fd for it (as with runc).
       onSeccompFd: (fd, waiting) => sendToAgent(record.config.linux?.seccomp, fd, containerProcessState(record.config, record.id, record.bundle, 'running', record.pid!, waiting)),

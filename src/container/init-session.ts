@@ -6,14 +6,39 @@
 import { closeSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { NativeError, nativeDir, receiveFd, sealedCopy, seqpacketPair, spawnInit, tryWait, waitSync } from '../native/libkeel.js';
+import { NativeError, nativeDir, receiveFd, sealedCopy, seqpacketPair, spawnInit, tryWait, waitExitWithin, waitReadable, waitSync } from '../native/libkeel.js';
 import { encodePlan } from '../plan/encode.js';
 import { SyncTag, type PlanOp } from '../plan/ops.js';
 import { KeelError, errnoCode } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { describeOpFailure } from './init-errors.js';
 import { MSG, MSG_OFFSET, MSG_SIZE } from './init-protocol.js';
+import { KILLED_REAP_MS, replyBound } from './sync-bounds.js';
 
+
+/**
+ * Reaps the child `pid`, waiting at most `ms` (undefined: without a limit); false if it is still
+ * there then. A child that is already gone counts as reaped.
+ */
+function reapWithin(pid: number, ms: number | undefined): boolean {
+  try {
+    if (ms === undefined) waitSync(pid);
+    else return waitExitWithin(pid, ms) !== undefined;
+    return true;
+  } catch (err) {
+    if (err instanceof NativeError && (err.code === 'ECHILD' || err.code === 'ESRCH')) return true;
+    throw err;
+  }
+}
+
+/** What keel waits for after each message, in the words of the error when the wait runs out. */
+const SYNC_NAMES: Record<number, string> = {
+  [SyncTag.CGROUP]: 'cgroup',
+  [SyncTag.ID_MAPS]: 'id mappings',
+  [SyncTag.CREATE_RUNTIME_HOOKS]: 'createRuntime hooks',
+  [SyncTag.CREATE_CONTAINER_HOOKS]: 'createContainer hooks',
+  [SyncTag.SECCOMP_LISTENER]: 'seccomp listener',
+};
 
 interface InitMessage {
   type: number;
@@ -37,6 +62,9 @@ export class InitSession {
   private firstReaped = false;
   private initPid: number | undefined;
   private socket: number | undefined;
+  /** What the next message from keel-init is awaited for (for the error when it does not come). */
+  private awaiting = 'keel-init to read the plan';
+  private readonly bound: number | undefined;
 
   private constructor(
     private readonly ops: readonly PlanOp[],
@@ -45,6 +73,7 @@ export class InitSession {
   ) {
     this.socket = socket;
     this.firstPid = firstPid;
+    this.bound = replyBound(ops);
   }
 
   /**
@@ -89,6 +118,7 @@ export class InitSession {
    */
   async untilExecuted(handlers: SyncHandlers): Promise<number> {
     const pid = await this.converse(handlers, MSG.EXECUTING);
+    this.awaiting = 'the process to exec its program (its end of the sync socket closes at execve)';
     const msg = this.receive(true);
     if (msg) this.fail(msg);
     return pid;
@@ -101,17 +131,20 @@ export class InitSession {
       switch (msg.type) {
         case MSG.PLAN_OK:
           log().debug(`keel-init ${msg.value} received the plan (${this.ops.length} ops)`);
+          this.awaiting = 'keel-init to carry out the plan up to its first sync point';
           break;
         case MSG.SYNC:
           if (msg.value === SyncTag.SECCOMP_LISTENER) this.passSeccompFd(handlers, waiting);
           else await handlers.onSync(msg.value as SyncTag, waiting);
           this.send(MSG.CONTINUE);
+          this.awaiting = `keel-init to go on past the ${SYNC_NAMES[msg.value] ?? msg.value} sync point`;
           break;
         case MSG.INIT_PID:
           this.initPid = waiting = msg.value;
           this.reapFirst();
           log().debug(`container process is pid ${msg.value}`);
           handlers.onInitPid?.(msg.value);
+          this.awaiting = `the container process (pid ${msg.value}) to finish its setup`;
           break;
         case MSG.ERROR:
           this.fail(msg);
@@ -127,6 +160,8 @@ export class InitSession {
 
   /** The notify fd follows the sync message in a message of its own. */
   private passSeccompFd(handlers: SyncHandlers, pid: number): void {
+    this.awaiting = 'keel-init to send the seccomp notify fd';
+    this.waitForReply();
     const fd = receiveFd(this.socket!, 'the seccomp notify fd', true);
     try {
       if (!handlers.onSeccompFd) throw new KeelError('keel-init sent a seccomp notify fd that nothing here can use');
@@ -193,23 +228,24 @@ export class InitSession {
       } catch {
         // Already gone.
       }
-      try {
-        waitSync(pid);
-      } catch (err) {
-        if (!(err instanceof NativeError && err.code === 'ECHILD')) throw err;
-      }
+      // SIGKILL ends a process at once, unless it sleeps uninterruptibly (a hung FUSE or NFS
+      // mount of the container's): then keel leaves it to init rather than hang with it.
+      if (!reapWithin(pid, KILLED_REAP_MS)) log().warn(`keel-init ${pid} has not exited ${KILLED_REAP_MS / 1000} s after SIGKILL; leaving it to be reaped by init`);
     }
     this.close();
   }
 
   private reapFirst(): void {
     // The first keel-init exits right after it reports the init's PID.
-    waitSync(this.firstPid);
+    if (!reapWithin(this.firstPid, this.bound)) {
+      throw new KeelError(`keel-init (pid ${this.firstPid}) did not exit within ${this.bound! / 1000} s of starting the container process: it is stuck or stopped; keel has given up on it`);
+    }
     this.firstReaped = true;
   }
 
   /** The next message; at the end of the conversation, undefined when `endIsExpected`. */
   private receive(endIsExpected: boolean): InitMessage | undefined {
+    this.waitForReply();
     const buf = Buffer.alloc(MSG_SIZE);
     const n = readSync(this.socket!, buf, 0, MSG_SIZE, null);
     if (n === 0 && endIsExpected) return undefined;
@@ -228,10 +264,23 @@ export class InitSession {
     };
   }
 
+  /**
+   * Waits, within the bound, until keel-init's next message (or the end of its socket) is there:
+   * a process that keeps the socket open and never answers (stopped, stuck, or something it
+   * forked holding the socket) must not hang keel.
+   */
+  private waitForReply(): void {
+    if (this.bound === undefined) return;
+    if (waitReadable(this.socket!, this.bound, 'keel-init')) return;
+    throw new KeelError(
+      `keel-init sent nothing for ${this.bound / 1000} s while keel waited for ${this.awaiting}: it holds its socket open but is stuck or stopped; keel has given up on it`,
+    );
+  }
+
   private send(type: number, value = 0): void {
     const buf = Buffer.alloc(MSG_SIZE);
-    buf.writeInt32LE(type, 0);
-    buf.writeInt32LE(value, 12);
+    buf.writeInt32LE(type, MSG_OFFSET.type);
+    buf.writeInt32LE(value, MSG_OFFSET.value);
     writeSync(this.socket!, buf);
   }
 }

@@ -107,6 +107,11 @@ export function receiveFd(sock: number, what: string, wait: boolean): number {
   return check(`receive ${what} from keel-init`, call('keel_recv_fd', DataType.I32, [DataType.I32, DataType.I32], [sock, wait ? 1 : 0]));
 }
 
+/** Whether `fd` became readable (or its peer went away) within `timeoutMs`; -1 waits without a limit. */
+export function waitReadable(fd: number, timeoutMs: number, what: string): boolean {
+  return check(`wait for ${what}`, call('keel_wait_readable', DataType.I32, [DataType.I32, DataType.I32], [fd, timeoutMs])) === 1;
+}
+
 export interface WindowSize {
   rows: number;
   cols: number;
@@ -167,6 +172,13 @@ export async function waitAsync(pid: number): Promise<number> {
     paramsValue: [pid],
     runInNewThread: true,
   })) as number;
+  return check(`wait for ${pid}`, r);
+}
+
+/** Reaps a child within `timeoutMs`: its raw wait status, or undefined when it is still there then. */
+export function waitExitWithin(pid: number, timeoutMs: number): number | undefined {
+  const r = call('keel_wait_exit', DataType.I32, [DataType.I32, DataType.I32], [pid, timeoutMs]);
+  if (r === -11 /* EAGAIN */) return undefined;
   return check(`wait for ${pid}`, r);
 }
 

@@ -1,8 +1,9 @@
 /**
- * Fault injection for test/reliability, and nothing else: with KEEL_TEST_STOP_AT=<step> in its
- * environment, `keel create` stops itself (SIGSTOP) when it reaches that step, so that a test can
- * SIGKILL it there and check that `delete --force` still leaves the host as it was. Unset, it
- * costs one environment lookup per step. Not a feature: engines never set it.
+ * Fault injection for tests, and nothing else: with KEEL_TEST_STOP_AT=<step> in its environment,
+ * `keel create` (or `exec`) stops itself (SIGSTOP) when it reaches that step, so that a test can
+ * SIGKILL it there and check that `delete --force` still leaves the host as it was, or hold
+ * keel-init there to check that keel's waits on it are bounded. Unset, it costs one environment
+ * lookup per step. Not a feature: engines never set it.
  */
 export const CREATE_STEPS = [
   'claiming', // state.json written in the temporary directory, before it is renamed into place
@@ -18,6 +19,13 @@ export const CREATE_STEPS = [
 
 export type CreateStep = (typeof CREATE_STEPS)[number];
 
-export function testStopPoint(step: CreateStep): void {
+/** `keel exec`'s steps, apart from create's: the faults lane kills create at each of those. */
+export const EXEC_STEPS = [
+  'exec-sync-cgroup', // keel-init waits at the cgroup sync point; keel has moved it into the container's cgroups
+] as const;
+
+export type ExecStep = (typeof EXEC_STEPS)[number];
+
+export function testStopPoint(step: CreateStep | ExecStep): void {
   if (process.env.KEEL_TEST_STOP_AT === step) process.kill(process.pid, 'SIGSTOP');
 }
