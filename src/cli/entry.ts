@@ -11,6 +11,7 @@
 import { join } from 'node:path';
 
 import { warmCgroupAttach } from '../cgroups/attach-warmup.js';
+import { stashCallerFdsRecord } from '../container/caller-fds.js';
 import { deleteCommand } from './commands/delete.js';
 import { killCommand } from './commands/kill.js';
 import { listCommand } from './commands/list.js';
@@ -31,6 +32,7 @@ const LIGHT_COMMANDS: Record<string, ParsedCommand> = {
 /** The verbs of keel-spawn.cjs, which all move a process into the container's cgroups. */
 const SPAWN_VERBS = new Set(['create', 'run', 'exec']);
 
+stashCallerFdsRecord();
 const fast = process.env.KEEL_NO_FAST_PATH === undefined ? parseFast(process.argv.slice(2)) : undefined;
 if (fast && Object.hasOwn(LIGHT_COMMANDS, fast.verb)) {
   runParsed(LIGHT_COMMANDS[fast.verb]!, fast);

@@ -10,6 +10,25 @@ import { KeelError } from '../util/errors.js';
 
 export const CALLER_FDS_VAR = 'KEEL_CALLER_FDS';
 
+/** Where the record is kept once out of the environment: a registered symbol, which every bundle of keel in the process shares. */
+const STASH = Symbol.for('keel.callerFdsRecord');
+type WithStash = { [STASH]?: string };
+
+/**
+ * Moves the launcher's record out of keel's environment, first thing at every start: it is about
+ * this process alone, and hooks, which inherit keel's environment as runc's do, must not get it.
+ */
+export function stashCallerFdsRecord(env: NodeJS.ProcessEnv = process.env): void {
+  const g = globalThis as WithStash;
+  if (g[STASH] !== undefined) return;
+  g[STASH] = env[CALLER_FDS_VAR] ?? '';
+  delete env[CALLER_FDS_VAR];
+}
+
+function callerFdsRecord(env: NodeJS.ProcessEnv): string | undefined {
+  return env[CALLER_FDS_VAR] ?? (env === process.env ? (globalThis as WithStash)[STASH] : undefined);
+}
+
 /** The launcher's record, "<pid>:<ranges>" ("4242:3-12,15"), as [first, last] ranges; undefined unless it is about `ownPid`. */
 export function parseCallerFds(value: string | undefined, ownPid: number): [number, number][] | undefined {
   const match = value?.match(/^(\d+):((?:\d+(?:-\d+)?)(?:,\d+(?:-\d+)?)*)?$/);
@@ -36,7 +55,7 @@ export function checkCallerFds(passed: PassedFds, env: NodeJS.ProcessEnv = proce
   const total = passed.listening + passed.preserved;
   if (total === 0) return;
   const flag = passed.preserved ? `--preserve-fds ${passed.preserved}` : `LISTEN_FDS=${passed.listening}`;
-  const open = parseCallerFds(env[CALLER_FDS_VAR], ownPid);
+  const open = parseCallerFds(callerFdsRecord(env), ownPid);
   if (!open) {
     throw new KeelError(`${flag}: keel cannot tell which fds its caller left open (${CALLER_FDS_VAR} from keel's launcher is missing): run keel as dist/keel or the installed keel, not keel.cjs itself`);
   }

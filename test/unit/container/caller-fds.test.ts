@@ -1,7 +1,7 @@
 /** The launcher's record of the caller's fds (native/launch/keel.c) and the check create, run and exec make with it. */
 import { describe, expect, it } from 'vitest';
 
-import { checkCallerFds, parseCallerFds } from '../../../src/container/caller-fds.js';
+import { checkCallerFds, parseCallerFds, stashCallerFdsRecord } from '../../../src/container/caller-fds.js';
 
 const PID = 4242;
 const env = (record: string) => ({ KEEL_CALLER_FDS: record });
@@ -53,5 +53,22 @@ describe('checkCallerFds', () => {
     const started = Date.now();
     expect(() => checkCallerFds({ listening: 0, preserved: 999_999_999 }, env('4242:3-1000'), PID)).toThrow('fd 1001 is not open');
     expect(Date.now() - started).toBeLessThan(100);
+  });
+});
+
+describe('stashCallerFdsRecord', () => {
+  it('takes the record out of the environment that hooks inherit, and checkCallerFds still reads it', () => {
+    const env: NodeJS.ProcessEnv = { KEEL_CALLER_FDS: `${process.pid}:3-4`, PATH: '/bin' };
+    const saved = process.env.KEEL_CALLER_FDS;
+    process.env.KEEL_CALLER_FDS = env.KEEL_CALLER_FDS;
+    try {
+      stashCallerFdsRecord();
+      expect(process.env.KEEL_CALLER_FDS).toBeUndefined();
+      expect(() => checkCallerFds({ listening: 0, preserved: 2 })).not.toThrow();
+      expect(() => checkCallerFds({ listening: 0, preserved: 3 })).toThrow(/fd 5 is not open/);
+    } finally {
+      if (saved === undefined) delete process.env.KEEL_CALLER_FDS;
+      else process.env.KEEL_CALLER_FDS = saved;
+    }
   });
 });
