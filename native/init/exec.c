@@ -85,8 +85,15 @@ int op_prepare_exec(struct init_ctx *ctx, const struct op *op)
 		snprintf(ctx->detail, sizeof(ctx->detail), "close_range(%u, ~0, CLOSE_RANGE_CLOEXEC)", first_fd);
 		return -1;
 	}
-	/* keel exec waits for this: the sync socket closing after it means execve succeeded. */
-	sync_send(ctx, MSG_EXECUTING, -1, 0, 0, NULL);
+	/*
+	 * keel exec waits for this: the sync socket closing after it means execve succeeded. Before
+	 * `start` (exec has none) keel must be there to hear it: if it is gone, so is whoever asked
+	 * for the program, and it does not run. After `start` keel may well have left (create).
+	 */
+	if (sync_send(ctx, MSG_EXECUTING, -1, 0, 0, NULL) < 0 && !ctx->started) {
+		snprintf(ctx->detail, sizeof(ctx->detail), "keel is gone: tell it that exec is near");
+		return -1;
+	}
 	return 0;
 }
 

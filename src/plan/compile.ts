@@ -316,7 +316,7 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
     },
   );
   const late = seccompOp && !early ? seccompOp : undefined;
-  plan.push(...finalSteps(capsOp, late, proc.noNewPrivileges === true && !early, filterNeedsCapsFirst(proc.noNewPrivileges === true, caps.masks.effective ?? 0n)));
+  plan.push(...finalSteps(capsOp, late, proc.noNewPrivileges === true && !early, filterGoesBeforeCaps(proc.noNewPrivileges === true, caps.masks.effective ?? 0n)));
   plan.push(ops.exec(args, env));
   return plan;
 }
@@ -329,7 +329,7 @@ const CAP_SYS_ADMIN_BIT = 1n << 21n;
  * demands CAP_SYS_ADMIN to install it, so unless the process keeps that capability, keel-init
  * installs the filter while it still holds it and sets the capabilities after (as runc does).
  */
-export function filterNeedsCapsFirst(noNewPrivileges: boolean, effective: bigint): boolean {
+export function filterGoesBeforeCaps(noNewPrivileges: boolean, effective: bigint): boolean {
   return !noNewPrivileges && (effective & CAP_SYS_ADMIN_BIT) === 0n;
 }
 
