@@ -12,6 +12,7 @@ import type { LsmFacts } from './lsm.js';
 import { cloneFlags } from './namespaces.js';
 import { ops, SyncTag, type PlanOp } from './ops.js';
 import { throwProblem, type ReportProblem } from './problems.js';
+import { refusedFields } from '../spec/coverage.js';
 
 /** Join order: the user namespace gives the rights to join the rest; the mount one changes /proc. */
 const JOIN_ORDER: LinuxNamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
@@ -37,6 +38,8 @@ export function compileExecPlan(input: ExecInput): Pick<Plan, 'ops' | 'warnings'
   const warnings: string[] = [];
   const notes: string[] = [];
   const report = input.report ?? throwProblem;
+  // exec's process (--process, or the container's with overrides) has met no semantic check.
+  for (const p of refusedFields(input.process, '/process')) report(p.path, p.message);
   const plan: PlanOp[] = [ops.notDumpable(), ops.sync(SyncTag.CGROUP, "wait for keel to move the process into the container's cgroups")];
   for (const type of JOIN_ORDER) {
     const path = input.namespaces[type];
