@@ -64,6 +64,8 @@ enum keel_op_code {
 	                       * become close-on-exec; then MSG_EXECUTING. Comes before the seccomp
 	                       * filter, so that the filter is followed by nothing it could deny but
 	                       * OP_CAPS (without no_new_privs) and execve. */
+	/* 50 on: the ops of issue #16 (config fields keel used to drop). */
+	OP_SESSION_KEYRING = 50, /* ints: permission bits to add (0: none)   strs: keyring name */
 	OP_MAX
 };
 

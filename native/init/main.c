@@ -56,6 +56,7 @@ static const op_handler handlers[OP_MAX] = {
 	[OP_IOPRIO] = op_ioprio,
 	[OP_PERSONALITY] = op_personality,
 	[OP_PREPARE_EXEC] = op_prepare_exec,
+	[OP_SESSION_KEYRING] = op_session_keyring,
 };
 
 /*

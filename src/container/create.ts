@@ -41,6 +41,8 @@ export interface CreateOptions {
   consoleSocket?: string;
   preserveFds: number;
   systemdCgroup?: boolean;
+  /** --no-new-keyring: the container keeps the caller's session keyring (as runc's flag). */
+  noNewKeyring?: boolean;
   /** keel waits for the container in the foreground (`run`) and relays a terminal itself when no --console-socket is given. */
   relayTerminal?: boolean;
 }
@@ -98,6 +100,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     fifoFd: 3 + preserveFds + 1,
     consoleFd: spec.process?.terminal ? 3 + preserveFds + 2 : undefined,
     preserveFds,
+    noNewKeyring: opts.noNewKeyring,
     report: (path, message) => {
       throw new KeelError(`${bundle}/config.json: ${path}: ${message}`);
     },
@@ -119,6 +122,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     owner: '',
     annotations: spec.annotations,
     config: spec,
+    ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
   };
   const lock = await store.claim(record);
   testStopPoint('claimed');

@@ -9,6 +9,7 @@ import { detectCgroupLayout } from '../cgroups/layout.js';
 import { moveIntoCgroups } from '../cgroups/manager.js';
 import { canRaiseHardLimits, ownHardLimit } from '../host/limits.js';
 import { compileExecPlan } from '../plan/compile-exec.js';
+import { sessionKeyringName } from '../plan/compile.js';
 import type { ReportProblem } from '../plan/problems.js';
 import { SyncTag } from '../plan/ops.js';
 import type { LinuxNamespaceType, Process } from '../spec/types.js';
@@ -137,6 +138,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
     personality: record.config.linux?.personality,
     lsm: readLsmFacts(),
     report: execProblemSink(opts),
+    sessionKeyring: record.noNewKeyring ? undefined : sessionKeyringName(record.id),
   });
   for (const warning of plan.warnings) log().warn(warning);
 

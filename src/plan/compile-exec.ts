@@ -32,6 +32,8 @@ export interface ExecInput {
   /** The security modules the host runs, for the process's AppArmor profile or SELinux label. */
   lsm?: LsmFacts;
   report?: ReportProblem;
+  /** The container's session keyring, to join (absent: the container was created with --no-new-keyring). */
+  sessionKeyring?: string;
 }
 
 export function compileExecPlan(input: ExecInput): Pick<Plan, 'ops' | 'warnings' | 'notes'> {
@@ -46,6 +48,7 @@ export function compileExecPlan(input: ExecInput): Pick<Plan, 'ops' | 'warnings'
     if (path) plan.push(ops.setns(type, cloneFlags([type]), path));
   }
   plan.push(ops.forkInit(input.namespaces.pid !== undefined));
+  if (input.sessionKeyring) plan.push(ops.sessionKeyring(input.sessionKeyring, 0));
   if (input.process.oomScoreAdj !== undefined) plan.push(planOomScoreAdj(input.process.oomScoreAdj));
   plan.push(
     ...planProcessOps(input.process, {

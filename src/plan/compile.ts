@@ -57,6 +57,8 @@ export interface CompileInput {
   preserveFds: number;
   /** Where faults in the config go; by default the first one throws a ConfigError. */
   report?: ReportProblem;
+  /** --no-new-keyring: the container keeps the caller's session keyring. */
+  noNewKeyring?: boolean;
 }
 
 export interface Plan {
@@ -93,7 +95,7 @@ export function compilePlan(input: CompileInput): Plan {
   return { ops: plan, namespaces, warnings, notes };
 }
 
-function planNamespacePhase({ spec, report = throwProblem }: CompileInput, ns: NamespacePlan): PlanOp[] {
+function planNamespacePhase({ spec, id, noNewKeyring, report = throwProblem }: CompileInput, ns: NamespacePlan): PlanOp[] {
   const plan: PlanOp[] = [ops.sync(SyncTag.CGROUP, 'wait for keel to place the container in its cgroups')];
   // The OOM score first, while keel-init is the host's root, as runc does: once it is root of a
   // user namespace its /proc/self files are out of its reach, and lowering the score takes
@@ -120,7 +122,26 @@ function planNamespacePhase({ spec, report = throwProblem }: CompileInput, ns: N
   // host's root, out of its reach; the time offsets above were refused (EACCES) after it.
   if (ns.isNew('user') || ns.join.some((j) => j.type === 'user')) plan.push(ops.setIds(0, 0));
   plan.push(ops.forkInit(ns.has('pid')));
+  if (!noNewKeyring) plan.push(planSessionKeyring(id, ns.isNew('user') || ns.join.some((j) => j.type === 'user')));
   return plan;
+}
+
+/** KEY_OTHR_SEARCH, KEY_USR_SEARCH (linux/keyctl.h). */
+const KEY_OTHR_SEARCH = 0x8;
+const KEY_USR_SEARCH = 0x80000;
+
+/** The name runc gives a container's session keyring, which `exec` joins too. */
+export function sessionKeyringName(id: string): string {
+  return `_ses.${id}`;
+}
+
+/**
+ * A session keyring of the container's own, as runc and crun make: the container's processes must
+ * not possess the caller's keys. As runc, it is made searchable by its owner, or by "other" in a
+ * user namespace (whose root is not the keyring's owner as the kernel sees it).
+ */
+function planSessionKeyring(id: string, inUserNamespace: boolean): PlanOp {
+  return ops.sessionKeyring(sessionKeyringName(id), inUserNamespace ? KEY_OTHR_SEARCH : KEY_USR_SEARCH);
 }
 
 /** process.oomScoreAdj; each plan places it where keel-init may still write its /proc/self files. */

@@ -44,6 +44,8 @@ export const OpCode = {
   IOPRIO: 40,
   PERSONALITY: 41,
   PREPARE_EXEC: 42,
+  // 50 on: the ops of issue #16.
+  SESSION_KEYRING: 50,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
@@ -227,6 +229,17 @@ export const ops = {
 
   personality: (domainName: string, value: number) =>
     op(OpCode.PERSONALITY, 'personality', `set the personality to ${domainName}`, { domain: domainName }, [value]),
+
+  /** `searchBits`: what runc adds to the new keyring's permissions (0 when joining an existing one). */
+  sessionKeyring: (name: string, searchBits: number) =>
+    op(
+      OpCode.SESSION_KEYRING,
+      'session-keyring',
+      searchBits ? `join a new session keyring ${q(name)}, so that the caller's keys stay out of reach` : `join the container's session keyring ${q(name)}`,
+      { name },
+      [searchBits],
+      [name],
+    ),
 
   notDumpable: () => op(OpCode.NOT_DUMPABLE, 'not-dumpable', 'make the process non-dumpable, so nothing in the container can reach it through /proc', {}),
 

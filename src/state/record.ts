@@ -21,4 +21,6 @@ export interface StateRecord {
   config: Spec;
   /** Cgroup directories this container owns, to be removed at delete. */
   cgroupPaths?: string[];
+  /** Created with --no-new-keyring: exec's processes keep the caller's session keyring too. */
+  noNewKeyring?: true;
 }

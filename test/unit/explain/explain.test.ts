@@ -30,7 +30,9 @@ describe('keel explain', () => {
     const phases = splitPhases(ops);
     const runs = phases.filter((p, i) => p !== phases[i - 1]);
     expect(runs).toEqual(['namespaces', 'container', 'process', 'exec']);
-    expect(ops[phases.indexOf('container')]!.name).toBe('prepare-rootfs');
+    // The container's init first leaves the caller's session keyring, then makes its mounts.
+    expect(ops[phases.indexOf('container')]!.name).toBe('session-keyring');
+    expect(ops[phases.indexOf('container') + 1]!.name).toBe('prepare-rootfs');
     expect(ops[phases.lastIndexOf('container')]!.what).toBe('remount "/" ro');
     expect(ops[phases.indexOf('exec')]!.name).toBe('resolve-exec');
   });
