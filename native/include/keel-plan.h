@@ -66,6 +66,8 @@ enum keel_op_code {
 	                       * OP_CAPS (without no_new_privs) and execve. */
 	/* 50 on: the ops of issue #16 (config fields keel used to drop). */
 	OP_SESSION_KEYRING = 50, /* ints: permission bits to add (0: none)   strs: keyring name */
+	OP_MOUNT_SETATTR = 51, /* ints: MOUNT_ATTR_* to set, to clear   strs: path (in root);
+	                        * mount_setattr(AT_RECURSIVE): the mount and every mount below it */
 	OP_MAX
 };
 

@@ -90,5 +90,6 @@ int op_wait_start(struct init_ctx *, const struct op *);
 int op_exec(struct init_ctx *, const struct op *);
 int op_prepare_exec(struct init_ctx *, const struct op *);
 int op_session_keyring(struct init_ctx *, const struct op *);
+int op_mount_setattr(struct init_ctx *, const struct op *);
 
 #endif

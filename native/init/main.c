@@ -57,6 +57,7 @@ static const op_handler handlers[OP_MAX] = {
 	[OP_PERSONALITY] = op_personality,
 	[OP_PREPARE_EXEC] = op_prepare_exec,
 	[OP_SESSION_KEYRING] = op_session_keyring,
+	[OP_MOUNT_SETATTR] = op_mount_setattr,
 };
 
 /*

@@ -3,7 +3,7 @@ import { isAbsolute, posix, resolve } from 'node:path';
 import type { CgroupLayout } from '../cgroups/layout.js';
 import type { Mount } from '../spec/types.js';
 import { CreateAs, MountCheck, ops, type PlanOp } from './ops.js';
-import { MS, flagNames, parseMountOptions } from './mount-options.js';
+import { MS, flagNames, parseMountOptions, type ParsedMountOptions } from './mount-options.js';
 import type { ReportProblem } from './problems.js';
 
 /** Destinations are container paths: made absolute and normalised ("a/../b" -> "/b"). */
@@ -46,11 +46,19 @@ function destinationChecks(destination: string, type: string | undefined, index:
   return MountCheck.NOT_ON_PROCFS | (type === 'proc' || type === 'sysfs' ? MountCheck.NO_SYMLINKS : 0);
 }
 
-const BIND_CHANGEABLE = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME;
+const BIND_CHANGEABLE = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME | MS.NOSYMFOLLOW;
 
 export function planMount(mount: Mount, index: number, ctx: MountContext): PlanOp[] {
-  const destination = containerPath(mount.destination);
   const opts = parseMountOptions(mount.options);
+  const plan = planMountItself(mount, index, opts, ctx);
+  const { set, clear, options } = opts.recursive;
+  // The recursive options, once the mount (and the remount of a bind's own flags) is in place.
+  if (plan.length && options.length) plan.push(ops.mountSetattr(containerPath(mount.destination), set, clear, options));
+  return plan;
+}
+
+function planMountItself(mount: Mount, index: number, opts: ParsedMountOptions, ctx: MountContext): PlanOp[] {
+  const destination = containerPath(mount.destination);
   if (opts.unsupported.length) {
     ctx.report(`/mounts/${index}/options`, `keel does not support ${opts.unsupported.map((o) => `"${o}"`).join(', ')} yet`);
     return [];

@@ -46,6 +46,7 @@ export const OpCode = {
   PREPARE_EXEC: 42,
   // 50 on: the ops of issue #16.
   SESSION_KEYRING: 50,
+  MOUNT_SETATTR: 51,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
@@ -134,6 +135,10 @@ export const ops = {
       [m.flags, m.propagation, m.remountFlags, m.createAs, m.copyUp ? 1 : 0, m.remountClear ?? 0, m.checks ?? 0],
       [m.source, m.destination, m.type, m.data],
     ),
+
+  /** The recursive mount options (rro, rnosuid, ...): `options` as the config named them. */
+  mountSetattr: (path: string, set: number, clear: number, options: string[]) =>
+    op(OpCode.MOUNT_SETATTR, 'mount-setattr', `apply ${options.join(',')} to ${q(path)} and every mount below it`, { path, options }, [set, clear], [path]),
 
   mknod: (path: string, type: string, mode: number, major: number, minor: number, uid: number, gid: number) =>
     op(OpCode.MKNOD, 'mknod', `create device ${q(path)} (${type} ${major}:${minor}, mode ${(mode & 0o7777).toString(8).padStart(4, '0')}, owner ${uid}:${gid})`, { path, type, major, minor, mode: mode & 0o7777, uid, gid }, [mode, major, minor, uid, gid], [path]),
