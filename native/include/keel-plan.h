@@ -68,6 +68,11 @@ enum keel_op_code {
 	OP_SESSION_KEYRING = 50, /* ints: permission bits to add (0: none)   strs: keyring name */
 	OP_MOUNT_SETATTR = 51, /* ints: MOUNT_ATTR_* to set, to clear   strs: path (in root);
 	                        * mount_setattr(AT_RECURSIVE): the mount and every mount below it */
+	OP_IDMAP_PREPARE = 52, /* ints: slot, recursion (1: rbind, 2: ridmap), MOUNT_ATTR_* to set, to clear
+	                        * strs: source (host path), uid_map, gid_map; as the host's root, before
+	                        * any namespace: an id-mapped detached copy of the source, kept in the slot */
+	OP_MOUNT_IDMAPPED = 53, /* ints: slot, create-as, checks, propagation   strs: destination (in root);
+	                         * move_mount of the slot's copy onto the destination */
 	OP_MAX
 };
 
@@ -107,6 +112,9 @@ struct keel_msg {
 
 /* How OP_MOUNT creates a missing destination. */
 enum keel_create_as { CREATE_DIR = 0, CREATE_FILE = 1 };
+
+/* Id-mapped mounts a plan may have (OP_IDMAP_PREPARE slots). */
+#define KEEL_MAX_IDMAPPED 64
 
 /* What OP_MOUNT checks of its destination, once resolved in the root, before it mounts. */
 enum keel_mount_check {

@@ -27,6 +27,7 @@ struct init_ctx {
 	bool keel_listens;      /* keel reads the sync socket to the end (foreground run; exec) */
 	bool filtered;          /* the seccomp filter is installed: a failure now may be its doing */
 	char detail[240];       /* what went wrong, beyond errno, for the error report */
+	int idmapped[KEEL_MAX_IDMAPPED]; /* detached id-mapped copies (OP_IDMAP_PREPARE), 0: none */
 };
 
 int64_t op_int(const struct op *op, uint32_t i);
@@ -91,5 +92,10 @@ int op_exec(struct init_ctx *, const struct op *);
 int op_prepare_exec(struct init_ctx *, const struct op *);
 int op_session_keyring(struct init_ctx *, const struct op *);
 int op_mount_setattr(struct init_ctx *, const struct op *);
+int op_idmap_prepare(struct init_ctx *, const struct op *);
+int op_mount_idmapped(struct init_ctx *, const struct op *);
+
+/* mount.c: the checks of keel_mount_check on a destination resolved in the root (fd) */
+int check_destination(struct init_ctx *ctx, const char *dest, int fd, int checks);
 
 #endif

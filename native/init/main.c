@@ -58,6 +58,8 @@ static const op_handler handlers[OP_MAX] = {
 	[OP_PREPARE_EXEC] = op_prepare_exec,
 	[OP_SESSION_KEYRING] = op_session_keyring,
 	[OP_MOUNT_SETATTR] = op_mount_setattr,
+	[OP_IDMAP_PREPARE] = op_idmap_prepare,
+	[OP_MOUNT_IDMAPPED] = op_mount_idmapped,
 };
 
 /*

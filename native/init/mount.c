@@ -72,7 +72,7 @@ int op_prepare_rootfs(struct init_ctx *ctx, const struct op *op)
 #define PROC_SUPER_MAGIC 0x9fa0
 
 /* The checks the plan asks of a mount's resolved destination (fd), before anything is mounted on it. */
-static int check_destination(struct init_ctx *ctx, const char *dest, int fd, int checks)
+int check_destination(struct init_ctx *ctx, const char *dest, int fd, int checks)
 {
 	if (checks & MOUNT_NOT_ON_PROCFS) {
 		struct statfs sf;

@@ -12,6 +12,7 @@ import { compileCapabilities } from './capabilities.js';
 import { planDevices } from './devices.js';
 import { MS, PROPAGATION_OPTIONS, propagationName } from './mount-options.js';
 import { containerPath, planMount } from './mounts.js';
+import { planIdmappedMounts, type IdmappedMount } from './idmap.js';
 import { cloneFlags, planNamespaces, type NamespacePlan } from './namespaces.js';
 import { ops, SyncTag, type PlanOp } from './ops.js';
 import { throwProblem, type ReportProblem } from './problems.js';
@@ -87,16 +88,20 @@ export function compilePlan(input: CompileInput): Plan {
   });
   const warnings: string[] = resourceWarnings(input.host.cgroups.mode, linux.resources ?? {});
   const notes: string[] = [];
+  const idmapped = planIdmappedMounts(spec, input.bundle, report);
   const plan: PlanOp[] = [
-    ...planNamespacePhase(input, namespaces),
-    ...planRootfs(input, namespaces, warnings),
+    ...planNamespacePhase(input, namespaces, idmapped),
+    ...planRootfs(input, namespaces, warnings, idmapped),
     ...planProcess(input, warnings, notes),
   ];
   return { ops: plan, namespaces, warnings, notes };
 }
 
-function planNamespacePhase({ spec, id, noNewKeyring, report = throwProblem }: CompileInput, ns: NamespacePlan): PlanOp[] {
+function planNamespacePhase({ spec, id, noNewKeyring, report = throwProblem }: CompileInput, ns: NamespacePlan, idmapped: ReadonlyMap<number, IdmappedMount>): PlanOp[] {
   const plan: PlanOp[] = [ops.sync(SyncTag.CGROUP, 'wait for keel to place the container in its cgroups')];
+  // Id-mapped copies of bind sources while keel-init is the host's root in the host's namespaces:
+  // it writes the maps of a user namespace for each, which the container's root could not.
+  for (const [index, m] of idmapped) plan.push(ops.idmapPrepare({ ...m, destination: containerPath(spec.mounts![index]!.destination) }));
   // The OOM score first, while keel-init is the host's root, as runc does: once it is root of a
   // user namespace its /proc/self files are out of its reach, and lowering the score takes
   // CAP_SYS_RESOURCE on the host. The container's init inherits it.
@@ -153,7 +158,7 @@ function cloneFlagsOf(type: Parameters<typeof cloneFlags>[0][number]): number {
   return cloneFlags([type]);
 }
 
-function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]): PlanOp[] {
+function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[], idmapped: ReadonlyMap<number, IdmappedMount>): PlanOp[] {
   const { spec, rootfs, host } = input;
   const report = input.report ?? throwProblem;
   const linux = spec.linux ?? {};
@@ -167,7 +172,7 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]):
   const plan: PlanOp[] = [ops.prepareRootfs(rootfs, prepareFlags, propagationName(prepareFlags))];
 
   const tmpfsContext = planMountLabel(linux.mountLabel, host.lsm ?? NO_LSM, report);
-  const ctx = { bundle: input.bundle, cgroups: host.cgroups, cgroupPath: input.cgroupPath, cgroupNamespace: ns.has('cgroup'), kindOf: host.kindOf, report, tmpfsContext };
+  const ctx = { bundle: input.bundle, cgroups: host.cgroups, cgroupPath: input.cgroupPath, cgroupNamespace: ns.has('cgroup'), kindOf: host.kindOf, report, tmpfsContext, idmapped };
   mounts.forEach((m, i) => plan.push(...planMount(m, i, ctx)));
 
   const devIsBound = mounts.some((m) => containerPath(m.destination) === '/dev' && (m.type === 'bind' || m.options?.some((o) => o === 'bind' || o === 'rbind')));

@@ -117,7 +117,7 @@ export const PROPAGATION_OPTIONS: Record<string, number> = {
 
 /** Every mount option keel carries out, for `keel features`. */
 export function knownMountOptions(): string[] {
-  return [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS), ...Object.keys(RECURSIVE_OPTIONS), 'tmpcopyup'].sort();
+  return [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS), ...Object.keys(RECURSIVE_OPTIONS), ...IDMAP_OPTIONS, 'tmpcopyup'].sort();
 }
 
 /** The access-time options pick one mode among these flags: naming any of them replaces the mode. */
@@ -134,18 +134,18 @@ export interface ParsedMountOptions {
   propagation: number;
   /** Options the kernel does not know as flags go to the filesystem as its data string. */
   data: string[];
-  /** Options keel recognises but does not carry out yet (reported, not silently dropped). */
-  unsupported: string[];
+  /** idmap, ridmap: the mount is id-mapped (planIdmappedMounts); never mount(2)'s data. */
+  idmap: string[];
   /** tmpcopyup (runc's): a new tmpfs starts with the contents of the directory it covers. */
   copyUp: boolean;
   /** The recursive options: MOUNT_ATTR_* to set and clear on the mount and every mount below it. */
   recursive: { set: number; clear: number; options: string[] };
 }
 
-const UNSUPPORTED = new Set(['idmap', 'ridmap']);
+const IDMAP_OPTIONS = new Set(['idmap', 'ridmap']);
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
-  const parsed: ParsedMountOptions = { flags: 0, cleared: 0, propagation: 0, data: [], unsupported: [], copyUp: false, recursive: { set: 0, clear: 0, options: [] } };
+  const parsed: ParsedMountOptions = { flags: 0, cleared: 0, propagation: 0, data: [], idmap: [], copyUp: false, recursive: { set: 0, clear: 0, options: [] } };
   for (const option of options) {
     const flag = FLAG_OPTIONS[option];
     const recursive = RECURSIVE_OPTIONS[option];
@@ -162,8 +162,8 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
       parsed.cleared = (parsed.cleared | flag[1] | (ATIME_OPTIONS.has(option) ? ATIME_MODE : 0)) & ~flag[0];
     } else if (option in PROPAGATION_OPTIONS) {
       parsed.propagation |= PROPAGATION_OPTIONS[option]!;
-    } else if (UNSUPPORTED.has(option)) {
-      parsed.unsupported.push(option);
+    } else if (IDMAP_OPTIONS.has(option)) {
+      parsed.idmap.push(option);
     } else {
       parsed.data.push(option);
     }

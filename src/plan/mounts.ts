@@ -5,6 +5,7 @@ import type { Mount } from '../spec/types.js';
 import { CreateAs, MountCheck, ops, type PlanOp } from './ops.js';
 import { MS, flagNames, parseMountOptions, type ParsedMountOptions } from './mount-options.js';
 import type { ReportProblem } from './problems.js';
+import type { IdmappedMount } from './idmap.js';
 
 /** Destinations are container paths: made absolute and normalised ("a/../b" -> "/b"). */
 export function containerPath(path: string): string {
@@ -22,6 +23,8 @@ export interface MountContext {
   report: ReportProblem;
   /** linux.mountLabel as tmpfs data (context="..."), where SELinux is enabled. */
   tmpfsContext?: string;
+  /** The id-mapped mounts, by index (planIdmappedMounts), made ready before the namespaces. */
+  idmapped?: ReadonlyMap<number, IdmappedMount>;
 }
 
 /**
@@ -50,6 +53,8 @@ const BIND_CHANGEABLE = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIM
 
 export function planMount(mount: Mount, index: number, ctx: MountContext): PlanOp[] {
   const opts = parseMountOptions(mount.options);
+  // An id-mapped mount that planIdmappedMounts refused (and reported) is not mounted at all.
+  if ((opts.idmap.length || mount.uidMappings) && !ctx.idmapped?.has(index)) return [];
   const plan = planMountItself(mount, index, opts, ctx);
   const { set, clear, options } = opts.recursive;
   // The recursive options, once the mount (and the remount of a bind's own flags) is in place.
@@ -59,10 +64,6 @@ export function planMount(mount: Mount, index: number, ctx: MountContext): PlanO
 
 function planMountItself(mount: Mount, index: number, opts: ParsedMountOptions, ctx: MountContext): PlanOp[] {
   const destination = containerPath(mount.destination);
-  if (opts.unsupported.length) {
-    ctx.report(`/mounts/${index}/options`, `keel does not support ${opts.unsupported.map((o) => `"${o}"`).join(', ')} yet`);
-    return [];
-  }
   const isBind = (opts.flags & MS.BIND) !== 0 || mount.type === 'bind';
   if (mount.type === 'cgroup' || mount.type === 'cgroup2') return planCgroupMount(destination, opts.flags, ctx);
   const checks = destinationChecks(destination, isBind ? undefined : mount.type, index, ctx.report);
@@ -94,6 +95,10 @@ function planMountItself(mount: Mount, index: number, opts: ParsedMountOptions, 
   if (!kind) {
     ctx.report(`/mounts/${index}/source`, `bind mount source "${source}" does not exist`);
     return [];
+  }
+  const idmapped = ctx.idmapped?.get(index);
+  if (idmapped) {
+    return [ops.mountIdmapped({ slot: idmapped.slot, source, destination, createAs: kind === 'file' ? CreateAs.FILE : CreateAs.DIR, checks, propagation: opts.propagation, options: mount.options ?? [] })];
   }
   const bindFlags = MS.BIND | (opts.flags & MS.REC);
   return [

@@ -47,6 +47,8 @@ export const OpCode = {
   // 50 on: the ops of issue #16.
   SESSION_KEYRING: 50,
   MOUNT_SETATTR: 51,
+  IDMAP_PREPARE: 52,
+  MOUNT_IDMAPPED: 53,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
@@ -139,6 +141,26 @@ export const ops = {
   /** The recursive mount options (rro, rnosuid, ...): `options` as the config named them. */
   mountSetattr: (path: string, set: number, clear: number, options: string[]) =>
     op(OpCode.MOUNT_SETATTR, 'mount-setattr', `apply ${options.join(',')} to ${q(path)} and every mount below it`, { path, options }, [set, clear], [path]),
+
+  idmapPrepare: (m: { slot: number; source: string; destination: string; uidMap: string; gidMap: string; recursion: number; attrSet: number; attrClear: number }) =>
+    op(
+      OpCode.IDMAP_PREPARE,
+      'idmap-prepare',
+      `make an id-mapped copy of ${q(m.source)} for ${q(m.destination)} (uids ${m.uidMap.trim().replace(/\n/g, '; ')}; gids ${m.gidMap.trim().replace(/\n/g, '; ')})`,
+      { source: m.source, destination: m.destination, uidMap: m.uidMap, gidMap: m.gidMap, recursive: m.recursion !== 0 },
+      [m.slot, m.recursion, m.attrSet, m.attrClear],
+      [m.source, m.uidMap, m.gidMap],
+    ),
+
+  mountIdmapped: (m: { slot: number; source: string; destination: string; createAs: number; checks: number; propagation: number; options: string[] }) =>
+    op(
+      OpCode.MOUNT_IDMAPPED,
+      'mount-idmapped',
+      `mount the id-mapped copy of ${q(m.source)} on ${q(m.destination)}${m.options.length ? ` (${m.options.join(',')})` : ''}`,
+      { source: m.source, destination: m.destination, options: m.options },
+      [m.slot, m.createAs, m.checks, m.propagation],
+      [m.destination],
+    ),
 
   mknod: (path: string, type: string, mode: number, major: number, minor: number, uid: number, gid: number) =>
     op(OpCode.MKNOD, 'mknod', `create device ${q(path)} (${type} ${major}:${minor}, mode ${(mode & 0o7777).toString(8).padStart(4, '0')}, owner ${uid}:${gid})`, { path, type, major, minor, mode: mode & 0o7777, uid, gid }, [mode, major, minor, uid, gid], [path]),

@@ -17,6 +17,7 @@ export const APPLIED: Readonly<Record<string, string>> = {
   '/annotations': 'hooks/run.ts (the state hooks and `keel state` show)',
   '/annotations/*': 'hooks/run.ts',
   ...each(['/mounts', '/mounts/*/destination', '/mounts/*/source', '/mounts/*/type', '/mounts/*/options'], 'plan/mounts.ts (mount)'),
+  ...each(['/mounts/*/uidMappings', '/mounts/*/gidMappings', ...mapping('/mounts/*/uidMappings'), ...mapping('/mounts/*/gidMappings')], 'plan/idmap.ts (idmap-prepare, mount-idmapped)'),
   '/process': 'plan/compile.ts (planProcessOps)',
   '/process/terminal': 'container/console.ts, plan/compile.ts (console)',
   ...each(['/process/consoleSize', '/process/consoleSize/height', '/process/consoleSize/width'], 'plan/compile.ts (console)'),
@@ -91,7 +92,6 @@ export const REFUSED: Readonly<Record<string, string>> = {
   '/vm': 'configures a virtual-machine container: keel runs Linux containers in namespaces, not VMs',
   '/zos': 'configures a z/OS container: keel runs Linux containers',
   '/freebsd': 'configures a FreeBSD jail: keel runs Linux containers',
-  ...each(['/mounts/*/uidMappings', '/mounts/*/gidMappings'], 'asks for an id-mapped mount, which keel does not make yet'),
   ...each(['/process/execCPUAffinity'], 'keel does not set CPU affinity yet'),
   ...each(['/linux/memoryPolicy'], 'keel does not set a NUMA memory policy yet'),
   ...each(['/linux/netDevices'], 'keel does not move network devices into containers yet'),
@@ -103,8 +103,6 @@ export const REFUSED: Readonly<Record<string, string>> = {
  * keys and an array's items are refused by their parent's refusal.)
  */
 export const REFUSED_WITH_PARENT: readonly string[] = [
-  ...mapping('/mounts/*/uidMappings'),
-  ...mapping('/mounts/*/gidMappings'),
   '/process/execCPUAffinity/initial',
   '/process/execCPUAffinity/final',
   '/linux/memoryPolicy/mode',

@@ -28,8 +28,6 @@ function withField(pointer: string, value: unknown): Record<string, unknown> {
 const SAMPLES: Record<string, unknown> = {
   '/process/commandLine': 'cmd.exe /c dir',
   '/process/user/username': 'ContainerUser',
-  '/mounts/*/uidMappings': [{ containerID: 0, hostID: 1000, size: 1 }],
-  '/mounts/*/gidMappings': [{ containerID: 0, hostID: 1000, size: 1 }],
   '/linux/memoryPolicy': { mode: 'MPOL_BIND', nodes: '0' },
 };
 
