@@ -73,6 +73,8 @@ enum keel_op_code {
 	                        * any namespace: an id-mapped detached copy of the source, kept in the slot */
 	OP_MOUNT_IDMAPPED = 53, /* ints: slot, create-as, checks, propagation   strs: destination (in root);
 	                         * move_mount of the slot's copy onto the destination */
+	OP_CPU_AFFINITY = 54, /* ints: the CPUs (sched_setaffinity) */
+	OP_MEMORY_POLICY = 55, /* ints: mode | flags, then the nodes (set_mempolicy) */
 	OP_MAX
 };
 

@@ -94,6 +94,8 @@ int op_session_keyring(struct init_ctx *, const struct op *);
 int op_mount_setattr(struct init_ctx *, const struct op *);
 int op_idmap_prepare(struct init_ctx *, const struct op *);
 int op_mount_idmapped(struct init_ctx *, const struct op *);
+int op_cpu_affinity(struct init_ctx *, const struct op *);
+int op_memory_policy(struct init_ctx *, const struct op *);
 
 /* mount.c: the checks of keel_mount_check on a destination resolved in the root (fd) */
 int check_destination(struct init_ctx *ctx, const char *dest, int fd, int checks);

@@ -60,6 +60,8 @@ static const op_handler handlers[OP_MAX] = {
 	[OP_MOUNT_SETATTR] = op_mount_setattr,
 	[OP_IDMAP_PREPARE] = op_idmap_prepare,
 	[OP_MOUNT_IDMAPPED] = op_mount_idmapped,
+	[OP_CPU_AFFINITY] = op_cpu_affinity,
+	[OP_MEMORY_POLICY] = op_memory_policy,
 };
 
 /*

@@ -10,6 +10,7 @@ import { moveIntoCgroups } from '../cgroups/manager.js';
 import { canRaiseHardLimits, ownHardLimit } from '../host/limits.js';
 import { compileExecPlan } from '../plan/compile-exec.js';
 import { sessionKeyringName } from '../plan/compile.js';
+import { readMemoryNodes } from '../host/facts.js';
 import type { ReportProblem } from '../plan/problems.js';
 import { SyncTag } from '../plan/ops.js';
 import type { LinuxNamespaceType, Process } from '../spec/types.js';
@@ -131,11 +132,12 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   const plan = compileExecPlan({
     process: proc,
     namespaces: namespacesToJoin(record.pid!),
-    host: { rlimitCeiling: (name) => (limited ? ownHardLimit(name) : undefined), homeOf: (uid) => passwdHome(`/proc/${record.pid}/root`, uid) },
+    host: { rlimitCeiling: (name) => (limited ? ownHardLimit(name) : undefined), homeOf: (uid) => passwdHome(`/proc/${record.pid}/root`, uid), memoryNodes: readMemoryNodes() },
     preserveFds: opts.preserveFds,
     consoleFd: proc.terminal ? 3 + opts.preserveFds + 1 : undefined,
     seccomp: record.config.linux?.seccomp,
     personality: record.config.linux?.personality,
+    memoryPolicy: record.config.linux?.memoryPolicy,
     lsm: readLsmFacts(),
     report: execProblemSink(opts),
     sessionKeyring: record.noNewKeyring ? undefined : sessionKeyringName(record.id),

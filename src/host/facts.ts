@@ -1,10 +1,11 @@
-import { statSync, statfsSync } from 'node:fs';
+import { readFileSync, statSync, statfsSync } from 'node:fs';
 
 import { detectCgroupLayout } from '../cgroups/layout.js';
 import { readLsmFacts } from './lsm.js';
 import { canRaiseHardLimits, ownHardLimit } from './limits.js';
 import { isKeelNamespace } from './namespaces.js';
 import type { HostFacts } from '../plan/compile.js';
+import { parseIdList } from '../plan/cpu-list.js';
 
 const RAMFS_MAGIC = 0x858458f6;
 
@@ -17,6 +18,7 @@ export function readHostFacts(rootfs: string): HostFacts {
     rootfsIsRamfs: isRamfs(rootfs),
     lsm: readLsmFacts(),
     isKeelNamespace,
+    memoryNodes: readMemoryNodes(),
     kindOf(path) {
       try {
         return statSync(path).isDirectory() ? 'dir' : 'file';
@@ -33,5 +35,15 @@ function isRamfs(path: string): boolean {
     return statfsSync(path).type === RAMFS_MAGIC;
   } catch {
     return false;
+  }
+}
+
+/** The memory nodes the kernel has online; undefined on a kernel without NUMA support. */
+export function readMemoryNodes(): number[] | undefined {
+  try {
+    const nodes = parseIdList(readFileSync('/sys/devices/system/node/online', 'utf8'));
+    return typeof nodes === 'string' ? undefined : nodes;
+  } catch {
+    return undefined;
   }
 }

@@ -5,7 +5,9 @@
  */
 import { hookState, hookTimeout } from '../hooks/run.js';
 import { compileSeccomp } from '../seccomp/compile.js';
-import type { LinuxNamespaceType, LinuxPersonality, LinuxSeccomp, Spec } from '../spec/types.js';
+import type { LinuxMemoryPolicy, LinuxNamespaceType, LinuxPersonality, LinuxSeccomp, Spec } from '../spec/types.js';
+import { compileAffinity } from './affinity.js';
+import { compileMemoryPolicy } from './mempolicy.js';
 import type { CgroupLayout } from '../cgroups/layout.js';
 import { resourceWarnings } from '../cgroups/resources.js';
 import { compileCapabilities } from './capabilities.js';
@@ -39,6 +41,8 @@ export interface HostFacts {
   homeOf?(uid: number): string | undefined;
   /** Whether the namespace file at `path` is keel's own (the host's) namespace of that type. */
   isKeelNamespace?(type: LinuxNamespaceType, path: string): boolean;
+  /** The NUMA memory nodes this host has (/sys/devices/system/node/online), for linux.memoryPolicy. */
+  memoryNodes?: readonly number[];
 }
 
 export interface CompileInput {
@@ -221,8 +225,15 @@ function planProcess(input: CompileInput, warnings: string[], notes: string[]): 
     preserveFds: input.preserveFds,
     seccomp: input.spec.linux?.seccomp,
     personality: input.spec.linux?.personality,
+    memoryPolicy: input.spec.linux?.memoryPolicy,
+    memoryNodes: input.host.memoryNodes,
     lsm: input.host.lsm,
   });
+  // config.md: execCPUAffinity is not for the container's init; keel exec's processes take it.
+  if (input.spec.process.execCPUAffinity) {
+    compileAffinity(input.spec.process.execCPUAffinity, '/process', input.report ?? throwProblem);
+    notes.push("process.execCPUAffinity applies to the processes keel exec starts, not to the container's init (config.md)");
+  }
   // startContainer hooks run in the container once it is started, before the user's program: the
   // container is still "created" (it is "running" once that program runs), as runc reports it.
   const started = hookState(input.spec, input.id, input.bundle, 'created');
@@ -247,6 +258,9 @@ export interface ProcessPlanOptions {
   personality?: LinuxPersonality;
   /** The security modules the host runs, for process.apparmorProfile and process.selinuxLabel. */
   lsm?: LsmFacts;
+  /** linux.memoryPolicy: the container's, which a process joining it takes too (as runc). */
+  memoryPolicy?: LinuxMemoryPolicy;
+  memoryNodes?: readonly number[];
 }
 
 /** linux/binfmts.h: the longest string execve takes as one argument or variable, with its NUL (32 pages). */
@@ -280,6 +294,8 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   if (ioprio !== undefined) plan.push(ops.ioPriority(proc.ioPriority!.class, proc.ioPriority!.priority, ioprio));
   const persona = opts.personality && compilePersonality(opts.personality, opts.report, opts.warnings);
   if (persona !== undefined) plan.push(ops.personality(opts.personality!.domain, persona));
+  const mpol = opts.memoryPolicy && compileMemoryPolicy(opts.memoryPolicy, opts.memoryNodes, opts.report);
+  if (mpol) plan.push(ops.memoryPolicy(opts.memoryPolicy!.mode, opts.memoryPolicy!.flags ?? [], mpol.mode, mpol.nodes));
   // A new session: the container's init leads its own, and a terminal needs one to be controlling.
   if (opts.fifoFd !== undefined || opts.consoleFd !== undefined) plan.push(ops.setsid());
   if (opts.consoleFd !== undefined) plan.push(ops.console(opts.consoleFd, proc.consoleSize?.height ?? 0, proc.consoleSize?.width ?? 0));

@@ -49,6 +49,8 @@ export const OpCode = {
   MOUNT_SETATTR: 51,
   IDMAP_PREPARE: 52,
   MOUNT_IDMAPPED: 53,
+  CPU_AFFINITY: 54,
+  MEMORY_POLICY: 55,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
@@ -266,6 +268,24 @@ export const ops = {
       { name },
       [searchBits],
       [name],
+    ),
+
+  cpuAffinity: (when: 'initial' | 'final', cpus: number[]) =>
+    op(
+      OpCode.CPU_AFFINITY,
+      'cpu-affinity',
+      `run on CPUs ${listed(cpus)} (process.execCPUAffinity.${when}: ${when === 'initial' ? "until the process is in the container's cgroup" : "in the container's cgroup"})`,
+      { when, cpus },
+      cpus,
+    ),
+
+  memoryPolicy: (modeName: string, flagNames: string[], value: number, nodes: number[]) =>
+    op(
+      OpCode.MEMORY_POLICY,
+      'memory-policy',
+      `set the NUMA memory policy to ${[modeName, ...flagNames].join('|')}${nodes.length ? ` on node${nodes.length > 1 ? 's' : ''} ${listed(nodes)}` : ''} (linux.memoryPolicy)`,
+      { mode: modeName, flags: flagNames, nodes },
+      [value, ...nodes],
     ),
 
   notDumpable: () => op(OpCode.NOT_DUMPABLE, 'not-dumpable', 'make the process non-dumpable, so nothing in the container can reach it through /proc', {}),

@@ -32,6 +32,7 @@ export const APPLIED: Readonly<Record<string, string>> = {
   '/process/apparmorProfile': 'plan/lsm.ts (refused where the host has no AppArmor)',
   '/process/selinuxLabel': 'plan/lsm.ts (refused where the host has no SELinux)',
   '/process/oomScoreAdj': 'plan/compile.ts (write-file oom_score_adj)',
+  ...each(['/process/execCPUAffinity', '/process/execCPUAffinity/initial', '/process/execCPUAffinity/final'], 'plan/affinity.ts (cpu-affinity, for keel exec: config.md leaves the init out)'),
   ...each(['/process/scheduler', ...['policy', 'nice', 'priority', 'flags', 'runtime', 'deadline', 'period'].map((f) => `/process/scheduler/${f}`)], 'plan/sched.ts (scheduler)'),
   ...each(['/process/ioPriority', '/process/ioPriority/class', '/process/ioPriority/priority'], 'plan/sched.ts (io-priority)'),
   ...each(['/hooks', ...['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'].flatMap((k) => [`/hooks/${k}`, ...['path', 'args', 'env', 'timeout'].map((f) => `/hooks/${k}/*/${f}`)])], 'hooks/run.ts, plan/compile.ts (hook)'),
@@ -74,6 +75,7 @@ export const APPLIED: Readonly<Record<string, string>> = {
   '/linux/readonlyPaths': 'plan/compile.ts (readonly)',
   '/linux/mountLabel': 'plan/lsm.ts (tmpfs context=; refused where the host has no SELinux)',
   ...each(['/linux/personality', '/linux/personality/domain'], 'plan/sched.ts (personality)'),
+  ...each(['/linux/memoryPolicy', '/linux/memoryPolicy/mode', '/linux/memoryPolicy/nodes', '/linux/memoryPolicy/flags'], 'plan/mempolicy.ts (memory-policy)'),
 };
 
 /** Fields keel takes but cannot always honour: it says so in a warning (never silently). */
@@ -92,8 +94,6 @@ export const REFUSED: Readonly<Record<string, string>> = {
   '/vm': 'configures a virtual-machine container: keel runs Linux containers in namespaces, not VMs',
   '/zos': 'configures a z/OS container: keel runs Linux containers',
   '/freebsd': 'configures a FreeBSD jail: keel runs Linux containers',
-  ...each(['/process/execCPUAffinity'], 'keel does not set CPU affinity yet'),
-  ...each(['/linux/memoryPolicy'], 'keel does not set a NUMA memory policy yet'),
   ...each(['/linux/netDevices'], 'keel does not move network devices into containers yet'),
   ...each(['/linux/intelRdt'], 'keel does not apply Intel RDT yet'),
 };
@@ -103,11 +103,6 @@ export const REFUSED: Readonly<Record<string, string>> = {
  * keys and an array's items are refused by their parent's refusal.)
  */
 export const REFUSED_WITH_PARENT: readonly string[] = [
-  '/process/execCPUAffinity/initial',
-  '/process/execCPUAffinity/final',
-  '/linux/memoryPolicy/mode',
-  '/linux/memoryPolicy/nodes',
-  '/linux/memoryPolicy/flags',
   '/linux/netDevices/*',
   '/linux/netDevices/*/name',
   ...['closID', 'l3CacheSchema', 'memBwSchema', 'schemata', 'enableMonitoring'].map((f) => `/linux/intelRdt/${f}`),

@@ -28,7 +28,6 @@ function withField(pointer: string, value: unknown): Record<string, unknown> {
 const SAMPLES: Record<string, unknown> = {
   '/process/commandLine': 'cmd.exe /c dir',
   '/process/user/username': 'ContainerUser',
-  '/linux/memoryPolicy': { mode: 'MPOL_BIND', nodes: '0' },
 };
 
 describe('config.json coverage: every field is applied, warned about or refused', () => {
