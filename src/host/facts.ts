@@ -19,6 +19,7 @@ export function readHostFacts(rootfs: string): HostFacts {
     lsm: readLsmFacts(),
     isKeelNamespace,
     memoryNodes: readMemoryNodes(),
+    resctrlMounted: isResctrl('/sys/fs/resctrl'),
     kindOf(path) {
       try {
         return statSync(path).isDirectory() ? 'dir' : 'file';
@@ -27,6 +28,16 @@ export function readHostFacts(rootfs: string): HostFacts {
       }
     },
   };
+}
+
+const RDTGROUP_SUPER_MAGIC = 0x7655821;
+
+export function isResctrl(path: string): boolean {
+  try {
+    return statfsSync(path).type === RDTGROUP_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
 }
 
 /** A rootfs that cannot be looked at is reported elsewhere (checkBundle); here it is just not ramfs. */

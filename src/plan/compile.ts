@@ -41,6 +41,8 @@ export interface HostFacts {
   homeOf?(uid: number): string | undefined;
   /** Whether the namespace file at `path` is keel's own (the host's) namespace of that type. */
   isKeelNamespace?(type: LinuxNamespaceType, path: string): boolean;
+  /** /sys/fs/resctrl is mounted (Intel RDT, AMD QoS). */
+  resctrlMounted?: boolean;
   /** The NUMA memory nodes this host has (/sys/devices/system/node/online), for linux.memoryPolicy. */
   memoryNodes?: readonly number[];
 }
@@ -90,6 +92,9 @@ export function compilePlan(input: CompileInput): Plan {
   (linux.namespaces ?? []).forEach((ns, i) => {
     if (ns.path && input.host.kindOf(ns.path) !== 'file') report(`/linux/namespaces/${i}/path`, `"${ns.path}" does not exist: no ${ns.type} namespace to join there`);
   });
+  if (linux.intelRdt) {
+    report('/linux/intelRdt', input.host.resctrlMounted ? 'keel does not apply Intel RDT (resctrl) yet: remove the field' : 'this host has no resctrl file system (/sys/fs/resctrl is not mounted): remove the field');
+  }
   const warnings: string[] = resourceWarnings(input.host.cgroups.mode, linux.resources ?? {});
   const notes: string[] = [];
   const idmapped = planIdmappedMounts(spec, input.bundle, report);

@@ -95,12 +95,19 @@ export const REFUSED: Readonly<Record<string, string>> = {
   '/zos': 'configures a z/OS container: keel runs Linux containers',
   '/freebsd': 'configures a FreeBSD jail: keel runs Linux containers',
   ...each(['/linux/netDevices'], 'keel does not move network devices into containers yet'),
-  ...each(['/linux/intelRdt'], 'keel does not apply Intel RDT yet'),
 };
 
 /**
- * Fields below a refused one: the walk needs them listed, and they are refused with it. (A map's
- * keys and an array's items are refused by their parent's refusal.)
+ * Fields the plan compiler refuses with a reason that depends on the host (and that a test checks
+ * through compilePlan): keel does not carry them out.
+ */
+export const REFUSED_ON_HOST: Readonly<Record<string, string>> = {
+  '/linux/intelRdt': 'plan/compile.ts: "this host has no resctrl file system" where /sys/fs/resctrl is not mounted; where it is, keel does not apply Intel RDT yet',
+};
+
+/**
+ * Fields below a refused one (REFUSED or REFUSED_ON_HOST): the walk needs them listed, and they
+ * are refused with it. (A map's keys and an array's items are refused by their parent's refusal.)
  */
 export const REFUSED_WITH_PARENT: readonly string[] = [
   '/linux/netDevices/*',
