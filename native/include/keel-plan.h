@@ -75,6 +75,11 @@ enum keel_op_code {
 	                         * move_mount of the slot's copy onto the destination */
 	OP_CPU_AFFINITY = 54, /* ints: the CPUs (sched_setaffinity) */
 	OP_MEMORY_POLICY = 55, /* ints: mode | flags, then the nodes (set_mempolicy) */
+	OP_NETLINK_HOST = 56, /* opens a route netlink socket in the host's network namespace;
+	                       * before any namespace changes, for OP_NET_DEVICE */
+	OP_NET_DEVICE = 57,   /* strs: host interface, name in the container (may hold %d); moves it
+	                       * into the current network namespace, with its permanent global
+	                       * addresses, and sets it up */
 	OP_MAX
 };
 

@@ -28,6 +28,7 @@ struct init_ctx {
 	bool filtered;          /* the seccomp filter is installed: a failure now may be its doing */
 	char detail[240];       /* what went wrong, beyond errno, for the error report */
 	int idmapped[KEEL_MAX_IDMAPPED]; /* detached id-mapped copies (OP_IDMAP_PREPARE), 0: none */
+	int host_rtnl;          /* route netlink socket of the host's network namespace (OP_NETLINK_HOST) */
 };
 
 int64_t op_int(const struct op *op, uint32_t i);
@@ -96,6 +97,8 @@ int op_idmap_prepare(struct init_ctx *, const struct op *);
 int op_mount_idmapped(struct init_ctx *, const struct op *);
 int op_cpu_affinity(struct init_ctx *, const struct op *);
 int op_memory_policy(struct init_ctx *, const struct op *);
+int op_netlink_host(struct init_ctx *, const struct op *);
+int op_net_device(struct init_ctx *, const struct op *);
 
 /* mount.c: the checks of keel_mount_check on a destination resolved in the root (fd) */
 int check_destination(struct init_ctx *ctx, const char *dest, int fd, int checks);

@@ -62,6 +62,8 @@ static const op_handler handlers[OP_MAX] = {
 	[OP_MOUNT_IDMAPPED] = op_mount_idmapped,
 	[OP_CPU_AFFINITY] = op_cpu_affinity,
 	[OP_MEMORY_POLICY] = op_memory_policy,
+	[OP_NETLINK_HOST] = op_netlink_host,
+	[OP_NET_DEVICE] = op_net_device,
 };
 
 /*

@@ -15,6 +15,7 @@ import { planDevices } from './devices.js';
 import { MS, PROPAGATION_OPTIONS, propagationName } from './mount-options.js';
 import { containerPath, planMount } from './mounts.js';
 import { planIdmappedMounts, type IdmappedMount } from './idmap.js';
+import { planNetDevices } from './net-devices.js';
 import { cloneFlags, planNamespaces, type NamespacePlan } from './namespaces.js';
 import { ops, SyncTag, type PlanOp } from './ops.js';
 import { throwProblem, type ReportProblem } from './problems.js';
@@ -106,11 +107,13 @@ export function compilePlan(input: CompileInput): Plan {
   return { ops: plan, namespaces, warnings, notes };
 }
 
-function planNamespacePhase({ spec, id, noNewKeyring, report = throwProblem }: CompileInput, ns: NamespacePlan, idmapped: ReadonlyMap<number, IdmappedMount>): PlanOp[] {
+function planNamespacePhase({ spec, id, noNewKeyring, host, report = throwProblem }: CompileInput, ns: NamespacePlan, idmapped: ReadonlyMap<number, IdmappedMount>): PlanOp[] {
   const plan: PlanOp[] = [ops.sync(SyncTag.CGROUP, 'wait for keel to place the container in its cgroups')];
   // Id-mapped copies of bind sources while keel-init is the host's root in the host's namespaces:
   // it writes the maps of a user namespace for each, which the container's root could not.
   for (const [index, m] of idmapped) plan.push(ops.idmapPrepare({ ...m, destination: containerPath(spec.mounts![index]!.destination) }));
+  const netDevices = planNetDevices(spec.linux?.netDevices, ns, host, report);
+  plan.push(...netDevices.before);
   // The OOM score first, while keel-init is the host's root, as runc does: once it is root of a
   // user namespace its /proc/self files are out of its reach, and lowering the score takes
   // CAP_SYS_RESOURCE on the host. The container's init inherits it.
@@ -124,6 +127,8 @@ function planNamespacePhase({ spec, id, noNewKeyring, report = throwProblem }: C
   }
   const others = ns.create.filter((t) => t !== 'user');
   if (others.length) plan.push(ops.unshare(others, cloneFlags(others)));
+  // The network namespace exists now (made, or joined above): the devices move in.
+  plan.push(...netDevices.moves);
   const offsets = spec.linux?.timeOffsets;
   if (offsets && Object.keys(offsets).length) {
     if (!ns.isNew('time')) report('/linux/timeOffsets', 'time offsets need a new time namespace (add {"type": "time"})');

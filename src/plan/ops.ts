@@ -51,6 +51,8 @@ export const OpCode = {
   MOUNT_IDMAPPED: 53,
   CPU_AFFINITY: 54,
   MEMORY_POLICY: 55,
+  NETLINK_HOST: 56,
+  NET_DEVICE: 57,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
@@ -286,6 +288,18 @@ export const ops = {
       `set the NUMA memory policy to ${[modeName, ...flagNames].join('|')}${nodes.length ? ` on node${nodes.length > 1 ? 's' : ''} ${listed(nodes)}` : ''} (linux.memoryPolicy)`,
       { mode: modeName, flags: flagNames, nodes },
       [value, ...nodes],
+    ),
+
+  netlinkHost: () => op(OpCode.NETLINK_HOST, 'netlink-host', "open a netlink socket in the host's network namespace, to move the network devices with", {}),
+
+  netDevice: (hostName: string, name: string) =>
+    op(
+      OpCode.NET_DEVICE,
+      'net-device',
+      `move the host's network interface ${q(hostName)} into the container's network namespace${name !== hostName ? ` as ${q(name)}` : ''}, with its permanent global addresses, and set it up`,
+      { hostName, name },
+      [],
+      [hostName, name],
     ),
 
   notDumpable: () => op(OpCode.NOT_DUMPABLE, 'not-dumpable', 'make the process non-dumpable, so nothing in the container can reach it through /proc', {}),

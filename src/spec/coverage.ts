@@ -76,6 +76,7 @@ export const APPLIED: Readonly<Record<string, string>> = {
   '/linux/mountLabel': 'plan/lsm.ts (tmpfs context=; refused where the host has no SELinux)',
   ...each(['/linux/personality', '/linux/personality/domain'], 'plan/sched.ts (personality)'),
   ...each(['/linux/memoryPolicy', '/linux/memoryPolicy/mode', '/linux/memoryPolicy/nodes', '/linux/memoryPolicy/flags'], 'plan/mempolicy.ts (memory-policy)'),
+  ...each(['/linux/netDevices', '/linux/netDevices/*', '/linux/netDevices/*/name'], 'plan/net-devices.ts (netlink-host, net-device)'),
 };
 
 /** Fields keel takes but cannot always honour: it says so in a warning (never silently). */
@@ -94,7 +95,6 @@ export const REFUSED: Readonly<Record<string, string>> = {
   '/vm': 'configures a virtual-machine container: keel runs Linux containers in namespaces, not VMs',
   '/zos': 'configures a z/OS container: keel runs Linux containers',
   '/freebsd': 'configures a FreeBSD jail: keel runs Linux containers',
-  ...each(['/linux/netDevices'], 'keel does not move network devices into containers yet'),
 };
 
 /**
@@ -110,8 +110,6 @@ export const REFUSED_ON_HOST: Readonly<Record<string, string>> = {
  * are refused with it. (A map's keys and an array's items are refused by their parent's refusal.)
  */
 export const REFUSED_WITH_PARENT: readonly string[] = [
-  '/linux/netDevices/*',
-  '/linux/netDevices/*/name',
   ...['closID', 'l3CacheSchema', 'memBwSchema', 'schemata', 'enableMonitoring'].map((f) => `/linux/intelRdt/${f}`),
 ];
 
