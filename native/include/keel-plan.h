@@ -77,7 +77,8 @@ enum keel_op_code {
 	OP_MEMORY_POLICY = 55, /* ints: mode | flags, then the nodes (set_mempolicy) */
 	OP_NETLINK_HOST = 56, /* opens a route netlink socket in the host's network namespace;
 	                       * before any namespace changes, for OP_NET_DEVICE */
-	OP_NET_DEVICE = 57,   /* strs: host interface, name in the container (may hold %d); moves it
+	OP_NET_DEVICE = 57,   /* ints: last (closes the host's socket after it)
+	                       * strs: host interface, name in the container (may hold %d); moves it
 	                       * into the current network namespace, with its permanent global
 	                       * addresses, and sets it up */
 	OP_MAX

@@ -156,7 +156,7 @@ int op_netlink_host(struct init_ctx *ctx, const struct op *op)
 	return ctx->host_rtnl < 0 ? -1 : 0;
 }
 
-/* strs: the host's interface name, its name in the container (may hold %d) */
+/* ints: last (1: close the host's socket after it)   strs: the host's interface name, its name in the container (may hold %d) */
 int op_net_device(struct init_ctx *ctx, const struct op *op)
 {
 	const char *host_name = op->strs[0], *name = op->strs[1];
@@ -214,6 +214,11 @@ int op_net_device(struct init_ctx *ctx, const struct op *op)
 out:;
 	int saved = errno;
 	free(addrs);
+	/* The host's namespace stays out of the container's reach: nothing keeps its socket after the last device. */
+	if (op_int(op, 0) && ctx->host_rtnl >= 0) {
+		close(ctx->host_rtnl);
+		ctx->host_rtnl = -1;
+	}
 	if (netns >= 0)
 		close(netns);
 	if (inside >= 0)

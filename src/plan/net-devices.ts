@@ -34,7 +34,7 @@ export function planNetDevices(devices: Record<string, LinuxNetDevice> | undefin
     report('/linux/netDevices', "moving network devices needs a network namespace of the container's own (add {\"type\": \"network\"} to /linux/namespaces)");
     return { before: [], moves: [] };
   }
-  const moves: PlanOp[] = [];
+  const moves: { hostName: string; name: string }[] = [];
   for (const [hostName, device] of entries) {
     const at = `/linux/netDevices/${hostName.replace(/~/g, '~0').replace(/\//g, '~1')}`;
     const problem = nameProblem(hostName) ?? (device.name !== undefined && device.name !== '' ? nameProblem(device.name) : undefined);
@@ -46,7 +46,7 @@ export function planNetDevices(devices: Record<string, LinuxNetDevice> | undefin
       report(at, `no network interface "${hostName}" on the host`);
       continue;
     }
-    moves.push(ops.netDevice(hostName, device.name || hostName));
+    moves.push({ hostName, name: device.name || hostName });
   }
-  return { before: [ops.netlinkHost()], moves };
+  return { before: [ops.netlinkHost()], moves: moves.map((m, i) => ops.netDevice(m.hostName, m.name, i === moves.length - 1)) };
 }

@@ -292,13 +292,13 @@ export const ops = {
 
   netlinkHost: () => op(OpCode.NETLINK_HOST, 'netlink-host', "open a netlink socket in the host's network namespace, to move the network devices with", {}),
 
-  netDevice: (hostName: string, name: string) =>
+  netDevice: (hostName: string, name: string, last: boolean) =>
     op(
       OpCode.NET_DEVICE,
       'net-device',
       `move the host's network interface ${q(hostName)} into the container's network namespace${name !== hostName ? ` as ${q(name)}` : ''}, with its permanent global addresses, and set it up`,
       { hostName, name },
-      [],
+      [last ? 1 : 0],
       [hostName, name],
     ),
 
