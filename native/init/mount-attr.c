@@ -146,6 +146,18 @@ int op_idmap_prepare(struct init_ctx *ctx, const struct op *op)
 		snprintf(ctx->detail, sizeof(ctx->detail), "open_tree(OPEN_TREE_CLONE) of \"%.100s\"", source);
 		return errno = saved, -1;
 	}
+	/*
+	 * A copy of a shared mount is in its peer group: the container's mounts would propagate to the
+	 * host. Make the copy a slave, as the container's other mounts are (prepare-rootfs's rslave).
+	 */
+	struct mount_attr slave = { .propagation = MS_SLAVE };
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &slave) < 0) {
+		int saved = errno;
+		close(userns);
+		close(tree);
+		snprintf(ctx->detail, sizeof(ctx->detail), "mount_setattr(MS_SLAVE) of the copy of \"%.100s\"", source);
+		return errno = saved, -1;
+	}
 	struct mount_attr attr = {
 		.attr_set = MOUNT_ATTR_IDMAP | (uint64_t)op_int(op, 2),
 		.attr_clr = (uint64_t)op_int(op, 3),
