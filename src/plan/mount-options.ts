@@ -115,9 +115,13 @@ export const PROPAGATION_OPTIONS: Record<string, number> = {
   runbindable: MS.UNBINDABLE | MS.REC,
 };
 
-/** Every mount option keel carries out, for `keel features`. */
+/**
+ * Every mount option keel carries out, for `keel features`. "remount" is taken, as runc takes it,
+ * but it changes a mount already at the destination rather than make one: a config mount with it
+ * fails on a fresh destination, so keel does not claim it.
+ */
 export function knownMountOptions(): string[] {
-  return [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS), ...Object.keys(RECURSIVE_OPTIONS), ...IDMAP_OPTIONS, 'tmpcopyup'].sort();
+  return [...Object.keys(FLAG_OPTIONS).filter((o) => o !== 'remount'), ...Object.keys(PROPAGATION_OPTIONS), ...Object.keys(RECURSIVE_OPTIONS), ...IDMAP_OPTIONS, 'tmpcopyup'].sort();
 }
 
 /** The access-time options pick one mode among these flags: naming any of them replaces the mode. */
