@@ -29,6 +29,8 @@ struct init_ctx {
 	char detail[240];       /* what went wrong, beyond errno, for the error report */
 	int idmapped[KEEL_MAX_IDMAPPED]; /* detached id-mapped copies (OP_IDMAP_PREPARE), 0: none */
 	int host_rtnl;          /* route netlink socket of the host's network namespace (OP_NETLINK_HOST) */
+	int netdev_helper;      /* socket to the helper that moves devices from the host's namespaces */
+	int netdev_helper_pid;
 };
 
 int64_t op_int(const struct op *op, uint32_t i);

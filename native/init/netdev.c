@@ -1,11 +1,13 @@
 /*
  * linux.netDevices: host network interfaces moved into the container's network namespace
- * (config-linux.md). keel-init opens a route netlink socket while it is still in the host's
- * network namespace (netlink_host); a netlink socket keeps talking to the namespace it was made
- * in, with the credentials of whoever opened it. Once the container's namespace exists, each
- * device (net_device) is looked up and its permanent global addresses read through that socket,
- * moved into the namespace keel-init is now in (and renamed), and there given its addresses back
- * and set up. The kernel drops addresses when a device changes namespace; the spec keeps them.
+ * (config-linux.md). While keel-init is still in the host's namespaces (netlink_host), it opens a
+ * route netlink socket (which keeps talking to the host's network namespace) and forks a helper
+ * that stays there: moving a device takes CAP_NET_ADMIN over the host's namespace in the mover's
+ * own user namespace too, which keel-init loses when it makes the container's. Once the
+ * container's network namespace exists, each device (net_device) is looked up and its permanent
+ * global addresses read through the host's socket, the helper moves it into keel-init's network
+ * namespace (and renames it), and keel-init gives it its addresses back and sets it up. The
+ * kernel drops addresses when a device changes namespace; the spec keeps them.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,7 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -146,14 +151,83 @@ static int global_addresses(int fd, int ifindex, char **out, size_t *out_len)
 	}
 }
 
-/* Opens the route netlink socket of the host's network namespace; before any namespace changes. */
+/* What keel-init asks the helper: move this device into its network namespace under this name. */
+struct move_request {
+	int ifindex;
+	char name[IFNAMSIZ];
+};
+
+/* Moves the device into the network namespace of process `pid`: 0, or an errno. */
+static int move_device(int rtnl, pid_t pid, const struct move_request *req)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	int netns = open(path, O_RDONLY | O_CLOEXEC);
+	if (netns < 0)
+		return errno;
+	struct nl_req move = { .h = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)), .nlmsg_type = RTM_NEWLINK } };
+	((struct ifinfomsg *)NLMSG_DATA(&move.h))->ifi_index = req->ifindex;
+	add_attr(&move.h, IFLA_NET_NS_FD, &netns, sizeof(netns));
+	add_attr(&move.h, IFLA_IFNAME, req->name, strnlen(req->name, IFNAMSIZ - 1) + 1);
+	int err = rtnl_talk(rtnl, &move.h, NULL, 0) < 0 ? errno : 0;
+	close(netns);
+	return err;
+}
+
+/* The helper: answers each request with an errno, until keel-init closes its end. */
+static void move_helper(int rtnl, int sock, pid_t keel_init)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	struct move_request req;
+	while (recv(sock, &req, sizeof(req), 0) == (ssize_t)sizeof(req)) {
+		req.name[IFNAMSIZ - 1] = '\0';
+		int err = move_device(rtnl, keel_init, &req);
+		if (send(sock, &err, sizeof(err), MSG_NOSIGNAL) != (ssize_t)sizeof(err))
+			break;
+	}
+	_exit(0);
+}
+
+/* In the host's namespaces, before any changes: the host's netlink socket, and the helper. */
 int op_netlink_host(struct init_ctx *ctx, const struct op *op)
 {
 	(void)op;
+	int pair[2];
 	ctx->host_rtnl = rtnl_open();
-	if (ctx->host_rtnl < 0)
-		snprintf(ctx->detail, sizeof(ctx->detail), "socket(AF_NETLINK, NETLINK_ROUTE)");
-	return ctx->host_rtnl < 0 ? -1 : 0;
+	if (ctx->host_rtnl < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+		snprintf(ctx->detail, sizeof(ctx->detail), "socket(AF_NETLINK, NETLINK_ROUTE) and a socket pair for moving network devices");
+		return -1;
+	}
+	pid_t self = getpid();
+	pid_t helper = fork();
+	if (helper < 0) {
+		int saved = errno;
+		close(pair[0]);
+		close(pair[1]);
+		return errno = saved, -1;
+	}
+	if (helper == 0) {
+		close(pair[0]);
+		move_helper(ctx->host_rtnl, pair[1], self);
+	}
+	close(pair[1]);
+	ctx->netdev_helper = pair[0];
+	ctx->netdev_helper_pid = helper;
+	return 0;
+}
+
+/* Ends the helper and closes the host's socket: the container keeps no handle on the host's namespace. */
+static void netdev_done(struct init_ctx *ctx)
+{
+	if (ctx->netdev_helper > 0) {
+		close(ctx->netdev_helper);
+		ctx->netdev_helper = -1;
+		waitpid(ctx->netdev_helper_pid, NULL, 0);
+	}
+	if (ctx->host_rtnl > 0) {
+		close(ctx->host_rtnl);
+		ctx->host_rtnl = -1;
+	}
 }
 
 /* ints: last (1: close the host's socket after it)   strs: the host's interface name, its name in the container (may hold %d) */
@@ -171,18 +245,18 @@ int op_net_device(struct init_ctx *ctx, const struct op *op)
 		snprintf(ctx->detail, sizeof(ctx->detail), "read the addresses of \"%.30s\" (RTM_GETADDR)", host_name);
 		return -1;
 	}
-	int netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	int inside = rtnl_open();
 	int rc = -1;
-	if (netns < 0 || inside < 0) {
-		snprintf(ctx->detail, sizeof(ctx->detail), "open the container's network namespace");
+	if (inside < 0) {
+		snprintf(ctx->detail, sizeof(ctx->detail), "socket(AF_NETLINK, NETLINK_ROUTE) in the container's network namespace");
 		goto out;
 	}
-	struct nl_req move = { .h = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)), .nlmsg_type = RTM_NEWLINK } };
-	((struct ifinfomsg *)NLMSG_DATA(&move.h))->ifi_index = ifindex;
-	add_attr(&move.h, IFLA_NET_NS_FD, &netns, sizeof(netns));
-	add_attr(&move.h, IFLA_IFNAME, name, strlen(name) + 1);
-	if (rtnl_talk(ctx->host_rtnl, &move.h, NULL, 0) < 0) {
+	struct move_request req = { .ifindex = ifindex };
+	snprintf(req.name, sizeof(req.name), "%s", name);
+	int err = EPIPE;
+	if (send(ctx->netdev_helper, &req, sizeof(req), MSG_NOSIGNAL) != (ssize_t)sizeof(req) ||
+	    recv(ctx->netdev_helper, &err, sizeof(err), 0) != (ssize_t)sizeof(err) || err) {
+		errno = err;
 		snprintf(ctx->detail, sizeof(ctx->detail), "move \"%.30s\" into the container's network namespace as \"%.30s\" (RTM_NEWLINK)%s",
 			 host_name, name, errno == EEXIST ? ": that name is taken there (end it in %d for the kernel to pick one)" : "");
 		goto out;
@@ -214,13 +288,8 @@ int op_net_device(struct init_ctx *ctx, const struct op *op)
 out:;
 	int saved = errno;
 	free(addrs);
-	/* The host's namespace stays out of the container's reach: nothing keeps its socket after the last device. */
-	if (op_int(op, 0) && ctx->host_rtnl >= 0) {
-		close(ctx->host_rtnl);
-		ctx->host_rtnl = -1;
-	}
-	if (netns >= 0)
-		close(netns);
+	if (op_int(op, 0))
+		netdev_done(ctx);
 	if (inside >= 0)
 		close(inside);
 	return errno = saved, rc;

@@ -4,7 +4,7 @@
  * end of a veth pair for each case (this kernel has no dummy driver) and removes what is left.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { mountsMentioning } from '../helpers/host.js';
@@ -50,6 +50,22 @@ describe('linux.netDevices', () => {
     expect(r.stdout).not.toContain(dev);
     // The container is gone, and its namespace with the veth end (virtual devices are destroyed).
     expect(existsSync(`/sys/class/net/${dev}`)).toBe(false);
+  });
+
+  it("moves it into a container with its own user namespace too (a helper left in the host's namespaces moves it)", () => {
+    const dev = vethWithAddresses('w');
+    const ids = { containerID: 0, hostID: 100000, size: 65536 };
+    const b = bed.bundle((s) => {
+      s.process!.args = ['ip', 'addr', 'show', 'eth1'];
+      s.linux!.netDevices = { [dev]: { name: 'eth1' } };
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = [ids];
+      s.linux!.gidMappings = [ids];
+    });
+    chmodSync(b.dir, 0o755);
+    const r = bed.keel.run(['run', '--bundle', b.dir, `netdev-userns-${process.pid}`]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('inet 10.123.45.6/24 scope global eth1');
   });
 
   it('keeps the host name without "name", and a %d template lets the kernel pick the number', () => {
