@@ -4,7 +4,9 @@
  */
 import { release } from 'node:os';
 
+import { isResctrl } from './host/facts.js';
 import { readLsmFacts } from './host/lsm.js';
+import { RESCTRL_ROOT } from './plan/intel-rdt.js';
 import { CAPABILITIES } from './plan/capabilities.js';
 import { knownMountOptions } from './plan/mount-options.js';
 import { FILTER_FLAGS } from './seccomp/compile.js';
@@ -19,10 +21,12 @@ export interface FeatureFacts {
   lsm: Pick<LsmFacts, 'apparmor' | 'selinux'>;
   /** Linux 5.12 or later: mount_setattr and MOUNT_ATTR_IDMAP. */
   idmapMounts: boolean;
+  /** /sys/fs/resctrl is mounted: keel applies linux.intelRdt (and refuses it where not). */
+  resctrl?: boolean;
 }
 
 export function readFeatureFacts(): FeatureFacts {
-  return { lsm: readLsmFacts(), idmapMounts: kernelAtLeast(release(), 5, 12) };
+  return { lsm: readLsmFacts(), idmapMounts: kernelAtLeast(release(), 5, 12), resctrl: isResctrl(RESCTRL_ROOT) };
 }
 
 /** Whether a kernel release ("6.18.44-fc") is at least major.minor. */
@@ -52,8 +56,8 @@ export function features(host: FeatureFacts): Features {
       // Where the host lacks the module, keel refuses the fields (README): not enabled here.
       apparmor: { enabled: host.lsm.apparmor },
       selinux: { enabled: host.lsm.selinux },
-      // Refused everywhere for now (coverage.ts).
-      intelRdt: { enabled: false },
+      // Applied where resctrl is mounted, refused where it is not (config-linux.md's MUST).
+      intelRdt: host.resctrl ? { enabled: true, schemata: true, monitoring: true } : { enabled: false },
       memoryPolicy: { modes: Object.keys(MPOL_MODES) as (keyof typeof MPOL_MODES)[], flags: Object.keys(MPOL_FLAGS) as (keyof typeof MPOL_FLAGS)[] },
       mountExtensions: { idmap: { enabled: host.idmapMounts } },
       netDevices: { enabled: true },

@@ -32,6 +32,8 @@ import { log } from '../util/log.js';
 import { testStopPoint } from '../util/test-stop-point.js';
 import { dropConsoleSocket, openConsoleSocket, takeMaster, type ConsoleSocket } from './console.js';
 import { InitSession } from './init-session.js';
+import { applyResctrl, removeResctrl } from './resctrl.js';
+import { planResctrl } from '../plan/intel-rdt.js';
 import { activationFds, withActivationEnv } from './socket-activation.js';
 
 export interface CreateOptions {
@@ -185,6 +187,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     if (master !== undefined) closeSync(master);
     session?.abort();
     destroyCgroups(record.cgroupPaths ?? []);
+    removeResctrl(record.resctrl);
     store.remove(opts.id);
     throw err;
   } finally {
@@ -203,6 +206,13 @@ function joinCgroups(record: StateRecord, store: StateStore, layout: CgroupLayou
   store.write(record);
   const setup = setupCgroups(layout, path, spec.linux?.resources ?? {}, pid, attachDeviceProgram);
   log().debug(`joined cgroup ${path} (${layout.mode}), ${setup.writes.length} limits written`);
+  if (spec.linux?.intelRdt) {
+    // With the cgroups, before any process of the container runs: the init joins its resctrl group.
+    const rdt = planResctrl(spec.linux.intelRdt, record.id);
+    applyResctrl(rdt, pid, record.id);
+    record.resctrl = rdt;
+    store.write(record);
+  }
   testStopPoint('sync-cgroup');
 }
 

@@ -10,6 +10,7 @@ import { moveIntoCgroups } from '../cgroups/manager.js';
 import { canRaiseHardLimits, ownHardLimit } from '../host/limits.js';
 import { compileExecPlan } from '../plan/compile-exec.js';
 import { sessionKeyringName } from '../plan/compile.js';
+import { joinResctrl } from './resctrl.js';
 import { readMemoryNodes } from '../host/facts.js';
 import type { ReportProblem } from '../plan/problems.js';
 import { SyncTag } from '../plan/ops.js';
@@ -173,6 +174,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
       onSync: (tag, waiting) => {
         if (tag !== SyncTag.CGROUP) throw new KeelError(`keel-init waited at an unexpected sync point (${tag})`);
         moveIntoCgroups(cgroupDirs, waiting);
+        if (record.resctrl) joinResctrl(record.resctrl, waiting);
       },
       // The exec'd process gets the container's filter, and the agent a fd for it (as with runc).
       onSeccompFd: (fd, waiting) => sendToAgent(record.config.linux?.seccomp, fd, containerProcessState(record.config, record.id, record.bundle, 'running', record.pid!, waiting)),

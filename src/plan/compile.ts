@@ -16,6 +16,7 @@ import { MS, PROPAGATION_OPTIONS, propagationName } from './mount-options.js';
 import { containerPath, planMount } from './mounts.js';
 import { planIdmappedMounts, type IdmappedMount } from './idmap.js';
 import { planNetDevices } from './net-devices.js';
+import { closIdProblem } from './intel-rdt.js';
 import { cloneFlags, planNamespaces, type NamespacePlan } from './namespaces.js';
 import { ops, SyncTag, type PlanOp } from './ops.js';
 import { throwProblem, type ReportProblem } from './problems.js';
@@ -93,9 +94,11 @@ export function compilePlan(input: CompileInput): Plan {
   (linux.namespaces ?? []).forEach((ns, i) => {
     if (ns.path && input.host.kindOf(ns.path) !== 'file') report(`/linux/namespaces/${i}/path`, `"${ns.path}" does not exist: no ${ns.type} namespace to join there`);
   });
-  if (linux.intelRdt) {
-    report('/linux/intelRdt', input.host.resctrlMounted ? 'keel does not apply Intel RDT (resctrl) yet: remove the field' : 'this host has no resctrl file system (/sys/fs/resctrl is not mounted): remove the field');
-  }
+  // config-linux.md: without a mounted resctrl, intelRdt MUST be an error. keel applies it at
+  // the cgroup sync (container/resctrl.ts).
+  if (linux.intelRdt && !input.host.resctrlMounted) report('/linux/intelRdt', 'this host has no resctrl file system (/sys/fs/resctrl is not mounted): remove the field, or mount resctrl');
+  const closIdFault = linux.intelRdt?.closID !== undefined ? closIdProblem(linux.intelRdt.closID) : undefined;
+  if (closIdFault) report('/linux/intelRdt/closID', closIdFault);
   const warnings: string[] = resourceWarnings(input.host.cgroups.mode, linux.resources ?? {});
   const notes: string[] = [];
   const idmapped = planIdmappedMounts(spec, input.bundle, report);

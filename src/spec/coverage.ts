@@ -77,6 +77,7 @@ export const APPLIED: Readonly<Record<string, string>> = {
   ...each(['/linux/personality', '/linux/personality/domain'], 'plan/sched.ts (personality)'),
   ...each(['/linux/memoryPolicy', '/linux/memoryPolicy/mode', '/linux/memoryPolicy/nodes', '/linux/memoryPolicy/flags'], 'plan/mempolicy.ts (memory-policy)'),
   ...each(['/linux/netDevices', '/linux/netDevices/*', '/linux/netDevices/*/name'], 'plan/net-devices.ts (netlink-host, net-device)'),
+  ...each(['/linux/intelRdt', ...['closID', 'l3CacheSchema', 'memBwSchema', 'schemata', 'enableMonitoring'].map((f) => `/linux/intelRdt/${f}`)], 'plan/intel-rdt.ts, container/resctrl.ts (at the cgroup sync; refused where resctrl is not mounted)'),
 };
 
 /** Fields keel takes but cannot always honour: it says so in a warning (never silently). */
@@ -98,19 +99,10 @@ export const REFUSED: Readonly<Record<string, string>> = {
 };
 
 /**
- * Fields the plan compiler refuses with a reason that depends on the host (and that a test checks
- * through compilePlan): keel does not carry them out.
- */
-export const REFUSED_ON_HOST: Readonly<Record<string, string>> = {
-  '/linux/intelRdt': 'plan/compile.ts: "this host has no resctrl file system" where /sys/fs/resctrl is not mounted; where it is, keel does not apply Intel RDT yet',
-};
-
-/**
- * Fields below a refused one (REFUSED or REFUSED_ON_HOST): the walk needs them listed, and they
- * are refused with it. (A map's keys and an array's items are refused by their parent's refusal.)
+ * Fields below a refused one: the walk needs them listed, and they are refused with it. (A map's
+ * keys and an array's items are refused by their parent's refusal.)
  */
 export const REFUSED_WITH_PARENT: readonly string[] = [
-  ...['closID', 'l3CacheSchema', 'memBwSchema', 'schemata', 'enableMonitoring'].map((f) => `/linux/intelRdt/${f}`),
 ];
 
 function each(pointers: readonly string[], where: string): Record<string, string> {

@@ -1,4 +1,5 @@
 import type { Spec } from '../spec/types.js';
+import type { ResctrlPlan } from '../plan/intel-rdt.js';
 
 /** What keel keeps about one container in <root>/<id>/state.json. */
 export interface StateRecord {
@@ -21,6 +22,8 @@ export interface StateRecord {
   config: Spec;
   /** Cgroup directories this container owns, to be removed at delete. */
   cgroupPaths?: string[];
+  /** linux.intelRdt: the resctrl groups the container's processes join, and what delete removes. */
+  resctrl?: ResctrlPlan;
   /** Created with --no-new-keyring: exec's processes keep the caller's session keyring too. */
   noNewKeyring?: true;
 }

@@ -2,7 +2,7 @@
  * Fields keel cannot carry out on this host are refused by `create` before anything exists,
  * naming the JSON pointer, and `keel validate` lists them too.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { mountsMentioning, processesMentioning } from '../helpers/host.js';
@@ -24,11 +24,24 @@ function refused(edit: (s: Spec) => void, name: string) {
 }
 
 describe('refused fields', () => {
-  it(`linux.intelRdt: ${existsSync('/sys/fs/resctrl/schemata') ? 'resctrl is mounted here' : 'this host has no resctrl file system'}`, () => {
+  it(`linux.intelRdt: ${existsSync('/sys/fs/resctrl/schemata') ? 'resctrl is mounted here: applied' : 'this host has no resctrl file system: refused'}`, () => {
+    if (existsSync('/sys/fs/resctrl/schemata')) {
+      // Where resctrl is mounted, the init joins a group named after the container.
+      const b = bed.bundle((s) => {
+        s.process!.args = ['sleep', '30'];
+        s.linux!.intelRdt = {};
+      });
+      const id = `rdt-${process.pid}`;
+      bed.keel.ok(['run', '-d', '--bundle', b.dir, id]);
+      const pid = JSON.parse(bed.keel.ok(['state', id])).pid;
+      expect(readFileSync(`/sys/fs/resctrl/${id}/tasks`, 'utf8').split('\n')).toContain(String(pid));
+      bed.keel.ok(['delete', '-f', id]);
+      expect(existsSync(`/sys/fs/resctrl/${id}`)).toBe(false);
+      return;
+    }
     const r = refused((s) => (s.linux!.intelRdt = { closID: 'keel-test', l3CacheSchema: 'L3:0=f' }), 'rdt');
-    const why = existsSync('/sys/fs/resctrl/schemata') ? 'keel does not apply Intel RDT' : 'this host has no resctrl file system';
-    expect(r.create).toMatch(new RegExp(`config\\.json: /linux/intelRdt: ${why}`));
-    expect(r.validate).toContain(`/linux/intelRdt: ${why}`);
+    expect(r.create).toMatch(/config\.json: \/linux\/intelRdt: this host has no resctrl file system \(\/sys\/fs\/resctrl is not mounted\)/);
+    expect(r.validate).toContain('/linux/intelRdt: this host has no resctrl file system');
   });
 
   it('another platform\'s object (windows) and process.commandLine are refused on Linux', () => {

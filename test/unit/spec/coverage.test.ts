@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { compileExecPlan } from '../../../src/plan/compile-exec.js';
-import { APPLIED, REFUSED, REFUSED_ON_HOST, REFUSED_WITH_PARENT, WARNED } from '../../../src/spec/coverage.js';
+import { APPLIED, REFUSED, REFUSED_WITH_PARENT, WARNED } from '../../../src/spec/coverage.js';
 import { compilePlan } from '../../../src/plan/compile.js';
 import { planInput } from '../../helpers/plan.js';
 import { defaultSpec } from '../../../src/spec/default.js';
@@ -11,7 +11,7 @@ import { collectProblems } from '../../helpers/problems.js';
 import { schemaPointers } from '../../helpers/schema-walk.js';
 
 const fields = schemaPointers('spec-schemas', 'config.schema.json');
-const tables = { APPLIED: Object.keys(APPLIED), WARNED: Object.keys(WARNED), REFUSED: Object.keys(REFUSED), REFUSED_ON_HOST: Object.keys(REFUSED_ON_HOST), REFUSED_WITH_PARENT };
+const tables = { APPLIED: Object.keys(APPLIED), WARNED: Object.keys(WARNED), REFUSED: Object.keys(REFUSED), REFUSED_WITH_PARENT };
 
 /** A config with `value` at a pointer whose "*" segments become "0" (an index) or "x" (a key). */
 function withField(pointer: string, value: unknown): Record<string, unknown> {
@@ -52,21 +52,14 @@ describe('config.json coverage: every field is applied, warned about or refused'
   });
 
   it('lists a field as refused with its parent only below a refused field', () => {
-    for (const p of REFUSED_WITH_PARENT) expect([...Object.keys(REFUSED), ...Object.keys(REFUSED_ON_HOST)].some((r) => p.startsWith(r + '/')), p).toBe(true);
+    for (const p of REFUSED_WITH_PARENT) expect(Object.keys(REFUSED).some((r) => p.startsWith(r + '/')), p).toBe(true);
   });
 
-  it.each(Object.keys(REFUSED_ON_HOST))('the compiler refuses %s on a host without it, and where keel cannot apply it, naming it', (pointer) => {
-    for (const resctrl of [false, true]) {
-      const input = planInput((s) => Object.assign(s, withField(pointer, {})), { resctrlMounted: resctrl });
-      const problems = collectProblems((report) => compilePlan({ ...input, report }));
-      expect(problems.filter((p) => p.startsWith(`${pointer}: `))).toHaveLength(1);
-    }
-  });
-
-  it('says why intelRdt is refused: no resctrl here (this machine), or not applied yet', () => {
-    const problems = (resctrlMounted: boolean) => collectProblems((report) => compilePlan({ ...planInput((s) => (s.linux!.intelRdt = { closID: 'c' }), { resctrlMounted }), report }));
-    expect(problems(false)).toEqual(['/linux/intelRdt: this host has no resctrl file system (/sys/fs/resctrl is not mounted): remove the field']);
-    expect(problems(true)).toEqual(['/linux/intelRdt: keel does not apply Intel RDT (resctrl) yet: remove the field']);
+  it('refuses intelRdt where resctrl is not mounted (this machine; a MUST), takes it where it is, and refuses a closID that is not one directory', () => {
+    const problems = (resctrlMounted: boolean, closID = 'c') => collectProblems((report) => compilePlan({ ...planInput((s) => (s.linux!.intelRdt = { closID }), { resctrlMounted }), report }));
+    expect(problems(false)).toEqual(['/linux/intelRdt: this host has no resctrl file system (/sys/fs/resctrl is not mounted): remove the field, or mount resctrl']);
+    expect(problems(true)).toEqual([]);
+    expect(problems(true, '../x')).toEqual([expect.stringMatching(/^\/linux\/intelRdt\/closID: "..\/x" is not a resctrl group name/)]);
   });
 
   it.each(Object.keys(REFUSED))('refuses %s where it appears, naming it, before anything is created', (pointer) => {
