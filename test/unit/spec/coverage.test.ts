@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { compileExecPlan } from '../../../src/plan/compile-exec.js';
@@ -49,6 +50,15 @@ describe('config.json coverage: every field is applied, warned about or refused'
     const all = Object.values(tables).flat();
     expect(all.filter((p, i) => all.indexOf(p) !== i)).toEqual([]);
     expect(all.filter((p) => !fields.has(p))).toEqual([]);
+  });
+
+  it('names modules that exist, and ops the compiler has, as where each applied field is carried out', () => {
+    const opNames = new Set([...readFileSync('src/plan/ops.ts', 'utf8').matchAll(/OpCode\.[A-Z_]+,\s*'([a-z-]+)'/g)].map((m) => m[1]));
+    for (const [pointer, where] of Object.entries({ ...APPLIED, ...WARNED })) {
+      for (const [, file] of where.matchAll(/([a-z-]+\/[a-z-]+\.ts)/g)) expect(existsSync(`src/${file}`), `${pointer}: src/${file}`).toBe(true);
+      // "(op, op)" after a module: each is an op of the plan.
+      for (const [, list] of where.matchAll(/\(([a-z-]+(?:, [a-z-]+)*)\)/g)) for (const name of list!.split(', ')) expect(opNames.has(name), `${pointer}: op ${name}`).toBe(true);
+    }
   });
 
   it('lists a field as refused with its parent only below a refused field', () => {
