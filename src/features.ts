@@ -2,14 +2,40 @@
  * `keel features` (runtime-spec features.md): what this keel can do, derived from the same tables
  * the compiler uses, so the answer cannot drift from what keel actually carries out.
  */
+import { release } from 'node:os';
+
+import { isResctrl } from './host/facts.js';
+import { readLsmFacts } from './host/lsm.js';
+import { RESCTRL_ROOT } from './plan/intel-rdt.js';
 import { CAPABILITIES } from './plan/capabilities.js';
 import { knownMountOptions } from './plan/mount-options.js';
 import { FILTER_FLAGS } from './seccomp/compile.js';
 import { CLONE_FLAGS } from './plan/namespaces.js';
 import type { Features } from './spec/types.js';
+import type { LsmFacts } from './plan/lsm.js';
+import { MPOL_FLAGS, MPOL_MODES } from './plan/mempolicy.js';
 import { OLDEST_SPEC_VERSION, SPEC_VERSION } from './spec/version.js';
 
-export function features(): Features {
+/** What `keel features` reports of the host: the security modules it runs, and whether its kernel has id-mapped mounts. */
+export interface FeatureFacts {
+  lsm: Pick<LsmFacts, 'apparmor' | 'selinux'>;
+  /** Linux 5.12 or later: mount_setattr and MOUNT_ATTR_IDMAP. */
+  idmapMounts: boolean;
+  /** /sys/fs/resctrl is mounted: keel applies linux.intelRdt (and refuses it where not). */
+  resctrl?: boolean;
+}
+
+export function readFeatureFacts(): FeatureFacts {
+  return { lsm: readLsmFacts(), idmapMounts: kernelAtLeast(release(), 5, 12), resctrl: isResctrl(RESCTRL_ROOT) };
+}
+
+/** Whether a kernel release ("6.18.44-fc") is at least major.minor. */
+export function kernelAtLeast(release: string, major: number, minor: number): boolean {
+  const [a = 0, b = 0] = release.split(/[.-]/).map(Number);
+  return a > major || (a === major && b >= minor);
+}
+
+export function features(host: FeatureFacts): Features {
   return {
     ociVersionMin: OLDEST_SPEC_VERSION,
     ociVersionMax: SPEC_VERSION,
@@ -27,11 +53,17 @@ export function features(): Features {
         knownFlags: Object.keys(FILTER_FLAGS),
         supportedFlags: Object.keys(FILTER_FLAGS),
       },
-      apparmor: { enabled: true },
-      selinux: { enabled: true },
-      intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      // Where the host lacks the module, keel refuses the fields (README): not enabled here.
+      apparmor: { enabled: host.lsm.apparmor },
+      selinux: { enabled: host.lsm.selinux },
+      // Applied where resctrl is mounted, refused where it is not (config-linux.md's MUST).
+      intelRdt: host.resctrl ? { enabled: true, schemata: true, monitoring: true } : { enabled: false },
+      memoryPolicy: { modes: Object.keys(MPOL_MODES) as (keyof typeof MPOL_MODES)[], flags: Object.keys(MPOL_FLAGS) as (keyof typeof MPOL_FLAGS)[] },
+      mountExtensions: { idmap: { enabled: host.idmapMounts } },
+      netDevices: { enabled: true },
     },
+    // keel reads no annotation of config.json: none changes what it does.
     annotations: {},
+    potentiallyUnsafeConfigAnnotations: [],
   };
 }

@@ -66,6 +66,23 @@ enum keel_op_code {
 	                       * become close-on-exec; then MSG_EXECUTING. Comes before the seccomp
 	                       * filter, so that the filter is followed by nothing it could deny but
 	                       * OP_CAPS (without no_new_privs) and execve. */
+	/* 50 on: the ops of issue #16 (config fields keel used to drop). */
+	OP_SESSION_KEYRING = 50, /* ints: permission bits to add (0: none)   strs: keyring name */
+	OP_MOUNT_SETATTR = 51, /* ints: MOUNT_ATTR_* to set, to clear   strs: path (in root);
+	                        * mount_setattr(AT_RECURSIVE): the mount and every mount below it */
+	OP_IDMAP_PREPARE = 52, /* ints: slot, recursion (1: rbind, 2: ridmap), MOUNT_ATTR_* to set, to clear
+	                        * strs: source (host path), uid_map, gid_map; as the host's root, before
+	                        * any namespace: an id-mapped detached copy of the source, kept in the slot */
+	OP_MOUNT_IDMAPPED = 53, /* ints: slot, create-as, checks, propagation   strs: destination (in root);
+	                         * move_mount of the slot's copy onto the destination */
+	OP_CPU_AFFINITY = 54, /* ints: the CPUs (sched_setaffinity) */
+	OP_MEMORY_POLICY = 55, /* ints: mode | flags, then the nodes (set_mempolicy) */
+	OP_NETLINK_HOST = 56, /* opens a route netlink socket in the host's network namespace;
+	                       * before any namespace changes, for OP_NET_DEVICE */
+	OP_NET_DEVICE = 57,   /* ints: last (closes the host's socket after it)
+	                       * strs: host interface, name in the container (may hold %d); moves it
+	                       * into the current network namespace, with its permanent global
+	                       * addresses, and sets it up */
 	OP_MAX
 };
 
@@ -105,6 +122,9 @@ struct keel_msg {
 
 /* How OP_MOUNT creates a missing destination. */
 enum keel_create_as { CREATE_DIR = 0, CREATE_FILE = 1 };
+
+/* Id-mapped mounts a plan may have (OP_IDMAP_PREPARE slots). */
+#define KEEL_MAX_IDMAPPED 64
 
 /* What OP_MOUNT checks of its destination, once resolved in the root, before it mounts. */
 enum keel_mount_check {

@@ -28,6 +28,10 @@ struct init_ctx {
 	bool keel_listens;      /* keel reads the sync socket to the end (foreground run; exec) */
 	bool filtered;          /* the seccomp filter is installed: a failure now may be its doing */
 	char detail[240];       /* what went wrong, beyond errno, for the error report */
+	int idmapped[KEEL_MAX_IDMAPPED]; /* detached id-mapped copies (OP_IDMAP_PREPARE), 0: none */
+	int host_rtnl;          /* route netlink socket of the host's network namespace (OP_NETLINK_HOST) */
+	int netdev_helper;      /* socket to the helper that moves devices from the host's namespaces */
+	int netdev_helper_pid;
 };
 
 /*
@@ -97,5 +101,16 @@ int op_resolve_exec(struct init_ctx *, const struct op *);
 int op_wait_start(struct init_ctx *, const struct op *);
 int op_exec(struct init_ctx *, const struct op *);
 int op_prepare_exec(struct init_ctx *, const struct op *);
+int op_session_keyring(struct init_ctx *, const struct op *);
+int op_mount_setattr(struct init_ctx *, const struct op *);
+int op_idmap_prepare(struct init_ctx *, const struct op *);
+int op_mount_idmapped(struct init_ctx *, const struct op *);
+int op_cpu_affinity(struct init_ctx *, const struct op *);
+int op_memory_policy(struct init_ctx *, const struct op *);
+int op_netlink_host(struct init_ctx *, const struct op *);
+int op_net_device(struct init_ctx *, const struct op *);
+
+/* mount.c: the checks of keel_mount_check on a destination resolved in the root (fd) */
+int check_destination(struct init_ctx *ctx, const char *dest, int fd, int checks);
 
 #endif

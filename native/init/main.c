@@ -56,6 +56,14 @@ static const op_handler handlers[OP_MAX] = {
 	[OP_IOPRIO] = op_ioprio,
 	[OP_PERSONALITY] = op_personality,
 	[OP_PREPARE_EXEC] = op_prepare_exec,
+	[OP_SESSION_KEYRING] = op_session_keyring,
+	[OP_MOUNT_SETATTR] = op_mount_setattr,
+	[OP_IDMAP_PREPARE] = op_idmap_prepare,
+	[OP_MOUNT_IDMAPPED] = op_mount_idmapped,
+	[OP_CPU_AFFINITY] = op_cpu_affinity,
+	[OP_MEMORY_POLICY] = op_memory_policy,
+	[OP_NETLINK_HOST] = op_netlink_host,
+	[OP_NET_DEVICE] = op_net_device,
 };
 
 /*

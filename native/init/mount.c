@@ -13,6 +13,10 @@
 
 #include "init.h"
 
+/* Linux 5.10's nosymfollow, which older libc headers lack. */
+#define KEEL_ST_NOSYMFOLLOW 0x2000
+#define KEEL_MS_NOSYMFOLLOW 256
+
 /* The flags a bind remount must repeat, or the kernel refuses it (locked in a user namespace). */
 static unsigned long mounted_flags(const char *target)
 {
@@ -27,6 +31,7 @@ static unsigned long mounted_flags(const char *target)
 	if (sv.f_flag & ST_NOATIME) flags |= MS_NOATIME;
 	if (sv.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
 	if (sv.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+	if (sv.f_flag & KEEL_ST_NOSYMFOLLOW) flags |= KEEL_MS_NOSYMFOLLOW;
 	return flags;
 }
 
@@ -103,7 +108,7 @@ int op_prepare_rootfs(struct init_ctx *ctx, const struct op *op)
 #define PROC_SUPER_MAGIC 0x9fa0
 
 /* The checks the plan asks of a mount's resolved destination (fd), before anything is mounted on it. */
-static int check_destination(struct init_ctx *ctx, const char *dest, int fd, int checks)
+int check_destination(struct init_ctx *ctx, const char *dest, int fd, int checks)
 {
 	if (checks & MOUNT_NOT_ON_PROCFS) {
 		struct statfs sf;

@@ -78,6 +78,8 @@ function deviceRule(d: LinuxDeviceCgroup): string {
 export function resourceWarnings(mode: CgroupMode, r: LinuxResources): string[] {
   const warnings: string[] = [];
   if (r.memory?.kernel !== undefined) warnings.push('/linux/resources/memory/kernel: kernel memory limits are deprecated by the kernel and not applied (as with runc); remove the field');
+  // The kernel made v1's memory.use_hierarchy always 1 (6.x refuses 0), and v2 has no other way.
+  if (r.memory?.useHierarchy === false) warnings.push('/linux/resources/memory/useHierarchy: false is not applied: this kernel always accounts memory hierarchically');
   if (mode === 'v2' && r.memory?.kernelTCP !== undefined) warnings.push('/linux/resources/memory/kernelTCP: cgroup v2 has no kernel TCP limit; not applied');
   return warnings;
 }

@@ -35,7 +35,7 @@ export const CREATE_FLAGS = {
   'console-socket': { type: 'string', describe: 'AF_UNIX socket that receives the terminal master' },
   'preserve-fds': { type: 'number', default: 0, describe: 'pass this many extra fds (from 3 on) to the container' },
   'no-pivot': { type: 'boolean', hidden: true, describe: 'accepted for runc compatibility; keel always uses pivot_root' },
-  'no-new-keyring': { type: 'boolean', hidden: true, describe: 'accepted for runc compatibility' },
+  'no-new-keyring': { type: 'boolean', default: false, describe: "keep the caller's session keyring instead of a new one for the container" },
 } as const satisfies FlagTable;
 
 export const RUN_FLAGS = {

@@ -36,6 +36,8 @@ import { testStopPoint } from '../util/test-stop-point.js';
 import { dropConsoleSocket, openConsoleSocket, takeMaster, type ConsoleSocket } from './console.js';
 import { checkCallerFds } from './caller-fds.js';
 import { InitSession } from './init-session.js';
+import { applyResctrl, removeResctrl } from './resctrl.js';
+import { planResctrl } from '../plan/intel-rdt.js';
 import { activationFds, withActivationEnv } from './socket-activation.js';
 
 export interface CreateOptions {
@@ -45,6 +47,8 @@ export interface CreateOptions {
   consoleSocket?: string;
   preserveFds: number;
   systemdCgroup?: boolean;
+  /** --no-new-keyring: the container keeps the caller's session keyring (as runc's flag). */
+  noNewKeyring?: boolean;
   /** keel waits for the container in the foreground (`run`) and relays a terminal itself when no --console-socket is given. */
   relayTerminal?: boolean;
 }
@@ -95,6 +99,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     fifoFd: 3 + preserveFds + 1,
     consoleFd: spec.process?.terminal ? 3 + preserveFds + 2 : undefined,
     preserveFds,
+    noNewKeyring: opts.noNewKeyring,
     report: throwProblemIn(`${bundle}/config.json`),
   });
   const [unsupported] = cgroupDriver.unsupportedLimits(spec.linux?.resources ?? {}, cgroup.path);
@@ -117,6 +122,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     annotations: spec.annotations,
     config: spec,
     cgroupDriver: cgroupDriver.name,
+    ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
   };
   const lock = await store.claim(record);
   testStopPoint('claimed');
@@ -177,6 +183,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     session?.abort();
     // What the record names, made or about to be; nothing when the failure came before the cgroup sync point.
     if (record.cgroupPaths) await cgroupDriver.open(record.cgroupPaths).destroy();
+    removeResctrl(record.resctrl);
     store.remove(opts.id);
     // runtime.md: a failing prestart, createRuntime or createContainer hook stops the container and
     // the lifecycle goes on at its destruction, then the poststop hooks. runc runs them after any
@@ -207,6 +214,14 @@ async function joinCgroups(record: StateRecord, store: StateStore, driver: Cgrou
     throw err;
   }
   log().debug(`joined cgroup ${cgroup.path} (${driver.name}, ${driver.describe()}), ${setup.writes.length} limits written`);
+  const rdt = record.config.linux?.intelRdt;
+  if (rdt) {
+    // With the cgroups, before any process of the container runs: the init joins its resctrl group.
+    const plan = planResctrl(rdt, record.id);
+    applyResctrl(plan, pid, record.id);
+    record.resctrl = plan;
+    store.write(record);
+  }
   testStopPoint('sync-cgroup');
 }
 

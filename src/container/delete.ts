@@ -7,6 +7,7 @@ import { ContainerLock, NoSuchContainer, type StateStore } from '../state/store.
 import { KeelError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { processesInPidNamespaceOf } from './kill.js';
+import { removeResctrl } from './resctrl.js';
 
 const KILL_WAIT_MS = 10_000;
 
@@ -43,6 +44,7 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
     const cgroup = containerCgroupOf(record);
     await killAndWait(record, cgroup);
     await cgroup.destroy();
+    removeResctrl(record.resctrl);
     // poststop only for a container that was made: a create that failed half-way never started one.
     if (record.phase === 'created') await runHooksWarning('poststop', record.config.hooks?.poststop, hookState(record.config, id, record.bundle, 'stopped'));
     store.remove(id);

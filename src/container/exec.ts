@@ -8,6 +8,9 @@ import { managedCgroupOf } from '../cgroups/select-driver.js';
 import { canRaiseHardLimits, ownHardLimit } from '../host/limits.js';
 import { compileExecPlan } from '../plan/compile-exec.js';
 import { ConfigError, pointerUnder, type ReportProblem } from '../spec/problem.js';
+import { sessionKeyringName } from '../plan/compile.js';
+import { joinResctrl } from './resctrl.js';
+import { readMemoryNodes } from '../host/facts.js';
 import { SyncTag } from '../plan/ops.js';
 import type { LinuxNamespaceType, Process } from '../spec/types.js';
 import type { StateRecord } from '../state/record.js';
@@ -132,13 +135,15 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   const plan = compileExecPlan({
     process: proc,
     namespaces: namespacesToJoin(record.pid!),
-    host: { rlimitCeiling: (name) => (limited ? ownHardLimit(name) : undefined), homeOf: (uid) => passwdHome(`/proc/${record.pid}/root`, uid) },
+    host: { rlimitCeiling: (name) => (limited ? ownHardLimit(name) : undefined), homeOf: (uid) => passwdHome(`/proc/${record.pid}/root`, uid), memoryNodes: readMemoryNodes() },
     preserveFds: opts.preserveFds,
     consoleFd: proc.terminal ? 3 + opts.preserveFds + 1 : undefined,
     seccomp: record.config.linux?.seccomp,
     personality: record.config.linux?.personality,
+    memoryPolicy: record.config.linux?.memoryPolicy,
     lsm: readLsmFacts(),
     report: execProblemSink(opts),
+    sessionKeyring: record.noNewKeyring ? undefined : sessionKeyringName(record.id),
   });
   for (const warning of plan.warnings) log().warn(warning);
 
@@ -172,6 +177,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
       onSync: (tag, waiting) => {
         if (tag !== SyncTag.CGROUP) throw new KeelError(`keel-init waited at an unexpected sync point (${tag})`);
         cgroup.join(waiting, cgroupDirs);
+        if (record.resctrl) joinResctrl(record.resctrl, waiting);
         testStopPoint('exec-sync-cgroup');
       },
       // The exec'd process gets the container's filter, and the agent a fd for it (as with runc).

@@ -5,13 +5,18 @@
  */
 import { hookState, hookTimeout } from '../hooks/state.js';
 import { compileSeccomp } from '../seccomp/compile.js';
-import type { LinuxNamespaceType, LinuxPersonality, LinuxSeccomp, Spec } from '../spec/types.js';
+import type { LinuxMemoryPolicy, LinuxNamespaceType, LinuxPersonality, LinuxSeccomp, Spec } from '../spec/types.js';
+import { compileAffinity } from './affinity.js';
+import { compileMemoryPolicy } from './mempolicy.js';
 import type { CgroupLayout } from '../cgroups/layout.js';
 import { resourceWarnings } from '../cgroups/resources.js';
 import { compileCapabilities } from './capabilities.js';
 import { planDevices } from './devices.js';
 import { MS, PROPAGATION_OPTIONS, propagationName } from './mount-options.js';
 import { containerPath, planMount } from './mounts.js';
+import { planIdmappedMounts, type IdmappedMount } from './idmap.js';
+import { planNetDevices } from './net-devices.js';
+import { closIdProblem } from './intel-rdt.js';
 import { cloneFlags, planNamespaces, type NamespacePlan } from './namespaces.js';
 import { ops, SyncTag, type PlanOp } from './ops.js';
 import { throwProblem, type ReportProblem } from '../spec/problem.js';
@@ -38,6 +43,10 @@ export interface HostFacts {
   homeOf?(uid: number): string | undefined;
   /** Whether the namespace file at `path` is keel's own (the host's) namespace of that type. */
   isKeelNamespace?(type: LinuxNamespaceType, path: string): boolean;
+  /** /sys/fs/resctrl is mounted (Intel RDT, AMD QoS). */
+  resctrlMounted?: boolean;
+  /** The NUMA memory nodes this host has (/sys/devices/system/node/online), for linux.memoryPolicy. */
+  memoryNodes?: readonly number[];
 }
 
 export interface CompileInput {
@@ -57,6 +66,8 @@ export interface CompileInput {
   preserveFds: number;
   /** Where faults in the config go; by default the first one throws a ConfigError. */
   report?: ReportProblem;
+  /** --no-new-keyring: the container keeps the caller's session keyring. */
+  noNewKeyring?: boolean;
 }
 
 export interface Plan {
@@ -83,18 +94,29 @@ export function compilePlan(input: CompileInput): Plan {
   (linux.namespaces ?? []).forEach((ns, i) => {
     if (ns.path && input.host.kindOf(ns.path) !== 'file') report(`/linux/namespaces/${i}/path`, `"${ns.path}" does not exist: no ${ns.type} namespace to join there`);
   });
+  // config-linux.md: without a mounted resctrl, intelRdt MUST be an error. keel applies it at
+  // the cgroup sync (container/resctrl.ts).
+  if (linux.intelRdt && !input.host.resctrlMounted) report('/linux/intelRdt', 'this host has no resctrl file system (/sys/fs/resctrl is not mounted): remove the field, or mount resctrl');
+  const closIdFault = linux.intelRdt?.closID !== undefined ? closIdProblem(linux.intelRdt.closID) : undefined;
+  if (closIdFault) report('/linux/intelRdt/closID', closIdFault);
   const warnings: string[] = resourceWarnings(input.host.cgroups.mode, linux.resources ?? {});
   const notes: string[] = [];
+  const idmapped = planIdmappedMounts(spec, input.bundle, report);
   const plan: PlanOp[] = [
-    ...planNamespacePhase(input, namespaces),
-    ...planRootfs(input, namespaces, warnings),
+    ...planNamespacePhase(input, namespaces, idmapped),
+    ...planRootfs(input, namespaces, warnings, idmapped),
     ...planProcess(input, warnings, notes),
   ];
   return { ops: plan, namespaces, warnings, notes };
 }
 
-function planNamespacePhase({ spec, report = throwProblem }: CompileInput, ns: NamespacePlan): PlanOp[] {
+function planNamespacePhase({ spec, id, noNewKeyring, host, report = throwProblem }: CompileInput, ns: NamespacePlan, idmapped: ReadonlyMap<number, IdmappedMount>): PlanOp[] {
   const plan: PlanOp[] = [ops.sync(SyncTag.CGROUP, 'wait for keel to place the container in its cgroups')];
+  // Id-mapped copies of bind sources while keel-init is the host's root in the host's namespaces:
+  // it writes the maps of a user namespace for each, which the container's root could not.
+  for (const [index, m] of idmapped) plan.push(ops.idmapPrepare({ ...m, destination: containerPath(spec.mounts![index]!.destination) }));
+  const netDevices = planNetDevices(spec.linux?.netDevices, ns, host, report);
+  plan.push(...netDevices.before);
   // The OOM score first, while keel-init is the host's root, as runc does: once it is root of a
   // user namespace its /proc/self files are out of its reach, and lowering the score takes
   // CAP_SYS_RESOURCE on the host. The container's init inherits it.
@@ -108,6 +130,8 @@ function planNamespacePhase({ spec, report = throwProblem }: CompileInput, ns: N
   }
   const others = ns.create.filter((t) => t !== 'user');
   if (others.length) plan.push(ops.unshare(others, cloneFlags(others)));
+  // The network namespace exists now (made, or joined above): the devices move in.
+  plan.push(...netDevices.moves);
   const offsets = spec.linux?.timeOffsets;
   if (offsets && Object.keys(offsets).length) {
     if (!ns.isNew('time')) report('/linux/timeOffsets', 'time offsets need a new time namespace (add {"type": "time"})');
@@ -120,7 +144,26 @@ function planNamespacePhase({ spec, report = throwProblem }: CompileInput, ns: N
   // host's root, out of its reach; the time offsets above were refused (EACCES) after it.
   if (ns.isNew('user') || ns.join.some((j) => j.type === 'user')) plan.push(ops.setIds(0, 0));
   plan.push(ops.forkInit(ns.has('pid')));
+  if (!noNewKeyring) plan.push(planSessionKeyring(id, ns.isNew('user') || ns.join.some((j) => j.type === 'user')));
   return plan;
+}
+
+/** KEY_OTHR_SEARCH, KEY_USR_SEARCH (linux/keyctl.h). */
+const KEY_OTHR_SEARCH = 0x8;
+const KEY_USR_SEARCH = 0x80000;
+
+/** The name runc gives a container's session keyring, which `exec` joins too. */
+export function sessionKeyringName(id: string): string {
+  return `_ses.${id}`;
+}
+
+/**
+ * A session keyring of the container's own, as runc and crun make: the container's processes must
+ * not possess the caller's keys. As runc, it is made searchable by its owner, or by "other" in a
+ * user namespace (whose root is not the keyring's owner as the kernel sees it).
+ */
+function planSessionKeyring(id: string, inUserNamespace: boolean): PlanOp {
+  return ops.sessionKeyring(sessionKeyringName(id), inUserNamespace ? KEY_OTHR_SEARCH : KEY_USR_SEARCH);
 }
 
 /** process.oomScoreAdj; each plan places it where keel-init may still write its /proc/self files. */
@@ -132,7 +175,7 @@ function cloneFlagsOf(type: Parameters<typeof cloneFlags>[0][number]): number {
   return cloneFlags([type]);
 }
 
-function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]): PlanOp[] {
+function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[], idmapped: ReadonlyMap<number, IdmappedMount>): PlanOp[] {
   const { spec, rootfs, host } = input;
   const report = input.report ?? throwProblem;
   const linux = spec.linux ?? {};
@@ -146,7 +189,7 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[]):
   const plan: PlanOp[] = [ops.prepareRootfs(rootfs, prepareFlags, propagationName(prepareFlags))];
 
   const tmpfsContext = planMountLabel(linux.mountLabel, host.lsm ?? NO_LSM, report);
-  const ctx = { bundle: input.bundle, cgroups: host.cgroups, cgroupPath: input.cgroupPath, cgroupNamespace: ns.has('cgroup'), kindOf: host.kindOf, report, tmpfsContext };
+  const ctx = { bundle: input.bundle, cgroups: host.cgroups, cgroupPath: input.cgroupPath, cgroupNamespace: ns.has('cgroup'), kindOf: host.kindOf, report, tmpfsContext, idmapped };
   mounts.forEach((m, i) => plan.push(...planMount(m, i, ctx)));
 
   const devIsBound = mounts.some((m) => containerPath(m.destination) === '/dev' && (m.type === 'bind' || m.options?.some((o) => o === 'bind' || o === 'rbind')));
@@ -197,8 +240,15 @@ function planProcess(input: CompileInput, warnings: string[], notes: string[]): 
     preserveFds: input.preserveFds,
     seccomp: input.spec.linux?.seccomp,
     personality: input.spec.linux?.personality,
+    memoryPolicy: input.spec.linux?.memoryPolicy,
+    memoryNodes: input.host.memoryNodes,
     lsm: input.host.lsm,
   });
+  // config.md: execCPUAffinity is not for the container's init; keel exec's processes take it.
+  if (input.spec.process.execCPUAffinity) {
+    compileAffinity(input.spec.process.execCPUAffinity, '/process', input.report ?? throwProblem);
+    notes.push("process.execCPUAffinity applies to the processes keel exec starts, not to the container's init (config.md)");
+  }
   // startContainer hooks run in the container once it is started, before the user's program: the
   // container is still "created" (it is "running" once that program runs), as runc reports it.
   const started = hookState(input.spec, input.id, input.bundle, 'created');
@@ -225,6 +275,9 @@ export interface ProcessPlanOptions {
   personality?: LinuxPersonality;
   /** The security modules the host runs, for process.apparmorProfile and process.selinuxLabel. */
   lsm?: LsmFacts;
+  /** linux.memoryPolicy: the container's, which a process joining it takes too (as runc). */
+  memoryPolicy?: LinuxMemoryPolicy;
+  memoryNodes?: readonly number[];
 }
 
 /** linux/binfmts.h: the longest string execve takes as one argument or variable, with its NUL (32 pages). */
@@ -258,6 +311,8 @@ export function planProcessOps(proc: NonNullable<Spec['process']>, opts: Process
   if (ioprio !== undefined) plan.push(ops.ioPriority(proc.ioPriority!.class, proc.ioPriority!.priority, ioprio));
   const persona = opts.personality && compilePersonality(opts.personality, opts.report, opts.warnings);
   if (persona !== undefined) plan.push(ops.personality(opts.personality!.domain, persona));
+  const mpol = opts.memoryPolicy && compileMemoryPolicy(opts.memoryPolicy, opts.memoryNodes, opts.report);
+  if (mpol) plan.push(ops.memoryPolicy(opts.memoryPolicy!.mode, opts.memoryPolicy!.flags ?? [], mpol.mode, mpol.nodes));
   // A new session for every process, the init and each exec'd one, as runc and crun: it leads its
   // own session and process group inside the container (its caller's lie outside the container's
   // PID namespace, where getpgrp() reads 0), and a terminal needs one to be controlling.

@@ -3,8 +3,9 @@ import { isAbsolute, posix, resolve } from 'node:path';
 import type { CgroupLayout } from '../cgroups/layout.js';
 import type { Mount } from '../spec/types.js';
 import { CreateAs, MountCheck, ops, type PlanOp } from './ops.js';
-import { MS, flagNames, parseMountOptions } from './mount-options.js';
+import { MS, flagNames, parseMountOptions, type ParsedMountOptions } from './mount-options.js';
 import type { ReportProblem } from '../spec/problem.js';
+import type { IdmappedMount } from './idmap.js';
 
 /** Destinations are container paths: made absolute and normalised ("a/../b" -> "/b"). */
 export function containerPath(path: string): string {
@@ -22,6 +23,8 @@ export interface MountContext {
   report: ReportProblem;
   /** linux.mountLabel as tmpfs data (context="..."), where SELinux is enabled. */
   tmpfsContext?: string;
+  /** The id-mapped mounts, by index (planIdmappedMounts), made ready before the namespaces. */
+  idmapped?: ReadonlyMap<number, IdmappedMount>;
 }
 
 /**
@@ -46,15 +49,21 @@ function destinationChecks(destination: string, type: string | undefined, index:
   return MountCheck.NOT_ON_PROCFS | (type === 'proc' || type === 'sysfs' ? MountCheck.NO_SYMLINKS : 0);
 }
 
-const BIND_CHANGEABLE = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME;
+const BIND_CHANGEABLE = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME | MS.NOSYMFOLLOW;
 
 export function planMount(mount: Mount, index: number, ctx: MountContext): PlanOp[] {
-  const destination = containerPath(mount.destination);
   const opts = parseMountOptions(mount.options);
-  if (opts.unsupported.length) {
-    ctx.report(`/mounts/${index}/options`, `keel does not support ${opts.unsupported.map((o) => `"${o}"`).join(', ')} yet`);
-    return [];
-  }
+  // An id-mapped mount that planIdmappedMounts refused (and reported) is not mounted at all.
+  if ((opts.idmap.length || mount.uidMappings) && !ctx.idmapped?.has(index)) return [];
+  const plan = planMountItself(mount, index, opts, ctx);
+  const { set, clear, options } = opts.recursive;
+  // The recursive options, once the mount (and the remount of a bind's own flags) is in place.
+  if (plan.length && options.length) plan.push(ops.mountSetattr(containerPath(mount.destination), set, clear, options));
+  return plan;
+}
+
+function planMountItself(mount: Mount, index: number, opts: ParsedMountOptions, ctx: MountContext): PlanOp[] {
+  const destination = containerPath(mount.destination);
   const isBind = (opts.flags & MS.BIND) !== 0 || mount.type === 'bind';
   if (mount.type === 'cgroup' || mount.type === 'cgroup2') return planCgroupMount(destination, opts.flags, ctx);
   const checks = destinationChecks(destination, isBind ? undefined : mount.type, index, ctx.report);
@@ -86,6 +95,10 @@ export function planMount(mount: Mount, index: number, ctx: MountContext): PlanO
   if (!kind) {
     ctx.report(`/mounts/${index}/source`, `bind mount source "${source}" does not exist`);
     return [];
+  }
+  const idmapped = ctx.idmapped?.get(index);
+  if (idmapped) {
+    return [ops.mountIdmapped({ slot: idmapped.slot, source, destination, createAs: kind === 'file' ? CreateAs.FILE : CreateAs.DIR, checks, propagation: opts.propagation, options: mount.options ?? [] })];
   }
   const bindFlags = MS.BIND | (opts.flags & MS.REC);
   return [

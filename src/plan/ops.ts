@@ -45,6 +45,15 @@ export const OpCode = {
   IOPRIO: 40,
   PERSONALITY: 41,
   PREPARE_EXEC: 42,
+  // 50 on: the ops of issue #16.
+  SESSION_KEYRING: 50,
+  MOUNT_SETATTR: 51,
+  IDMAP_PREPARE: 52,
+  MOUNT_IDMAPPED: 53,
+  CPU_AFFINITY: 54,
+  MEMORY_POLICY: 55,
+  NETLINK_HOST: 56,
+  NET_DEVICE: 57,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
@@ -132,6 +141,30 @@ export const ops = {
       { source: m.source, destination: m.destination, type: m.type, options: m.options, data: m.data },
       [m.flags, m.propagation, m.remountFlags, m.createAs, m.copyUp ? 1 : 0, m.remountClear ?? 0, m.checks ?? 0],
       [m.source, m.destination, m.type, m.data],
+    ),
+
+  /** The recursive mount options (rro, rnosuid, ...): `options` as the config named them. */
+  mountSetattr: (path: string, set: number, clear: number, options: string[]) =>
+    op(OpCode.MOUNT_SETATTR, 'mount-setattr', `apply ${options.join(',')} to ${q(path)} and every mount below it`, { path, options }, [set, clear], [path]),
+
+  idmapPrepare: (m: { slot: number; source: string; destination: string; uidMap: string; gidMap: string; recursion: number; attrSet: number; attrClear: number }) =>
+    op(
+      OpCode.IDMAP_PREPARE,
+      'idmap-prepare',
+      `make an id-mapped copy of ${q(m.source)} for ${q(m.destination)} (uids ${m.uidMap.trim().replace(/\n/g, '; ')}; gids ${m.gidMap.trim().replace(/\n/g, '; ')})`,
+      { source: m.source, destination: m.destination, uidMap: m.uidMap, gidMap: m.gidMap, recursive: m.recursion !== 0 },
+      [m.slot, m.recursion, m.attrSet, m.attrClear],
+      [m.source, m.uidMap, m.gidMap],
+    ),
+
+  mountIdmapped: (m: { slot: number; source: string; destination: string; createAs: number; checks: number; propagation: number; options: string[] }) =>
+    op(
+      OpCode.MOUNT_IDMAPPED,
+      'mount-idmapped',
+      `mount the id-mapped copy of ${q(m.source)} on ${q(m.destination)}${m.options.length ? ` (${m.options.join(',')})` : ''}`,
+      { source: m.source, destination: m.destination, options: m.options },
+      [m.slot, m.createAs, m.checks, m.propagation],
+      [m.destination],
     ),
 
   mknod: (path: string, type: string, mode: number, major: number, minor: number, uid: number, gid: number) =>
@@ -228,6 +261,47 @@ export const ops = {
 
   personality: (domainName: string, value: number) =>
     op(OpCode.PERSONALITY, 'personality', `set the personality to ${domainName}`, { domain: domainName }, [value]),
+
+  /** `searchBits`: what runc adds to the new keyring's permissions (0 when joining an existing one). */
+  sessionKeyring: (name: string, searchBits: number) =>
+    op(
+      OpCode.SESSION_KEYRING,
+      'session-keyring',
+      searchBits ? `join a new session keyring ${q(name)}, so that the caller's keys stay out of reach` : `join the container's session keyring ${q(name)}`,
+      { name },
+      [searchBits],
+      [name],
+    ),
+
+  cpuAffinity: (when: 'initial' | 'final', cpus: number[]) =>
+    op(
+      OpCode.CPU_AFFINITY,
+      'cpu-affinity',
+      `run on CPUs ${listed(cpus)} (process.execCPUAffinity.${when}: ${when === 'initial' ? "until the process is in the container's cgroup" : "in the container's cgroup"})`,
+      { when, cpus },
+      cpus,
+    ),
+
+  memoryPolicy: (modeName: string, flagNames: string[], value: number, nodes: number[]) =>
+    op(
+      OpCode.MEMORY_POLICY,
+      'memory-policy',
+      `set the NUMA memory policy to ${[modeName, ...flagNames].join('|')}${nodes.length ? ` on node${nodes.length > 1 ? 's' : ''} ${listed(nodes)}` : ''} (linux.memoryPolicy)`,
+      { mode: modeName, flags: flagNames, nodes },
+      [value, ...nodes],
+    ),
+
+  netlinkHost: () => op(OpCode.NETLINK_HOST, 'netlink-host', "open a netlink socket in the host's network namespace, to move the network devices with", {}),
+
+  netDevice: (hostName: string, name: string, last: boolean) =>
+    op(
+      OpCode.NET_DEVICE,
+      'net-device',
+      `move the host's network interface ${q(hostName)} into the container's network namespace${name !== hostName ? ` as ${q(name)}` : ''}, with its permanent global addresses, and set it up`,
+      { hostName, name },
+      [last ? 1 : 0],
+      [hostName, name],
+    ),
 
   notDumpable: () => op(OpCode.NOT_DUMPABLE, 'not-dumpable', 'make the process non-dumpable, so nothing in the container can reach it through /proc', {}),
 

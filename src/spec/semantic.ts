@@ -4,6 +4,7 @@
 // document that passed validateConfig.
 import type { LinuxNamespace, LinuxNamespaceType, Spec } from './types.js';
 import { findNul, NUL_MESSAGE } from './nul.js';
+import { refusedFields } from './coverage.js';
 import type { SpecProblem } from './problem.js';
 
 type Check = (spec: Spec) => SpecProblem[];
@@ -111,6 +112,10 @@ const noNulBytes: Check = (spec) => {
   return at === undefined ? [] : [{ path: at, message: NUL_MESSAGE }];
 };
 
+// Fields keel cannot honour on Linux (other platforms' objects, what keel does not apply yet):
+// refused before anything is created, rather than run a container without them.
+const noRefusedFields: Check = (spec) => refusedFields(spec);
+
 function findNamespace(spec: Spec, type: LinuxNamespaceType): LinuxNamespace | undefined {
   return spec.linux?.namespaces?.find((ns) => ns.type === type);
 }
@@ -125,4 +130,5 @@ const CHECKS: readonly Check[] = [
   timeOffsetsNeedNewTimeNamespace,
   hostnamesNeedUtsNamespace,
   noNulBytes,
+  noRefusedFields,
 ];

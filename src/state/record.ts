@@ -1,5 +1,6 @@
 import type { CgroupDriverName } from '../cgroups/driver.js';
 import type { Spec } from '../spec/types.js';
+import type { ResctrlPlan } from '../plan/intel-rdt.js';
 
 /** What keel keeps about one container in <root>/<id>/state.json. */
 export interface StateRecord {
@@ -24,4 +25,8 @@ export interface StateRecord {
   cgroupPaths?: string[];
   /** The cgroup driver that made them, which every later verb uses (absent in records from before keel kept it: cgroupfs). */
   cgroupDriver?: CgroupDriverName;
+  /** linux.intelRdt: the resctrl groups the container's processes join, and what delete removes. */
+  resctrl?: ResctrlPlan;
+  /** Created with --no-new-keyring: exec's processes keep the caller's session keyring too. */
+  noNewKeyring?: true;
 }

@@ -10,6 +10,7 @@ export interface CreateArgs extends GlobalArgs {
   'pid-file'?: string;
   'console-socket'?: string;
   'preserve-fds': number;
+  'no-new-keyring'?: boolean;
 }
 
 /** The flags `create` and `run` share, including the ones runc accepts that keel has no use for. */
@@ -26,6 +27,7 @@ export function createOptionsOf(argv: CreateArgs): CreateOptions {
     consoleSocket: argv['console-socket'],
     preserveFds: argv['preserve-fds'],
     systemdCgroup: argv['systemd-cgroup'],
+    noNewKeyring: argv['no-new-keyring'],
   };
 }
 

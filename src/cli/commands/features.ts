@@ -7,7 +7,7 @@ export const featuresCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'features',
   describe: 'print what this keel supports, as JSON (runtime-spec features)',
   handler: async () => {
-    const { features } = await import('../../features.js');
-    writeStdout(JSON.stringify(features(), null, 2) + '\n');
+    const { features, readFeatureFacts } = await import('../../features.js');
+    writeStdout(JSON.stringify(features(readFeatureFacts()), null, 2) + '\n');
   },
 };

@@ -117,4 +117,9 @@ describe('fields accepted but not applied', () => {
     expect(resourceWarnings('v2', r)).toHaveLength(2);
     expect(resourceWarnings('v2', { memory: { limit: 1 } })).toEqual([]);
   });
+
+  it('useHierarchy false is said to be ignored: this kernel refuses 0 in memory.use_hierarchy (EINVAL), and v2 is hierarchical', () => {
+    expect(resourceWarnings('hybrid', { memory: { useHierarchy: false } })).toEqual([expect.stringMatching(/^\/linux\/resources\/memory\/useHierarchy: false is not applied/)]);
+    expect(resourceWarnings('hybrid', { memory: { useHierarchy: true } })).toEqual([]);
+  });
 });

@@ -30,9 +30,28 @@ describe('keel explain', () => {
     const phases = splitPhases(ops);
     const runs = phases.filter((p, i) => p !== phases[i - 1]);
     expect(runs).toEqual(['namespaces', 'container', 'process', 'exec']);
-    expect(ops[phases.indexOf('container')]!.name).toBe('prepare-rootfs');
+    // The container's init first leaves the caller's session keyring, then makes its mounts.
+    expect(ops[phases.indexOf('container')]!.name).toBe('session-keyring');
+    expect(ops[phases.indexOf('container') + 1]!.name).toBe('prepare-rootfs');
     expect(ops[phases.lastIndexOf('container')]!.what).toBe('remount "/" ro');
     expect(ops[phases.indexOf('exec')]!.name).toBe('resolve-exec');
+  });
+
+  it('says each step of issue #16 in its own words, in its phase', () => {
+    const spec = defaultSpec();
+    spec.mounts!.push({ destination: '/data', source: '/srv', type: 'bind', options: ['rbind', 'rro'] }, { destination: '/ids', source: '/srv', type: 'bind', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] });
+    spec.linux!.netDevices = { eth9: { name: 'c0' } };
+    spec.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' };
+    const { ops } = compilePlan({ id: 'x', spec, bundle: '/b', rootfs: '/b/rootfs', cgroupPath: '/keel/x', host: { ...HOST, memoryNodes: [0] }, fifoFd: 4, preserveFds: 0 });
+    const phases = splitPhases(ops);
+    const said = (name: string) => ops.map((o, i) => [phases[i], o] as const).filter(([, o]) => o.name === name).map(([phase, o]) => `${phase}: ${o.what}`);
+    expect(said('idmap-prepare')).toEqual(['namespaces: make an id-mapped copy of "/srv" for "/ids" (uids 0 1000 1; gids 0 1000 1)']);
+    expect(said('mount-idmapped')).toEqual(['container: mount the id-mapped copy of "/srv" on "/ids" (bind)']);
+    expect(said('mount-setattr')).toEqual(['container: apply rro to "/data" and every mount below it']);
+    expect(said('netlink-host')).toEqual(["namespaces: open a netlink socket in the host's network namespace, to move the network devices with"]);
+    expect(said('net-device')).toEqual([`namespaces: move the host's network interface "eth9" into the container's network namespace as "c0", with its permanent global addresses, and set it up`]);
+    expect(said('memory-policy')).toEqual(['process: set the NUMA memory policy to MPOL_BIND on node 0 (linux.memoryPolicy)']);
+    expect(said('session-keyring')).toEqual([`container: join a new session keyring "_ses.x", so that the caller's keys stay out of reach`]);
   });
 
   it('explains a user-namespace config op by op: maps before root, devices bound from the host', () => {

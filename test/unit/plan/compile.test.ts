@@ -36,10 +36,28 @@ function input(edit: (s: Spec) => void = () => {}, cgroups: CgroupLayout = HYBRI
 
 const names = (inp: CompileInput) => compilePlan(inp).ops.map((o) => o.name);
 
+describe('session keyring', () => {
+  it("the container's init joins a new keyring _ses.<id>, searchable by its owner (runc's permissions)", () => {
+    const op = compilePlan(input()).ops.find((o) => o.name === 'session-keyring')!;
+    expect(op.strs).toEqual(['_ses.test']);
+    expect(op.ints).toEqual([0x80000n]);
+  });
+
+  it('in a user namespace, searchable by "other" (as runc), and none with --no-new-keyring', () => {
+    const userns = input((s) => {
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    });
+    expect(compilePlan(userns).ops.find((o) => o.name === 'session-keyring')!.ints).toEqual([0x8n]);
+    expect(names({ ...input(), noNewKeyring: true })).not.toContain('session-keyring');
+  });
+});
+
 describe('compilePlan', () => {
   it('orders the phases: cgroup sync, namespaces, fork, mounts, pivot, process, wait, exec', () => {
     const seq = names(input());
-    expect(seq.slice(0, 4)).toEqual(['sync', 'unshare', 'fork-init', 'prepare-rootfs']);
+    expect(seq.slice(0, 5)).toEqual(['sync', 'unshare', 'fork-init', 'session-keyring', 'prepare-rootfs']);
     const at = (n: string) => seq.indexOf(n);
     expect(at('mount')).toBeGreaterThan(at('prepare-rootfs'));
     expect(at('pivot-root')).toBeGreaterThan(seq.lastIndexOf('mknod'));
