@@ -19,6 +19,7 @@
 #define KEEL_PLAN_MAGIC "KEELPLAN"
 #define KEEL_PLAN_VERSION 1
 
+/* clang-format off */
 enum keel_op_code {
 	/* Namespace phase: run by the first keel-init process, a direct child of keel. */
 	OP_SETNS = 1,        /* ints: nstype            strs: path */
@@ -105,6 +106,7 @@ struct keel_msg {
 
 /* How OP_MOUNT creates a missing destination. */
 enum keel_create_as { CREATE_DIR = 0, CREATE_FILE = 1 };
+/* clang-format on */
 
 /* What OP_MOUNT checks of its destination, once resolved in the root, before it mounts. */
 enum keel_mount_check {

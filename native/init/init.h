@@ -18,6 +18,7 @@ struct op {
 	const uint32_t *str_lens;
 };
 
+/* clang-format off */
 struct init_ctx {
 	int sync_fd;
 	int root_fd;            /* the container's root: the rootfs before pivot_root, "/" after */
@@ -28,6 +29,7 @@ struct init_ctx {
 	bool filtered;          /* the seccomp filter is installed: a failure now may be its doing */
 	char detail[240];       /* what went wrong, beyond errno, for the error report */
 };
+/* clang-format on */
 
 /*
  * step.c: names the call of an op that failed, with its object ("mount --make-rslave the old
