@@ -33,8 +33,8 @@ export async function runContainer(store: StateStore, opts: RunOptions): Promise
       master === undefined
         ? await waitForegroundProcess(pid, start)
         : await (await import('./terminal-relay.js')).relayTerminal(master, () => waitForegroundProcess(pid, start, { relayingTerminal: true }), {
-          consoleSize: record.config.process?.consoleSize,
-        });
+            consoleSize: record.config.process?.consoleSize,
+          });
     log().debug(`container ${opts.id} exited with wait status ${status}`);
     // A setup step that failed after `start` (the user's program never ran) is keel's error.
     const failure = lateFailure?.();

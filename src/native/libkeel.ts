@@ -53,7 +53,6 @@ export class NativeError extends Error {
     super(`${call}: ${strerror(errno)}`);
     this.name = 'NativeError';
   }
-
   get code(): string {
     return errnoName(this.errno);
   }
