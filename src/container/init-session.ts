@@ -14,6 +14,7 @@ import { log } from '../util/log.js';
 import { describeOpFailure } from './init-errors.js';
 import { MSG, MSG_OFFSET, MSG_SIZE } from './init-protocol.js';
 
+
 interface InitMessage {
   type: number;
   opIndex: number;
