@@ -9,7 +9,7 @@ INIT_HDRS := $(wildcard native/init/*.h native/include/*.h)
 TS_SRCS := $(shell find src -name '*.ts' -o -name '*.mjs' 2>/dev/null)
 SCHEMAS := $(wildcard spec-schemas/*.json)
 
-.PHONY: all deps host-deps native install uninstall test test-unit test-integration test-engines test-reliability test-cgroup2 bench bench-cgroup2 demo clean typecheck
+.PHONY: all deps host-deps native install uninstall test test-unit test-integration test-engines test-reliability test-cgroup2 bench bench-cgroup2 demo clean typecheck lint format
 
 all: dist/keel
 
@@ -116,6 +116,23 @@ dist/keel: native/launch/keel.c dist/keel.cjs dist/keel-full.cjs dist/keel-spawn
 
 typecheck: build/generated/validators.mjs build/generated/syscalls.mjs | deps
 	npx tsc -p tsconfig.json
+
+# Lint and format: eslint (typescript-eslint's type-checked rules and @stylistic's layout rules,
+# eslint.config.js) for TypeScript and JavaScript, clang-format (.clang-format) for native/. Both
+# are set to the style the tree is written in. `make lint` checks (both run, then it fails if
+# either found something); `make format` rewrites what they can fix.
+C_SRCS = $(shell find native -name '*.[ch]' | sort)
+lint: build/generated/validators.mjs build/generated/syscalls.mjs | deps
+	@bash test/host/ensure-packages.sh clang-format
+	@status=0; \
+	npx eslint --max-warnings=0 . || status=1; \
+	clang-format --dry-run --Werror $(C_SRCS) || status=1; \
+	exit $$status
+
+format: build/generated/validators.mjs build/generated/syscalls.mjs | deps
+	@bash test/host/ensure-packages.sh clang-format
+	npx eslint --fix .
+	clang-format -i $(C_SRCS)
 
 # Debian packages the tests and the demo use (busybox-static for the rootfs, runc to compare with,
 # golang-github-containers-common for podman's default seccomp profile).

@@ -19,6 +19,7 @@
 #define KEEL_PLAN_MAGIC "KEELPLAN"
 #define KEEL_PLAN_VERSION 1
 
+/* clang-format off */
 enum keel_op_code {
 	/* Namespace phase: run by the first keel-init process, a direct child of keel. */
 	OP_SETNS = 1,        /* ints: nstype            strs: path */
@@ -122,6 +123,7 @@ struct keel_msg {
 
 /* How OP_MOUNT creates a missing destination. */
 enum keel_create_as { CREATE_DIR = 0, CREATE_FILE = 1 };
+/* clang-format on */
 
 /* Id-mapped mounts a plan may have (OP_IDMAP_PREPARE slots). */
 #define KEEL_MAX_IDMAPPED 64

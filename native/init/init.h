@@ -18,6 +18,7 @@ struct op {
 	const uint32_t *str_lens;
 };
 
+/* clang-format off */
 struct init_ctx {
 	int sync_fd;
 	int root_fd;            /* the container's root: the rootfs before pivot_root, "/" after */
@@ -33,6 +34,7 @@ struct init_ctx {
 	int netdev_helper;      /* socket to the helper that moves devices from the host's namespaces */
 	int netdev_helper_pid;
 };
+/* clang-format on */
 
 /*
  * step.c: names the call of an op that failed, with its object ("mount --make-rslave the old

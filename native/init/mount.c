@@ -38,11 +38,13 @@ static unsigned long mounted_flags(const char *target)
 /* "remount,bind,ro,nosuid": the flags of a bind remount as mount(8) options, for an error report. */
 static const char *remount_options(unsigned long flags, char *buf, size_t len)
 {
+	/* clang-format off */
 	static const struct { unsigned long flag; const char *name; } names[] = {
 		{ MS_RDONLY, "ro" }, { MS_NOSUID, "nosuid" }, { MS_NODEV, "nodev" }, { MS_NOEXEC, "noexec" },
 		{ MS_NOATIME, "noatime" }, { MS_NODIRATIME, "nodiratime" }, { MS_RELATIME, "relatime" },
 		{ MS_STRICTATIME, "strictatime" }, { MS_SYNCHRONOUS, "sync" }, { MS_DIRSYNC, "dirsync" },
 	};
+	/* clang-format on */
 	size_t used = (size_t)snprintf(buf, len, "remount,bind");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && used < len; i++)
 		if (flags & names[i].flag)

@@ -37,6 +37,7 @@ export function requireBundle(file: string): unknown {
 /** The bundle as a Script, with its code cache if there is a usable one (cachedDataRejected tells whether V8 took it). */
 function bundleScript(file: string, source: string, cacheFile: string): Script {
   // Required here, not imported: the light verbs, which share this file's bundle, never need node:vm.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Script } = require('node:vm') as typeof import('node:vm');
   return new Script(BUNDLE_WRAPPER[0] + source + BUNDLE_WRAPPER[1], { filename: file, cachedData: cacheFor(source, cacheFile) });
 }

@@ -13,7 +13,7 @@ export const BROKEN_PIPE_STATUS = 141;
  */
 export function writeStdout(text: string): void {
   const data = Buffer.from(text);
-  for (let done = 0; done < data.length; ) {
+  for (let done = 0; done < data.length;) {
     try {
       done += writeSync(1, data, done);
     } catch (err) {

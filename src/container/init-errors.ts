@@ -26,7 +26,7 @@ function describe(op: PlanOp | undefined, errno: number, detail: string): string
   }
   if (op.name === 'setrlimit' && name === 'EPERM') {
     const hostHard = ownHardLimit(String(op.args.name));
-    return `${op.what}: ${reason}: the hard limit is above this host's (${hostHard ?? 'unknown'}) and keel lacks CAP_SYS_RESOURCE to raise it; lower process.rlimits ${op.args.name} to at most ${hostHard ?? 'the host limit'}`;
+    return `${op.what}: ${reason}: the hard limit is above this host's (${hostHard ?? 'unknown'}) and keel lacks CAP_SYS_RESOURCE to raise it; lower process.rlimits ${String(op.args.name)} to at most ${hostHard ?? 'the host limit'}`;
   }
   // A call of the hook op that failed (pipe2, fork) is a step like any other's; the hook's own
   // failure (its exit status, its timeout: ECANCELED, ETIMEDOUT) is a sentence of its own.

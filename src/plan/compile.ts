@@ -34,15 +34,15 @@ export interface HostFacts {
   cgroups: CgroupLayout;
   /** The root filesystem is ramfs/rootfs, where pivot_root is impossible. */
   rootfsIsRamfs: boolean;
-  kindOf(path: string): 'file' | 'dir' | undefined;
+  kindOf: (path: string) => 'file' | 'dir' | undefined;
   /** The highest hard rlimit keel can grant, where it cannot raise its own (no CAP_SYS_RESOURCE). */
-  rlimitCeiling(name: string): bigint | undefined;
+  rlimitCeiling: (name: string) => bigint | undefined;
   /** The security modules the host runs; none when absent. */
   lsm?: LsmFacts;
   /** The home directory of a uid in the container's /etc/passwd, for a process.env without HOME. */
-  homeOf?(uid: number): string | undefined;
+  homeOf?: (uid: number) => string | undefined;
   /** Whether the namespace file at `path` is keel's own (the host's) namespace of that type. */
-  isKeelNamespace?(type: LinuxNamespaceType, path: string): boolean;
+  isKeelNamespace?: (type: LinuxNamespaceType, path: string) => boolean;
   /** /sys/fs/resctrl is mounted (Intel RDT, AMD QoS). */
   resctrlMounted?: boolean;
   /** The NUMA memory nodes this host has (/sys/devices/system/node/online), for linux.memoryPolicy. */

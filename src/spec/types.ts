@@ -420,7 +420,11 @@ export interface LinuxMemoryPolicy {
 /** The spec's four states, plus paused (a frozen cgroup) as runc reports it. */
 export type ContainerStatus = 'creating' | 'created' | 'running' | 'stopped' | 'paused';
 
-/** What `keel state` prints and what hooks read on stdin. */
+/**
+ * The runtime-spec's state: what hooks read on stdin. `keel state` prints runc's larger shape
+ * (StateOutput in src/container/state.ts: rootfs, created and owner besides), which
+ * spec-schemas/state.schema.json describes.
+ */
 export interface State {
   ociVersion: string;
   id: string;

@@ -18,6 +18,7 @@ export class KeelError extends Error {
 function oneLine(message: string): string {
   return message
     .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+    // eslint-disable-next-line no-control-regex -- control characters are what it escapes
     .replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }
 

@@ -11,7 +11,7 @@ export interface Testbed {
   /** The file's private keel (valid inside tests and hooks). */
   readonly keel: KeelRoot;
   /** A busybox bundle, removed after the file's tests. */
-  bundle(edit?: Parameters<typeof makeBundle>[0]): Bundle;
+  bundle: (edit?: Parameters<typeof makeBundle>[0]) => Bundle;
   /** Bundles the file made itself; they are removed with the rest. */
   readonly bundles: Bundle[];
 }

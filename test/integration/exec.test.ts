@@ -78,7 +78,7 @@ describe('keel exec', () => {
     expect(await eventually(() => !readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8').includes(String(pid)))).toBe(true);
   });
 
-  it('fails clearly for a missing program, a paused and a stopped container', async () => {
+  it('fails clearly for a missing program, a paused and a stopped container', () => {
     expect(keel.run(['exec', ID, 'no-such-program'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^keel: exec: "no-such-program": executable file not found/) });
     keel.ok(['pause', ID]);
     expect(keel.run(['exec', ID, 'true'])).toMatchObject({ code: 1, stderr: `keel: cannot exec in container "${ID}": it is paused (resume it first, or pass --ignore-paused)\n` });

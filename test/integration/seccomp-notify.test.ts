@@ -50,7 +50,7 @@ describe('SCMP_ACT_NOTIFY with a seccomp agent', () => {
     });
     const r = bed.keel.run(['run', '--bundle', b.dir, id]);
     expect(r.stderr).toContain("mkdir: can't create directory '/tmp/refused': Invalid cross-device link");
-    expect(r.stdout).toBe("refused: 1\nmade: 0\nls: /tmp/refused: No such file or directory\n/tmp/made\n");
+    expect(r.stdout).toBe('refused: 1\nmade: 0\nls: /tmp/refused: No such file or directory\n/tmp/made\n');
     expect(await done).toMatch(/answered 2/);
 
     const got = JSON.parse(readFileSync(stateFile, 'utf8'));

@@ -27,7 +27,6 @@ function keelAtTerminal(rows: number, cols: number, steps: Step[], args: string[
   return JSON.parse(r.stdout) as { code: number; output: string; steps: boolean; restored: boolean };
 }
 
-
 /** Starts a receiver on a socket in `dir`; resolves with what the terminal showed. */
 function receiver(dir: string, command: string) {
   const socketPath = join(dir, `console-${Math.random().toString(36).slice(2)}.sock`);

@@ -149,7 +149,6 @@ echo "sees_it=$(cat /proc/${pid}/cmdline | tr '\\0' ' ')"
   });
 });
 
-
 /**
  * CVE-2019-5736's shape: a container process watches for the runtime's process joining it during
  * `exec` and tries to reach the runtime's binary through /proc/<pid>/exe. The joining process is

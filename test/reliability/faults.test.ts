@@ -112,7 +112,7 @@ describe('a delete killed half-way', () => {
     rmSync(join(keel.root, id, 'state.json'));
   };
 
-  it('leaves an id that a new create takes over', async () => {
+  it('leaves an id that a new create takes over', () => {
     const id = `${ID_TAG}halfdel`;
     const before = snapshotHost(tags(), keel.root);
     leaveHalfDeleted(id);

@@ -110,7 +110,7 @@ describe('device cgroup program (v2)', () => {
   it('agrees with the v1 rules on random rule lists and devices', () => {
     let seed = 42;
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
-    const pick = <T,>(xs: T[]) => xs[rand(xs.length)]!;
+    const pick = <T>(xs: T[]) => xs[rand(xs.length)]!;
     for (let round = 0; round < 300; round++) {
       const rules: LinuxDeviceCgroup[] = Array.from({ length: rand(8) }, () => ({
         allow: rand(2) === 0,

@@ -83,7 +83,7 @@ describe('v1 stats from a fake cgroupfs', () => {
     expect(oomKillCount(read, false)).toBe(2n);
   });
 
-  it("an unlimited pids.max is no limit at all, as runc reports it", () => {
+  it('an unlimited pids.max is no limit at all, as runc reports it', () => {
     const d = tree('v1/pids/unlimited', { 'pids.current': '1\n', 'pids.max': 'max\n' });
     const r = directoryReader((c) => (c === 'pids' ? d : undefined));
     const s = collectStats({ v2: false, read: r.read, listHugetlb: () => [] });

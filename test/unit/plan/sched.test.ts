@@ -21,7 +21,7 @@ describe('process.scheduler', () => {
     expect(compileScheduler({ policy: 'SCHED_DEADLINE', runtime: 10_000_000, deadline: 30_000_000, period: 30_000_000 }, throwProblem)).toMatchObject({ policy: 6, runtime: 10_000_000n, deadline: 30_000_000n, period: 30_000_000n });
   });
 
-  it("refuses what runc refuses, naming the field", () => {
+  it('refuses what runc refuses, naming the field', () => {
     expect(collectProblems((r) => compileScheduler({ policy: 'SCHED_OTHER', nice: 20 }, r))).toEqual(['/process/scheduler/nice: 20 is out of range: nice goes from -20 to 19']);
     expect(collectProblems((r) => compileScheduler({ policy: 'SCHED_OTHER', priority: 3 }, r))[0]).toMatch(/^\/process\/scheduler\/priority: a priority applies to SCHED_FIFO and SCHED_RR only/);
     expect(collectProblems((r) => compileScheduler({ policy: 'SCHED_RR' }, r))[0]).toMatch(/^\/process\/scheduler\/priority: SCHED_RR needs a priority from 1 to 99/);
