@@ -131,8 +131,10 @@ lint: build/generated/validators.mjs build/generated/syscalls.mjs | deps
 
 format: build/generated/validators.mjs build/generated/syscalls.mjs | deps
 	@bash test/host/ensure-packages.sh clang-format
-	npx eslint --fix .
-	clang-format -i $(C_SRCS)
+	@status=0; \
+	npx eslint --fix . || status=1; \
+	clang-format -i $(C_SRCS) || status=1; \
+	exit $$status
 
 # Debian packages the tests and the demo use (busybox-static for the rootfs, runc to compare with,
 # golang-github-containers-common for podman's default seccomp profile).

@@ -25,9 +25,9 @@
 #define KEPT_OUTPUT 512
 
 struct captured {
-	int fd;              /* read end, -1 once at end of file or abandoned */
+	int fd; /* read end, -1 once at end of file or abandoned */
 	char buf[KEPT_OUTPUT];
-	size_t len;          /* the last KEPT_OUTPUT bytes the hook wrote */
+	size_t len; /* the last KEPT_OUTPUT bytes the hook wrote */
 };
 
 static int64_t now_ms(void)

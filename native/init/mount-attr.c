@@ -169,8 +169,9 @@ int op_idmap_prepare(struct init_ctx *ctx, const struct op *op)
 	if (rc < 0) {
 		close(tree);
 		snprintf(ctx->detail, sizeof(ctx->detail), "mount_setattr(MOUNT_ATTR_IDMAP) of \"%.100s\"%s", source,
-			 saved == EINVAL ? ": its file system (or one below it) cannot be id-mapped on this kernel"
-			 : saved == ENOSYS ? ": this kernel has no id-mapped mounts (Linux 5.12+)" : "");
+			 saved == EINVAL   ? ": its file system (or one below it) cannot be id-mapped on this kernel"
+			 : saved == ENOSYS ? ": this kernel has no id-mapped mounts (Linux 5.12+)"
+					   : "");
 		return errno = saved, -1;
 	}
 	ctx->idmapped[slot] = tree;

@@ -15,7 +15,6 @@ import { describeOpFailure } from './init-errors.js';
 import { MSG, MSG_OFFSET, MSG_SIZE } from './init-protocol.js';
 import { KILLED_REAP_MS, replyBound } from './sync-bounds.js';
 
-
 /**
  * Reaps the child `pid`, waiting at most `ms` (undefined: without a limit); false if it is still
  * there then. A child that is already gone counts as reaped.

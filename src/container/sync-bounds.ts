@@ -38,4 +38,3 @@ export function replyBound(ops: readonly PlanOp[], env: NodeJS.ProcessEnv = proc
 
 /** How long keel waits for a process it has SIGKILLed to exit (see InitSession.abort). */
 export const KILLED_REAP_MS = 10_000;
-

@@ -26,7 +26,7 @@ export interface RawValidator {
 export interface SchemaValidPart {
   spec: Spec;
   /** The problem at its path in the original document, or undefined when it is about a value taken out or put in. */
-  locate(problem: SpecProblem): SpecProblem | undefined;
+  locate: (problem: SpecProblem) => SpecProblem | undefined;
 }
 
 const TAKEN_OUT = Symbol('taken out');

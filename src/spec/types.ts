@@ -17,6 +17,12 @@ export interface Spec {
   hooks?: Hooks;
   annotations?: Record<string, string>;
   linux?: Linux;
+  /** Other platforms' objects: refused on Linux, naming them (src/spec/coverage.ts). */
+  windows?: object;
+  solaris?: object;
+  vm?: object;
+  zos?: object;
+  freebsd?: object;
 }
 
 export interface Root {
@@ -72,6 +78,8 @@ export interface User {
   /** When absent the process keeps the runtime's umask. */
   umask?: number;
   additionalGids?: number[];
+  /** Windows only: refused on Linux. */
+  username?: string;
 }
 
 /** Capability names such as CAP_KILL; names keel does not know are warned about, not rejected. */

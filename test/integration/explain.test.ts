@@ -76,4 +76,3 @@ describe('keel explain', () => {
     expect(bed.keel.containers()).toEqual([]);
   });
 });
-

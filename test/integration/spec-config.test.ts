@@ -341,4 +341,3 @@ describe('config-linux.md: cgroupsPath', () => {
     expect(seen[1]).toBe(seen[0]);
   });
 });
-

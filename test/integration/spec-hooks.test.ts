@@ -277,7 +277,7 @@ describe('a hook\'s environment', () => {
     const r = runtimes[name].run(['run', '--detach', '--bundle', b.dir, `env-${name}`], { env });
     if (r.code !== 0) throw new Error(`${name} run failed: ${r.stderr}`);
     const started = join(b.rootfs, 'tmp/startContainer.env');
-    for (const until = Date.now() + 10_000; Date.now() < until && !(existsSync(started) && readFileSync(started, 'utf8').endsWith('\n')); ) {
+    for (const until = Date.now() + 10_000; Date.now() < until && !(existsSync(started) && readFileSync(started, 'utf8').endsWith('\n'));) {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
     }
     expect(runtimes[name].run(['delete', '--force', `env-${name}`], { env }).code).toBe(0);

@@ -165,4 +165,3 @@ describe('keel validate', () => {
     expect(validateBundle(dir).errors.map((e) => e.path)).toEqual(['']);
   });
 });
-
