@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     root: new URL('..', import.meta.url).pathname,
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/helpers/yield-after-each.ts'],
     // Integration tests start real containers; two cores run them best a few at a time.
     maxWorkers: 2,
     minWorkers: 1,
