@@ -66,7 +66,8 @@ export class StateStore {
     const id = record.id;
     validateId(id);
     try {
-      mkdirSync(this.root, { recursive: true, mode: 0o711 });
+      // A plain user's root (in $XDG_RUNTIME_DIR) is the user's alone; root's lets the containers' users reach in.
+      mkdirSync(this.root, { recursive: true, mode: process.geteuid?.() === 0 ? 0o711 : 0o700 });
     } catch (err) {
       throw fsError('cannot create the state root', this.root, err);
     }
