@@ -13,6 +13,7 @@ import type { SpecProblem } from '../spec/problem.js';
 import type { LinuxResources, Spec } from '../spec/types.js';
 import { KeelError } from '../util/errors.js';
 import { CgroupfsCgroup } from './cgroupfs-cgroup.js';
+import { RootlessContainerCgroup, type RootlessRecord } from './rootless-cgroup.js';
 import type { CgroupLayout } from './layout.js';
 import type { AttachDeviceProgram, CgroupSetup } from './manager.js';
 import type { CgroupWrite } from './resources.js';
@@ -95,7 +96,16 @@ export function recordedDriver(record: { id: string; cgroupDriver?: string }): C
 }
 
 /** An existing container's cgroup, as the driver that made it manages it (the light part: see select-driver.ts for the rest). */
-export function containerCgroupOf(record: { id: string; cgroupDriver?: string; cgroupPaths?: string[] }): ContainerCgroup {
+export function containerCgroupOf(record: CgroupRecord): ContainerCgroup {
   recordedDriver(record); // cgroupfs, the one driver keel has; any other is refused there
-  return new CgroupfsCgroup(record.cgroupPaths ?? []);
+  const cgroup = new CgroupfsCgroup(record.cgroupPaths ?? []);
+  return record.rootless ? new RootlessContainerCgroup(cgroup, record) : cgroup;
+}
+
+/** What of a container's state.json its cgroup is found from. */
+export interface CgroupRecord extends RootlessRecord {
+  cgroupDriver?: string;
+  cgroupPaths?: string[];
+  /** Created by a rootless keel: its cgroup may be missing (rootless-cgroup.ts says why). */
+  rootless?: true;
 }

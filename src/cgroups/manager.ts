@@ -166,9 +166,11 @@ export function setupCgroups(
   resources: LinuxResources,
   pid: number,
   attachDeviceProgram?: AttachDeviceProgram,
+  // Rootless: the devices cgroup is root's, so only the limits are written (rootless-driver.ts).
+  { deviceRules = true }: { deviceRules?: boolean } = {},
 ): CgroupSetup {
-  const writes = planWrites(layout, resources);
-  const deviceProgram = planDeviceProgram(layout, resources);
+  const writes = deviceRules ? planWrites(layout, resources) : planLimitWrites(layout, resources);
+  const deviceProgram = deviceRules ? planDeviceProgram(layout, resources) : undefined;
   const dirs = cgroupDirs(layout, path);
   const setup: CgroupSetup = { dirs: [], writes };
   try {

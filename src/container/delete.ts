@@ -6,7 +6,7 @@ import type { StateRecord } from '../state/record.js';
 import { ContainerLock, NoSuchContainer, type StateStore } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
 import { log } from '../util/log.js';
-import { processesInPidNamespaceOf } from './kill.js';
+import { processesInPidNamespaceOf } from '../util/pid-namespace.js';
 import { removeResctrl } from './resctrl.js';
 
 const KILL_WAIT_MS = 10_000;

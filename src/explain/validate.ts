@@ -17,7 +17,7 @@ export interface ValidationReport {
   warnings: string[];
 }
 
-export function validateBundle(bundleDir: string, flags: { systemdCgroup?: boolean } = {}): ValidationReport {
+export function validateBundle(bundleDir: string, flags: { systemdCgroup?: boolean; rootless?: boolean } = {}): ValidationReport {
   const checked = checkBundle(bundleDir);
   const report: ValidationReport = { file: checked.file, errors: [...checked.problems], warnings: [] };
   const { spec, rootfs } = checked;
