@@ -118,9 +118,10 @@ typecheck: build/generated/validators.mjs build/generated/syscalls.mjs | deps
 	npx tsc -p tsconfig.json
 
 # Debian packages the tests and the demo use (busybox-static for the rootfs, runc to compare with,
-# golang-github-containers-common for podman's default seccomp profile).
+# golang-github-containers-common for podman's default seccomp profile, uidmap's newuidmap and
+# newgidmap for the rootless tests).
 host-deps:
-	@bash test/host/ensure-packages.sh busybox-static runc golang-github-containers-common strace
+	@bash test/host/ensure-packages.sh busybox-static runc golang-github-containers-common strace uidmap
 
 VITEST := npx vitest run --config test/vitest.config.ts
 # Each lane also writes JSON results, summarised in one closing "N passed, N failed" line.

@@ -1,0 +1,129 @@
+/**
+ * keel as a plain user (issue #17): `keel spec --rootless` and `keel run` with no other set-up,
+ * state under $XDG_RUNTIME_DIR/keel, id maps written by keel (one id) or newuidmap/newgidmap
+ * (more), and on this hybrid host without delegation, cgroups refused naming the first limit,
+ * as runc 1.1.5 refuses them run the same way by the same user.
+ */
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { Spec } from '../../src/spec/types.js';
+import { requireRootAndBuild } from '../helpers/keel.js';
+import { RUNC } from '../helpers/runc.js';
+import { makeTestUser, type TestUser } from '../helpers/test-user.js';
+
+let alice: TestUser;
+
+beforeAll(() => {
+  requireRootAndBuild();
+  alice = makeTestUser('a', { subids: true });
+});
+afterAll(() => alice?.remove());
+
+function rewrite(dir: string, edit: (spec: Spec) => void): void {
+  const file = join(dir, 'config.json');
+  const spec = JSON.parse(readFileSync(file, 'utf8')) as Spec;
+  edit(spec);
+  writeFileSync(file, JSON.stringify(spec));
+}
+
+describe('the state root', () => {
+  it('is $XDG_RUNTIME_DIR/keel for a plain user, the user\'s own (0700), and the container runs as that user', () => {
+    const dir = alice.bundle('state-root', (s) => (s.process!.args = ['sh', '-c', 'cat /proc/self/uid_map; id -u']));
+    const r = alice.keel(['run', '--bundle', dir, 'sr1']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]!.trim().split(/\s+/)).toEqual(['0', String(alice.uid), '1']);
+    const root = join(alice.runtimeDir, 'keel');
+    const st = statSync(root);
+    expect([st.uid, st.mode & 0o777]).toEqual([alice.uid, 0o700]);
+    expect(existsSync('/run/keel/sr1')).toBe(false);
+  });
+
+  it('without XDG_RUNTIME_DIR is refused, never /run/keel', () => {
+    const r = alice.keel(['list'], { env: { PATH: '/usr/bin:/bin', HOME: alice.home, USER: alice.name } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(`keel runs as uid ${alice.uid} without XDG_RUNTIME_DIR: set XDG_RUNTIME_DIR to a directory of yours (usually /run/user/${alice.uid}), or give --root`);
+  });
+
+  it('--rootless takes true, false or auto only', () => {
+    const r = alice.keel(['--rootless', 'maybe', 'list']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/rootless/);
+  });
+});
+
+describe('keel spec --rootless', () => {
+  it("runs as the user with no other set-up: its ids mapped to 0, setgroups denied, the host's network namespace, sysfs bound, devpts without gid=5", () => {
+    const dir = alice.bundle('spec', (s) => {
+      s.process!.args = ['sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; readlink /proc/self/ns/net; cat /proc/self/mountinfo'];
+    });
+    const r = alice.keel(['run', '--bundle', dir, 'sp1']);
+    expect(r.stderr).toBe('');
+    const [uidMap, gidMap, setgroups, net, ...mountinfo] = r.stdout.split('\n');
+    expect(uidMap!.trim().split(/\s+/)).toEqual(['0', String(alice.uid), '1']);
+    expect(gidMap!.trim().split(/\s+/)).toEqual(['0', String(alice.gid), '1']);
+    expect(setgroups).toBe('deny');
+    expect(net).toBe(alice.run('/usr/bin/readlink', ['/proc/self/ns/net']).stdout.trim());
+    const mount = (point: string) => mountinfo.find((l) => l.split(' ')[4] === point)!;
+    expect(mount('/sys').split(' - ')[1]!.split(' ')[0]).toBe('sysfs');
+    expect(mount('/sys').split(' ')[3]).toBe('/'); // the host's sysfs, bound
+    expect(mount('/dev/pts')).not.toMatch(/gid=5/);
+  });
+
+  it('keeps nosuid and nodev on a bind mount of the user\'s directory', () => {
+    const dir = alice.bundle('binds', (s) => {
+      s.mounts!.push({ destination: '/data', type: 'bind', source: alice.home, options: ['rbind', 'nosuid', 'nodev', 'rw'] });
+      s.process!.args = ['sh', '-c', 'grep " /data " /proc/self/mountinfo'];
+    });
+    const r = alice.keel(['run', '--bundle', dir, 'bd1']);
+    expect(r.stderr).toBe('');
+    const options = r.stdout.split(' ')[5]!.split(',');
+    expect(options).toEqual(expect.arrayContaining(['nosuid', 'nodev', 'rw']));
+  });
+});
+
+describe('id mappings', () => {
+  it('the user\'s own id and its /etc/subuid and /etc/subgid ranges go through newuidmap and newgidmap', () => {
+    const sub = alice.subidStart!;
+    const dir = alice.bundle('subids', (s) => {
+      s.linux!.uidMappings = [{ containerID: 0, hostID: alice.uid, size: 1 }, { containerID: 1, hostID: sub, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: alice.gid, size: 1 }, { containerID: 1, hostID: sub, size: 65536 }];
+      s.root!.readonly = false;
+      for (const set of ['bounding', 'effective', 'permitted'] as const) s.process!.capabilities![set]!.push('CAP_CHOWN');
+      s.process!.args = ['sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map; touch /tmp/x && chown 1000:1000 /tmp/x && stat -c %u:%g /tmp/x'];
+    });
+    const r = alice.keel(['run', '--bundle', dir, 'sub1']);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+    expect(lines.slice(0, 4)).toEqual([`0 ${alice.uid} 1`, `1 ${sub} 65536`, `0 ${alice.gid} 1`, `1 ${sub} 65536`]);
+    expect(lines).toContain('1000:1000');
+    // On the host the file belongs to the subordinate ids.
+    const st = statSync(join(dir, 'rootfs/tmp/x'));
+    expect([st.uid, st.gid]).toEqual([sub + 999, sub + 999]);
+  });
+
+  it('a mapping the user may not make is refused naming its field, before anything is created', () => {
+    const dir = alice.bundle('notmine', (s) => {
+      s.linux!.uidMappings = [{ containerID: 0, hostID: alice.uid, size: 1 }, { containerID: 1, hostID: 0, size: 1 }];
+    });
+    const r = alice.keel(['run', '--bundle', dir, 'nm1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\/linux\/uidMappings\/1: host uids 0-0 are not this user's to map: keel runs rootless as uid \d+/);
+    expect(readdirSync(join(alice.runtimeDir, 'keel')).filter((n) => n.startsWith('nm1'))).toEqual([]);
+  });
+});
+
+describe('cgroups without delegation (this hybrid host)', () => {
+  it('a limit fails naming its field, as runc fails the same config run by the same user', () => {
+    const dir = alice.bundle('limits', (s) => (s.linux!.resources = { memory: { limit: 64 << 20 }, pids: { limit: 10 } }));
+    const keel = alice.keel(['run', '--bundle', dir, 'lim1']);
+    expect(keel.code).toBe(1);
+    expect(keel.stderr).toMatch(/\/linux\/resources\/memory\/limit: cannot set the memory limit: keel runs rootless, and uid \d+ cannot create the container's cgroup \/sys\/fs\/cgroup\/memory\/keel\/lim1 \(cgroups are not delegated to it here\)/);
+    expect(readdirSync(join(alice.runtimeDir, 'keel')).filter((n) => n.startsWith('lim1'))).toEqual([]);
+    const runc = alice.run(RUNC, ['--root', join(alice.runtimeDir, 'runc'), 'run', '--bundle', dir, 'lim1']);
+    expect(runc.code).not.toBe(0);
+    expect(runc.stderr).toMatch(/cannot set memory limit: container could not join or create cgroup/);
+  });
+});
