@@ -4,28 +4,54 @@
  * (more), and on this hybrid host without delegation, cgroups refused naming the first limit,
  * as runc 1.1.5 refuses them run the same way by the same user.
  */
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { Spec } from '../../src/spec/types.js';
+import { readFileSync } from 'node:fs';
+
+function readFileSyncSafe(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
 import { requireRootAndBuild } from '../helpers/keel.js';
 import { RUNC } from '../helpers/runc.js';
 import { makeTestUser, type TestUser } from '../helpers/test-user.js';
 
 let alice: TestUser;
+let bob: TestUser;
 
 beforeAll(() => {
   requireRootAndBuild();
   alice = makeTestUser('a', { subids: true });
+  bob = makeTestUser('b');
 });
-afterAll(() => alice?.remove());
+afterAll(() => {
+  alice?.remove();
+  bob?.remove();
+});
 
-function rewrite(dir: string, edit: (spec: Spec) => void): void {
-  const file = join(dir, 'config.json');
-  const spec = JSON.parse(readFileSync(file, 'utf8')) as Spec;
-  edit(spec);
-  writeFileSync(file, JSON.stringify(spec));
+/** A created and started container of `user`, its init a long sleep. */
+function startSleeper(user: TestUser, id: string, edit?: (spec: Spec) => void): string {
+  const dir = user.bundle(`b-${id}`, (s) => {
+    s.process!.args = ['sleep', '1000'];
+    edit?.(s);
+  });
+  for (const args of [['create', '--bundle', dir, id], ['start', id]]) {
+    const r = user.keel(args);
+    if (r.code !== 0) throw new Error(`keel ${args.join(' ')} as ${user.name}: ${r.stderr}`);
+  }
+  return dir;
+}
+
+function stateOf(user: TestUser, id: string, root?: string): { status: string; pid: number } {
+  const r = user.keel([...(root ? ['--root', root] : []), 'state', id]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout);
 }
 
 describe('the state root', () => {
@@ -125,5 +151,67 @@ describe('cgroups without delegation (this hybrid host)', () => {
     const runc = alice.run(RUNC, ['--root', join(alice.runtimeDir, 'runc'), 'run', '--bundle', dir, 'lim1']);
     expect(runc.code).not.toBe(0);
     expect(runc.stderr).toMatch(/cannot set memory limit: container could not join or create cgroup/);
+  });
+});
+
+describe('the verbs that need a cgroup, on a container without one', () => {
+  it('pause, resume, update, events --stats say why they cannot; kill --all reaches every process through the PID namespace', () => {
+    startSleeper(alice, 'cg1');
+    const why = 'it runs rootless without a cgroup (keel could not create one: cgroups are not delegated to this user on this host)';
+    for (const [args, what] of [
+      [['pause', 'cg1'], 'pause'],
+      [['update', '--memory', '100m', 'cg1'], 'update the limits of'],
+      [['events', '--stats', 'cg1'], 'read the stats of'],
+    ] as const) {
+      const r = alice.keel([...args]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe(`keel: cannot ${what} container "cg1": ${why}`);
+    }
+    expect(stateOf(alice, 'cg1').status).toBe('running');
+    expect(alice.keel(['exec', '-d', 'cg1', 'sleep', '1000']).code).toBe(0);
+    const ps = JSON.parse(alice.keel(['ps', '--format', 'json', 'cg1']).stdout) as number[];
+    expect(ps).toHaveLength(2);
+    expect(alice.keel(['kill', '--all', 'cg1', 'KILL']).code).toBe(0);
+    const alive = () => ps.filter((pid) => existsSync(`/proc/${pid}`) && !readFileSyncSafe(`/proc/${pid}/stat`).includes(') Z '));
+    for (let i = 0; i < 100 && alive().length; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    expect(alive()).toEqual([]);
+    expect(alice.keel(['delete', 'cg1']).code).toBe(0);
+  });
+  // Without a PID namespace of its own, kill --all says why it cannot (unit-tested in
+  // rootless-driver.test.ts): such a container cannot mount proc as a plain user, and runs here only without /proc.
+});
+
+describe('the lifecycle as the user', () => {
+  it('create, start, state, list, exec, ps, kill, delete; everything of it in the state directory is the user\'s', () => {
+    const dir = startSleeper(alice, 'lc1');
+    const state = stateOf(alice, 'lc1');
+    expect(state.status).toBe('running');
+    expect(statSync(`/proc/${state.pid}`).uid).toBe(alice.uid);
+    const list = alice.keel(['list', '--format', 'json']);
+    expect(JSON.parse(list.stdout).map((c: { id: string; bundle: string }) => [c.id, c.bundle])).toContainEqual(['lc1', dir]);
+    const exec = alice.keel(['exec', 'lc1', 'sh', '-c', 'id -u; cat /proc/self/uid_map']);
+    expect(exec.stderr).toBe('');
+    expect(exec.stdout.split('\n')[0]).toBe('0');
+    expect(JSON.parse(alice.keel(['ps', '--format', 'json', 'lc1']).stdout)).toEqual([state.pid]);
+    const stateDir = join(alice.runtimeDir, 'keel', 'lc1');
+    for (const name of ['', ...readdirSync(stateDir)]) expect([name, lstatSync(join(stateDir, name)).uid]).toEqual([name, alice.uid]);
+    expect(alice.keel(['kill', 'lc1', 'KILL']).code).toBe(0);
+    for (let i = 0; i < 50 && stateOf(alice, 'lc1').status !== 'stopped'; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    expect(stateOf(alice, 'lc1').status).toBe('stopped');
+    expect(alice.keel(['delete', 'lc1']).code).toBe(0);
+    expect(existsSync(stateDir)).toBe(false);
+  });
+
+  it("a second user cannot see, signal or delete the first user's containers", () => {
+    startSleeper(alice, 'own1');
+    const aliceRoot = join(alice.runtimeDir, 'keel');
+    expect(bob.keel(['list', '-q']).stdout).toBe('');
+    for (const args of [['list'], ['state', 'own1'], ['kill', 'own1', 'KILL'], ['delete', '--force', 'own1'], ['exec', 'own1', 'true']]) {
+      const r = bob.keel(['--root', aliceRoot, ...args]);
+      expect([args[0], r.code]).toEqual([args[0], 1]);
+      expect(r.stderr).toMatch(/permission denied|does not exist/);
+    }
+    expect(stateOf(alice, 'own1').status).toBe('running');
+    expect(alice.keel(['delete', '--force', 'own1']).code).toBe(0);
   });
 });
