@@ -9,7 +9,7 @@ INIT_HDRS := $(wildcard native/init/*.h native/include/*.h)
 TS_SRCS := $(shell find src -name '*.ts' -o -name '*.mjs' 2>/dev/null)
 SCHEMAS := $(wildcard spec-schemas/*.json)
 
-.PHONY: all deps host-deps native install uninstall test test-unit test-integration test-engines test-reliability test-cgroup2 bench bench-cgroup2 demo clean typecheck
+.PHONY: all deps host-deps native install uninstall test test-unit test-integration test-engines test-rootless test-reliability test-cgroup2 bench bench-cgroup2 demo clean typecheck
 
 all: dist/keel
 
@@ -142,6 +142,10 @@ test-integration: all host-deps
 # on keel; fails when one passes on runc and not on keel. See test/engines/run.sh.
 test-engines: all host-deps
 	bash test/engines/run.sh
+
+# Rootless podman as a plain user the lane makes (test/engines/lib/rootless.sh), on runc and keel.
+test-rootless: all host-deps
+	ENGINES=rootless bash test/engines/run.sh
 
 # The cgroup tests on a pure cgroup v2 kernel: Debian's, booted in QEMU (software emulation) with
 # this checkout shared in; Debian packages it needs are installed if missing. See test/cgroup2/run.sh.

@@ -78,6 +78,8 @@ export interface ManagedCgroup extends ContainerCgroup {
 export interface NewContainerCgroup extends ManagedCgroup {
   /** The cgroup relative to each hierarchy's root (the plan's cgroup mounts bind it). */
   readonly path: string;
+  /** Hierarchies (by directory, "" on v2) where the container gets no cgroup of its own, and the one its init stays in (rootless). */
+  readonly mountPaths?: Readonly<Record<string, string>>;
   /** Makes the cgroup, writes the config's limits and moves `pid` in; on failure leaves nothing behind. */
   create(pid: number, attachDeviceProgram?: AttachDeviceProgram): Promise<CgroupSetup>;
 }

@@ -10,7 +10,7 @@
  *    make device nodes anyway (runc ignores the devices controller when rootless too).
  * The verbs on such a container say why they cannot do what needs a cgroup (rootless-cgroup.ts).
  */
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { ConfigError, type SpecProblem } from '../spec/problem.js';
@@ -47,6 +47,8 @@ export class RootlessCgroupfsDriver implements CgroupDriver {
     findLayout: () => CgroupLayout = detectCgroupLayout,
     private readonly writable: (dir: string) => boolean = canCreateCgroup,
     private readonly uid: number = process.geteuid?.() ?? 0,
+    /** keel's own cgroups, where the container's init stays in the hierarchies it gets none of. */
+    private readonly ownCgroups: () => ReturnType<typeof parseProcCgroup> = () => parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8')),
   ) {
     this.#full = new CgroupfsDriver(findLayout);
   }
@@ -78,7 +80,15 @@ export class RootlessCgroupfsDriver implements CgroupDriver {
       }
     }
     const resources = config.linux?.resources ?? {};
-    return new RootlessNewCgroup(usable ? new CgroupfsDriver(() => usable).open(cgroupDirs(usable, path).map((d) => d.dir)) : undefined, usable, path, resources);
+    const made = usable ? cgroupDirs(usable, path).map((d) => d.dir) : [];
+    const own = this.ownCgroups();
+    const mountPaths: Record<string, string> = {};
+    for (const { dir, hierarchy, controllers } of hierarchies(this.layout)) {
+      if (made.includes(join(this.layout.root, dir, path))) continue;
+      const mine = own.find((c) => (hierarchy === 'v2' ? c.controllers.length === 0 && c.v2 : c.controllers.length > 0 && c.controllers.every((x) => controllers.includes(x))));
+      if (mine) mountPaths[dir] = mine.path;
+    }
+    return new RootlessNewCgroup(usable ? new CgroupfsDriver(() => usable).open(made) : undefined, usable, path, resources, mountPaths);
   }
 
   open(dirs: readonly string[]): ManagedCgroup {
@@ -109,6 +119,24 @@ export class RootlessCgroupfsDriver implements CgroupDriver {
   }
 }
 
+/** Each hierarchy of a layout: its directory under the root ("" on v2) and its controllers. */
+function hierarchies(layout: CgroupLayout): { dir: string; hierarchy: 'v1' | 'v2'; controllers: string[] }[] {
+  if (layout.mode === 'v2') return [{ dir: '', hierarchy: 'v2', controllers: [] }];
+  const v1 = layout.v1.map((h) => ({ dir: h.dir, hierarchy: 'v1' as const, controllers: h.options.split(',') }));
+  return layout.unifiedDir ? [...v1, { dir: layout.unifiedDir, hierarchy: 'v2' as const, controllers: [] }] : v1;
+}
+
+/** /proc/<pid>/cgroup: "id:controllers:path" lines (v1, "name=systemd" for a named one; "0::path" for v2). */
+export function parseProcCgroup(text: string): { v2: boolean; controllers: string[]; path: string }[] {
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [id, controllers = '', ...rest] = line.split(':');
+      return { v2: id === '0' && controllers === '', controllers: controllers ? controllers.split(',') : [], path: rest.join(':') };
+    });
+}
+
 /** A rootless container's cgroup before create: in the usable hierarchies only, or none at all. */
 class RootlessNewCgroup implements NewContainerCgroup {
   constructor(
@@ -116,6 +144,7 @@ class RootlessNewCgroup implements NewContainerCgroup {
     private readonly usable: CgroupLayout | undefined,
     readonly path: string,
     private readonly resources: LinuxResources,
+    readonly mountPaths: Readonly<Record<string, string>>,
   ) {}
 
   get dirs(): readonly string[] {

@@ -97,6 +97,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     bundle,
     rootfs,
     cgroupPath: cgroup.path,
+    cgroupMountPaths: cgroup.mountPaths,
     host,
     // keel-init's own fds, above the container's: the sync socket, the exec fifo, the console socket.
     fifoFd: 3 + preserveFds + 1,

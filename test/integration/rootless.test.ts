@@ -18,7 +18,7 @@ function readFileSyncSafe(file: string): string {
     return '';
   }
 }
-import { requireRootAndBuild } from '../helpers/keel.js';
+import { KEEL, requireRootAndBuild } from '../helpers/keel.js';
 import { RUNC } from '../helpers/runc.js';
 import { makeTestUser, type TestUser } from '../helpers/test-user.js';
 
@@ -213,5 +213,21 @@ describe('the lifecycle as the user', () => {
     }
     expect(stateOf(alice, 'own1').status).toBe('running');
     expect(alice.keel(['delete', '--force', 'own1']).code).toBe(0);
+  });
+});
+
+describe('keel as root of a user namespace (rootless podman runs it so)', () => {
+  it('is rootless by auto: binds the config\'s devices (no mknod there) and, without a cgroup namespace, the cgroups its init stays in', () => {
+    const dir = alice.bundle('in-userns', (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((ns) => ns.type !== 'user' && ns.type !== 'cgroup');
+      delete s.linux!.uidMappings;
+      delete s.linux!.gidMappings;
+      s.linux!.devices = [{ path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 }];
+      s.process!.args = ['sh', '-c', 'stat -c "%t:%T %F" /dev/null; ls /sys/fs/cgroup/pids/cgroup.procs'];
+    });
+    const r = alice.run('/usr/bin/unshare', ['--map-root-user', KEEL, 'run', '--bundle', dir, 'un1']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('1:3 character special file\n/sys/fs/cgroup/pids/cgroup.procs\n');
+    expect(r.code).toBe(0);
   });
 });

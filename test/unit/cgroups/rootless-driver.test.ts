@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { containerCgroupOf } from '../../../src/cgroups/driver.js';
 import type { CgroupLayout } from '../../../src/cgroups/layout.js';
-import { RootlessCgroupfsDriver } from '../../../src/cgroups/rootless-driver.js';
+import { RootlessCgroupfsDriver, parseProcCgroup } from '../../../src/cgroups/rootless-driver.js';
 import { managedCgroupOf, selectCgroupDriver } from '../../../src/cgroups/select-driver.js';
 import { ConfigError } from '../../../src/spec/problem.js';
 
@@ -78,6 +78,26 @@ describe('RootlessCgroupfsDriver', () => {
     expect(driver.unsupportedLimits({ pids: { limit: 10 } }, '/keel/c1').map((p) => p.path)).toEqual(['/linux/resources/pids/limit']);
     const cgroup = driver.place({ linux: { resources: { memory: { limit: 1 << 26 } } } }, 'c1');
     expect(cgroup.dirs).toEqual([join(root, 'memory/keel/c1')]);
+  });
+});
+
+describe('where the init stays without a cgroup of its own', () => {
+  const own = parseProcCgroup('4:memory:/user.slice\n3:pids:/user.slice/u1\n1:name=systemd:/user.slice/s1\n0::/user.slice/s1\n');
+
+  it('each hierarchy the container gets none of binds keel\'s own cgroup there (as runc binds its init\'s), by /proc/self/cgroup', () => {
+    const driver = new RootlessCgroupfsDriver(() => layout, memoryWritable, 1001, () => own);
+    const cgroup = driver.place({}, 'c1');
+    expect(cgroup.dirs).toEqual([join(root, 'memory/keel/c1')]);
+    expect(cgroup.mountPaths).toEqual({ pids: '/user.slice/u1', unified: '/user.slice/s1' });
+  });
+
+  it('parseProcCgroup reads v1, named and v2 lines', () => {
+    expect(own).toEqual([
+      { v2: false, controllers: ['memory'], path: '/user.slice' },
+      { v2: false, controllers: ['pids'], path: '/user.slice/u1' },
+      { v2: false, controllers: ['name=systemd'], path: '/user.slice/s1' },
+      { v2: true, controllers: [], path: '/user.slice/s1' },
+    ]);
   });
 });
 
