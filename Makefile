@@ -180,6 +180,8 @@ install: all
 	rm -rf $(PREFIX)/lib/keel
 	mkdir -p $(PREFIX)/lib/keel $(PREFIX)/bin
 	cp -r dist/. $(PREFIX)/lib/keel/
+	# Every user may run it (rootless keel), whatever root's umask was at build or install time.
+	chmod -R a+rX,go-w $(PREFIX)/lib/keel
 	ln -sf $(PREFIX)/lib/keel/keel $(PREFIX)/bin/keel
 
 uninstall:
