@@ -91,7 +91,14 @@ function makeDir(dir: string, isCpuset: boolean): void {
   if (existsSync(dir)) return;
   const parent = join(dir, '..');
   makeDir(parent, isCpuset);
-  mkdirSync(dir);
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    const code = errnoCode(err);
+    // A plain user with --rootless false (or a keel without root) ends up here.
+    const hint = code === 'EACCES' || code === 'EPERM' ? `: keel's uid ${process.geteuid?.()} may not make cgroups here (run as root, or rootless: --rootless auto)` : '';
+    throw new KeelError(`cgroup: cannot create ${dir}: ${code ? strerror(code) : String(err)}${hint}`);
+  }
   if (isCpuset) fillCpuset(dir);
 }
 

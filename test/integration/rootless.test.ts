@@ -73,6 +73,13 @@ describe('the state root', () => {
     expect(r.stderr).toMatch(`keel runs as uid ${alice.uid} without XDG_RUNTIME_DIR: set XDG_RUNTIME_DIR to a directory of yours (usually /run/user/${alice.uid}), or give --root`);
   });
 
+  it('--rootless false as a plain user fails at the cgroup, saying why', () => {
+    const r = alice.keel(['--rootless', 'false', 'run', '--bundle', alice.bundle('not-rootless'), 'nr1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^keel: cgroup: cannot create \/sys\/fs\/cgroup\/\S+\/keel\/nr1: permission denied: keel's uid \d+ may not make cgroups here \(run as root, or rootless: --rootless auto\)$/m);
+    expect(readdirSync(join(alice.runtimeDir, 'keel')).filter((n) => n.startsWith('nr1'))).toEqual([]);
+  });
+
   it('--rootless takes true, false or auto only', () => {
     const r = alice.keel(['--rootless', 'maybe', 'list']);
     expect(r.code).toBe(1);
@@ -148,6 +155,10 @@ describe('cgroups without delegation (this hybrid host)', () => {
     expect(keel.code).toBe(1);
     expect(keel.stderr).toMatch(/\/linux\/resources\/memory\/limit: cannot set the memory limit: keel runs rootless, and uid \d+ cannot create the container's cgroup \/sys\/fs\/cgroup\/memory\/keel\/lim1 \(cgroups are not delegated to it here\)/);
     expect(readdirSync(join(alice.runtimeDir, 'keel')).filter((n) => n.startsWith('lim1'))).toEqual([]);
+    const validate = alice.keel(['validate', '--bundle', dir]);
+    expect(validate.code).toBe(1);
+    expect(validate.stdout + validate.stderr).toMatch(/^error: \/linux\/resources\/memory\/limit: cannot set the memory limit: keel runs rootless/m);
+    expect(validate.stdout + validate.stderr).toMatch(/^error: \/linux\/resources\/pids\/limit: cannot set the pids limit/m);
     const runc = alice.run(RUNC, ['--root', join(alice.runtimeDir, 'runc'), 'run', '--bundle', dir, 'lim1']);
     expect(runc.code).not.toBe(0);
     expect(runc.stderr).toMatch(/cannot set memory limit: container could not join or create cgroup/);
