@@ -7,6 +7,7 @@
 import type { Spec } from '../spec/types.js';
 import { KeelError } from '../util/errors.js';
 import { processesInPidNamespaceOf } from '../util/pid-namespace.js';
+import { isSameLiveProcess } from '../util/proc.js';
 import type { ContainerCgroup, ManagedCgroup } from './driver.js';
 import type { StatsSource } from './stats.js';
 import type { LinuxResources } from '../spec/types.js';
@@ -15,6 +16,7 @@ import type { LinuxResources } from '../spec/types.js';
 export interface RootlessRecord {
   id: string;
   pid?: number;
+  pidStartTime?: number;
   config?: Pick<Spec, 'linux'>;
 }
 
@@ -61,7 +63,10 @@ export class RootlessContainerCgroup implements ContainerCgroup {
   pids(): number[] {
     if (!this.cgroupless) return this.inner.pids();
     const ownPidNamespace = this.record.config?.linux?.namespaces?.some((ns) => ns.type === 'pid' && !ns.path);
-    if (ownPidNamespace && this.record.pid !== undefined) return processesInPidNamespaceOf(this.record.pid);
+    if (ownPidNamespace && this.record.pid !== undefined) {
+      // With its init gone, so is its PID namespace and all in it; the pid may be another process's now.
+      return isSameLiveProcess(this.record.pid, this.record.pidStartTime) ? processesInPidNamespaceOf(this.record.pid) : [];
+    }
     return this.refuse('find every process of', ", and it shares keel's PID namespace, where only a cgroup could tell its processes");
   }
 

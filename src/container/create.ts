@@ -26,7 +26,7 @@ import { loadBundle } from '../spec/load.js';
 import { ConfigError, throwProblemIn } from '../spec/problem.js';
 import type { Spec } from '../spec/types.js';
 import { SPEC_VERSION } from '../spec/version.js';
-import { readProcStat } from '../state/proc.js';
+import { readProcStat } from '../util/proc.js';
 import type { StateRecord } from '../state/record.js';
 import { StateStore, validateId } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
@@ -219,7 +219,11 @@ async function joinCgroups(record: StateRecord, store: StateStore, driver: Cgrou
     store.write(record);
     throw err;
   }
-  log().debug(`joined cgroup ${cgroup.path} (${driver.name}, ${driver.describe()}), ${setup.writes.length} limits written`);
+  log().debug(
+    setup.dirs.length
+      ? `joined cgroup ${cgroup.path} (${driver.name}, ${driver.describe()}), ${setup.writes.length} limits written`
+      : `no cgroup of its own (${driver.name}, ${driver.describe()}: none the user may make); the init stays in keel's`,
+  );
   const rdt = record.config.linux?.intelRdt;
   if (rdt) {
     // With the cgroups, before any process of the container runs: the init joins its resctrl group.

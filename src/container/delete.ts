@@ -1,7 +1,7 @@
 import { containerCgroupOf, type ContainerCgroup } from '../cgroups/driver.js';
 import { runHooksWarning } from '../hooks/run.js';
 import { hookState } from '../hooks/state.js';
-import { isSameLiveProcess } from '../state/proc.js';
+import { isSameLiveProcess } from '../util/proc.js';
 import type { StateRecord } from '../state/record.js';
 import { ContainerLock, NoSuchContainer, type StateStore } from '../state/store.js';
 import { KeelError } from '../util/errors.js';

@@ -6,7 +6,7 @@ import type { ContainerStatus } from '../spec/types.js';
 import { KeelError, errnoCode, fsError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { testStopPoint } from '../util/test-stop-point.js';
-import { isSameLiveProcess } from './proc.js';
+import { isSameLiveProcess } from '../util/proc.js';
 import type { StateRecord } from './record.js';
 import { deriveStatus } from './status.js';
 

@@ -118,6 +118,8 @@ describe('a rootless container without a cgroup', () => {
     const own = { ...record, config: { linux: { namespaces: [{ type: 'pid' as const }] } } };
     // keel's own PID namespace stands in: the init alone is what processesInPidNamespaceOf finds there.
     expect(containerCgroupOf(own).pids()).toEqual([process.pid]);
+    // Its init gone (a recycled pid has another start time): nothing, never the pid's new owner.
+    expect(containerCgroupOf({ ...own, pidStartTime: 1 }).pids()).toEqual([]);
   });
 
   it('a root container is not affected', async () => {
