@@ -24,4 +24,3 @@ export function defaultStateRoot(facts: StateRootFacts): string {
   }
   return DEFAULT_ROOT;
 }
-

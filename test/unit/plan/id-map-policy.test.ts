@@ -17,7 +17,7 @@ describe('decideMapWriter', () => {
     expect(decideMapWriter([{ containerID: 0, hostID: 100000, size: 65536 }], field, 'uid', { ...user, euid: 0, own: 0 })).toEqual({ writer: 'direct' });
   });
 
-  it("root of a user namespace writes only ids its own namespace maps, and names the entry it cannot", () => {
+  it('root of a user namespace writes only ids its own namespace maps, and names the entry it cannot', () => {
     const facts = { ...user, euid: 0, own: 0, mapped: parseOwnMap('0 1001 1\n1 200000 65536\n') };
     expect(decideMapWriter([{ containerID: 0, hostID: 0, size: 65537 }], field, 'uid', facts)).toEqual({ writer: 'direct' });
     const d = decideMapWriter([{ containerID: 0, hostID: 0, size: 1 }, { containerID: 1, hostID: 70000, size: 10 }], field, 'uid', facts);
