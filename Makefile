@@ -9,7 +9,7 @@ INIT_HDRS := $(wildcard native/init/*.h native/include/*.h)
 TS_SRCS := $(shell find src -name '*.ts' -o -name '*.mjs' 2>/dev/null)
 SCHEMAS := $(wildcard spec-schemas/*.json)
 
-.PHONY: all deps host-deps native install uninstall test test-unit test-integration test-engines test-reliability test-cgroup2 bench bench-cgroup2 demo clean typecheck lint format
+.PHONY: all deps host-deps native install uninstall test test-unit test-integration test-engines test-rootless test-reliability test-cgroup2 bench bench-cgroup2 demo clean typecheck lint format
 
 all: dist/keel
 
@@ -137,9 +137,10 @@ format: build/generated/validators.mjs build/generated/syscalls.mjs | deps
 	exit $$status
 
 # Debian packages the tests and the demo use (busybox-static for the rootfs, runc to compare with,
-# golang-github-containers-common for podman's default seccomp profile).
+# golang-github-containers-common for podman's default seccomp profile, uidmap's newuidmap and
+# newgidmap for the rootless tests).
 host-deps:
-	@bash test/host/ensure-packages.sh busybox-static runc golang-github-containers-common strace
+	@bash test/host/ensure-packages.sh busybox-static runc golang-github-containers-common strace uidmap
 
 VITEST := npx vitest run --config test/vitest.config.ts
 # Each lane also writes JSON results, summarised in one closing "N passed, N failed" line.
@@ -160,6 +161,10 @@ test-integration: all host-deps
 # on keel; fails when one passes on runc and not on keel. See test/engines/run.sh.
 test-engines: all host-deps
 	bash test/engines/run.sh
+
+# Rootless podman as a plain user the lane makes (test/engines/lib/rootless.sh), on runc and keel.
+test-rootless: all host-deps
+	ENGINES=rootless bash test/engines/run.sh
 
 # The cgroup tests on a pure cgroup v2 kernel: Debian's, booted in QEMU (software emulation) with
 # this checkout shared in; Debian packages it needs are installed if missing. See test/cgroup2/run.sh.
@@ -194,6 +199,8 @@ install: all
 	rm -rf $(PREFIX)/lib/keel
 	mkdir -p $(PREFIX)/lib/keel $(PREFIX)/bin
 	cp -r dist/. $(PREFIX)/lib/keel/
+	# Every user may run it (rootless keel), whatever root's umask was at build or install time.
+	chmod -R a+rX,go-w $(PREFIX)/lib/keel
 	ln -sf $(PREFIX)/lib/keel/keel $(PREFIX)/bin/keel
 
 uninstall:

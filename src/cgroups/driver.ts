@@ -13,6 +13,7 @@ import type { SpecProblem } from '../spec/problem.js';
 import type { LinuxResources, Spec } from '../spec/types.js';
 import { KeelError } from '../util/errors.js';
 import { CgroupfsCgroup } from './cgroupfs-cgroup.js';
+import { RootlessContainerCgroup, type RootlessRecord } from './rootless-cgroup.js';
 import type { CgroupLayout } from './layout.js';
 import type { AttachDeviceProgram, CgroupSetup } from './manager.js';
 import type { CgroupWrite } from './resources.js';
@@ -77,6 +78,8 @@ export interface ManagedCgroup extends ContainerCgroup {
 export interface NewContainerCgroup extends ManagedCgroup {
   /** The cgroup relative to each hierarchy's root (the plan's cgroup mounts bind it). */
   readonly path: string;
+  /** Hierarchies (by directory, "" on v2) where the container gets no cgroup of its own, and the one its init stays in (rootless). */
+  readonly mountPaths?: Readonly<Record<string, string>>;
   /** Makes the cgroup, writes the config's limits and moves `pid` in; on failure leaves nothing behind. */
   create(pid: number, attachDeviceProgram?: AttachDeviceProgram): Promise<CgroupSetup>;
 }
@@ -95,7 +98,16 @@ export function recordedDriver(record: { id: string; cgroupDriver?: string }): C
 }
 
 /** An existing container's cgroup, as the driver that made it manages it (the light part: see select-driver.ts for the rest). */
-export function containerCgroupOf(record: { id: string; cgroupDriver?: string; cgroupPaths?: string[] }): ContainerCgroup {
+export function containerCgroupOf(record: CgroupRecord): ContainerCgroup {
   recordedDriver(record); // cgroupfs, the one driver keel has; any other is refused there
-  return new CgroupfsCgroup(record.cgroupPaths ?? []);
+  const cgroup = new CgroupfsCgroup(record.cgroupPaths ?? []);
+  return record.rootless ? new RootlessContainerCgroup(cgroup, record) : cgroup;
+}
+
+/** What of a container's state.json its cgroup is found from. */
+export interface CgroupRecord extends RootlessRecord {
+  cgroupDriver?: string;
+  cgroupPaths?: string[];
+  /** Created by a rootless keel: its cgroup may be missing (rootless-cgroup.ts says why). */
+  rootless?: true;
 }

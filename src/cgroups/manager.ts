@@ -91,7 +91,14 @@ function makeDir(dir: string, isCpuset: boolean): void {
   if (existsSync(dir)) return;
   const parent = join(dir, '..');
   makeDir(parent, isCpuset);
-  mkdirSync(dir);
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    const code = errnoCode(err);
+    // A plain user with --rootless false (or a keel without root) ends up here.
+    const hint = code === 'EACCES' || code === 'EPERM' ? `: keel's uid ${process.geteuid?.()} may not make cgroups here (run as root, or rootless: --rootless auto)` : '';
+    throw new KeelError(`cgroup: cannot create ${dir}: ${code ? strerror(code) : String(err)}${hint}`);
+  }
   if (isCpuset) fillCpuset(dir);
 }
 
@@ -166,9 +173,11 @@ export function setupCgroups(
   resources: LinuxResources,
   pid: number,
   attachDeviceProgram?: AttachDeviceProgram,
+  // Rootless: the devices cgroup is root's, so only the limits are written (rootless-driver.ts).
+  { deviceRules = true }: { deviceRules?: boolean } = {},
 ): CgroupSetup {
-  const writes = planWrites(layout, resources);
-  const deviceProgram = planDeviceProgram(layout, resources);
+  const writes = deviceRules ? planWrites(layout, resources) : planLimitWrites(layout, resources);
+  const deviceProgram = deviceRules ? planDeviceProgram(layout, resources) : undefined;
   const dirs = cgroupDirs(layout, path);
   const setup: CgroupSetup = { dirs: [], writes };
   try {

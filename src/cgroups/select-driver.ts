@@ -7,7 +7,9 @@ import { existsSync } from 'node:fs';
 
 import { KeelError } from '../util/errors.js';
 import { CgroupfsDriver } from './cgroupfs-driver.js';
-import { recordedDriver, type CgroupDriver, type ManagedCgroup } from './driver.js';
+import { recordedDriver, type CgroupDriver, type CgroupRecord, type ManagedCgroup } from './driver.js';
+import { RootlessManagedCgroup } from './rootless-cgroup.js';
+import { RootlessCgroupfsDriver } from './rootless-driver.js';
 import type { CgroupLayout } from './layout.js';
 
 /** What the factory may look at on the host (tests give their own). */
@@ -22,7 +24,7 @@ export interface DriverHost {
  * The driver for a new container, from the global flags (create, run, explain, validate).
  * `--systemd-cgroup` is refused here, before anything is made, in one line saying why.
  */
-export function selectCgroupDriver(flags: { systemdCgroup?: boolean }, host: DriverHost = {}): CgroupDriver {
+export function selectCgroupDriver(flags: { systemdCgroup?: boolean; rootless?: boolean }, host: DriverHost = {}): CgroupDriver {
   if (flags.systemdCgroup) {
     const running = (host.systemdRunning ?? (() => existsSync('/run/systemd/system')))();
     throw new KeelError(
@@ -31,7 +33,7 @@ export function selectCgroupDriver(flags: { systemdCgroup?: boolean }, host: Dri
         : '--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); run without --systemd-cgroup to manage cgroups directly',
     );
   }
-  return new CgroupfsDriver(host.layout);
+  return flags.rootless ? new RootlessCgroupfsDriver(host.layout) : new CgroupfsDriver(host.layout);
 }
 
 /** The driver that created a container, whatever flags this keel was given (as runc). */
@@ -41,6 +43,7 @@ export function cgroupDriverOf(record: { id: string; cgroupDriver?: string }, ho
 }
 
 /** An existing container's cgroup with everything its driver can do with it (exec, update, events). */
-export function managedCgroupOf(record: { id: string; cgroupDriver?: string; cgroupPaths?: string[] }, host: DriverHost = {}): ManagedCgroup {
-  return cgroupDriverOf(record, host).open(record.cgroupPaths ?? []);
+export function managedCgroupOf(record: CgroupRecord, host: DriverHost = {}): ManagedCgroup {
+  const cgroup = cgroupDriverOf(record, host).open(record.cgroupPaths ?? []);
+  return record.rootless ? new RootlessManagedCgroup(cgroup, record) : cgroup;
 }

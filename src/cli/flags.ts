@@ -3,7 +3,6 @@
  * one source of truth for both the yargs command line (commands/*.ts) and the hand-written fast
  * parser (fast-args.ts), which must never disagree on what an argument means.
  */
-import { DEFAULT_ROOT } from '../state/store.js';
 
 export interface Flag {
   type: 'string' | 'boolean' | 'number';
@@ -19,12 +18,12 @@ export type FlagTable = Readonly<Record<string, Flag>>;
 
 /** runc's global flags. Engines put them before the subcommand, in either `--flag value` or `--flag=value` form. */
 export const GLOBAL_FLAGS = {
-  root: { type: 'string', default: DEFAULT_ROOT, describe: 'directory for container state', global: true },
+  root: { type: 'string', describe: 'directory for container state (default /run/keel; $XDG_RUNTIME_DIR/keel when rootless)', global: true },
   log: { type: 'string', describe: 'append log lines to this file', global: true },
   'log-format': { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'format of the --log file', global: true },
   debug: { type: 'boolean', default: false, describe: 'say what keel is doing, step by step, with timings', global: true },
   'systemd-cgroup': { type: 'boolean', default: false, describe: 'cgroupsPath is slice:prefix:name, managed through systemd', global: true },
-  rootless: { type: 'string', default: 'auto', describe: 'rootless mode: true, false or auto (accepted for runc compatibility)', global: true },
+  rootless: { type: 'string', choices: ['true', 'false', 'auto'], default: 'auto', describe: 'rootless mode: true, false or auto (rootless when not root, or root of a user namespace)', global: true },
   criu: { type: 'string', hidden: true, global: true },
 } as const satisfies FlagTable;
 

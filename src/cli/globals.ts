@@ -1,12 +1,15 @@
 import type { Argv } from 'yargs';
 
+import { isRootless, processRootlessFacts } from '../host/rootless.js';
+import { defaultStateRoot } from '../state/default-root.js';
 import { StateStore } from '../state/store.js';
 import { Logger, setLogger, type LogFormat } from '../util/log.js';
 import { GLOBAL_FLAGS } from './flags.js';
 
 /** runc's global flags. Engines put them before the subcommand, in either `--flag value` or `--flag=value` form. */
 export interface GlobalArgs {
-  root: string;
+  /** --root; absent: defaultStateRoot's choice. */
+  root?: string;
   log?: string;
   'log-format': LogFormat;
   debug: boolean;
@@ -40,5 +43,10 @@ export function applyLoggingFromRawArgs(args: string[]): void {
 }
 
 export function storeOf(argv: GlobalArgs): StateStore {
-  return new StateStore(argv.root);
+  return new StateStore(argv.root ?? defaultStateRoot(processRootlessFacts()));
+}
+
+/** Whether this keel runs rootless (--rootless, runc's auto rule by default: host/rootless.ts). */
+export function rootlessOf(argv: GlobalArgs): boolean {
+  return isRootless(argv.rootless, processRootlessFacts());
 }

@@ -7,7 +7,7 @@
  * half-way leaves a record that `delete` can undo: the init's pid is written as soon as it is
  * known, and the init exits by itself unless keel tells it (MSG_COMMIT) that state.json is final.
  */
-import { closeSync, constants, openSync, realpathSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { warmCgroupAttach } from '../cgroups/attach-warmup.js';
@@ -26,7 +26,7 @@ import { loadBundle } from '../spec/load.js';
 import { ConfigError, throwProblemIn } from '../spec/problem.js';
 import type { Spec } from '../spec/types.js';
 import { SPEC_VERSION } from '../spec/version.js';
-import { readProcStat } from '../state/proc.js';
+import { readProcStat } from '../util/proc.js';
 import type { StateRecord } from '../state/record.js';
 import { StateStore, validateId } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
@@ -35,6 +35,7 @@ import { log } from '../util/log.js';
 import { testStopPoint } from '../util/test-stop-point.js';
 import { dropConsoleSocket, openConsoleSocket, takeMaster, type ConsoleSocket } from './console.js';
 import { checkCallerFds } from './caller-fds.js';
+import { planIdMaps, writeIdMaps, type IdMapPlan } from './id-maps.js';
 import { InitSession } from './init-session.js';
 import { applyResctrl, removeResctrl } from './resctrl.js';
 import { planResctrl } from '../plan/intel-rdt.js';
@@ -47,6 +48,8 @@ export interface CreateOptions {
   consoleSocket?: string;
   preserveFds: number;
   systemdCgroup?: boolean;
+  /** Rootless (--rootless, runc's auto rule): id maps within the user's, cgroups only where delegated. */
+  rootless?: boolean;
   /** --no-new-keyring: the container keeps the caller's session keyring (as runc's flag). */
   noNewKeyring?: boolean;
   /** keel waits for the container in the foreground (`run`) and relays a terminal itself when no --console-socket is given. */
@@ -72,7 +75,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     throw new KeelError('process.terminal is true but no --console-socket was given: keel passes the terminal to whoever listens there (set "terminal": false, or pass --console-socket)');
   }
 
-  const cgroupDriver = selectCgroupDriver({ systemdCgroup: opts.systemdCgroup });
+  const cgroupDriver = selectCgroupDriver({ systemdCgroup: opts.systemdCgroup, rootless: opts.rootless });
   const cgroup = cgroupDriver.place(spec, opts.id);
   // Socket activation: keel's listening fds come first (3..), then the --preserve-fds ones.
   const listening = activationFds(process.env, process.pid);
@@ -94,6 +97,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     bundle,
     rootfs,
     cgroupPath: cgroup.path,
+    cgroupMountPaths: cgroup.mountPaths,
     host,
     // keel-init's own fds, above the container's: the sync socket, the exec fifo, the console socket.
     fifoFd: 3 + preserveFds + 1,
@@ -104,6 +108,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   });
   const [unsupported] = cgroupDriver.unsupportedLimits(spec.linux?.resources ?? {}, cgroup.path);
   if (unsupported) throw new ConfigError(unsupported.path, unsupported.message);
+  const idMaps = planIdMaps(spec);
   for (const warning of plan.warnings) log().warn(warning);
   for (const note of plan.notes) log().debug(note);
   log().debug(`compiled a plan of ${plan.ops.length} ops`);
@@ -123,6 +128,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     config: spec,
     cgroupDriver: cgroupDriver.name,
     ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
+    ...(opts.rootless ? { rootless: true } : {}),
   };
   const lock = await store.claim(record);
   testStopPoint('claimed');
@@ -150,7 +156,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     }
     testStopPoint('spawned');
     const pid = await session.untilReady({
-      onSync: (tag, pid) => (tag === SyncTag.CGROUP ? joinCgroups(record, store, cgroupDriver, cgroup, pid) : handleSync(tag, pid, spec, opts.id, bundle)),
+      onSync: (tag, pid) => (tag === SyncTag.CGROUP ? joinCgroups(record, store, cgroupDriver, cgroup, pid) : handleSync(tag, pid, spec, idMaps, opts.id, bundle)),
       onSeccompFd: (fd, pid) => sendToAgent(spec.linux?.seccomp, fd, containerProcessState(spec, opts.id, bundle, 'creating', pid, pid)),
       onInitPid: (pid) => {
         // Recorded at once, so that `delete` can find and kill it should this keel die from here on.
@@ -213,7 +219,11 @@ async function joinCgroups(record: StateRecord, store: StateStore, driver: Cgrou
     store.write(record);
     throw err;
   }
-  log().debug(`joined cgroup ${cgroup.path} (${driver.name}, ${driver.describe()}), ${setup.writes.length} limits written`);
+  log().debug(
+    setup.dirs.length
+      ? `joined cgroup ${cgroup.path} (${driver.name}, ${driver.describe()}), ${setup.writes.length} limits written`
+      : `no cgroup of its own (${driver.name}, ${driver.describe()}: none the user may make); the init stays in keel's`,
+  );
   const rdt = record.config.linux?.intelRdt;
   if (rdt) {
     // With the cgroups, before any process of the container runs: the init joins its resctrl group.
@@ -249,10 +259,10 @@ function refuseHostMountNamespace(spec: Spec): void {
   }
 }
 
-async function handleSync(tag: SyncTag, pid: number, spec: Spec, id: string, bundle: string): Promise<void> {
+async function handleSync(tag: SyncTag, pid: number, spec: Spec, idMaps: IdMapPlan, id: string, bundle: string): Promise<void> {
   switch (tag) {
     case SyncTag.ID_MAPS:
-      writeIdMappings(pid, spec);
+      writeIdMaps(pid, idMaps);
       testStopPoint('sync-id-maps');
       return;
     case SyncTag.CREATE_RUNTIME_HOOKS: {
@@ -265,13 +275,4 @@ async function handleSync(tag: SyncTag, pid: number, spec: Spec, id: string, bun
     default:
       throw new KeelError(`keel-init waited at an unknown sync point (${tag})`);
   }
-}
-
-/** As root, keel writes the mappings itself; no newuidmap helper is needed. */
-function writeIdMappings(pid: number, spec: Spec): void {
-  const format = (maps: { containerID: number; hostID: number; size: number }[] = []) =>
-    maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
-  writeFileSync(`/proc/${pid}/uid_map`, format(spec.linux?.uidMappings));
-  writeFileSync(`/proc/${pid}/gid_map`, format(spec.linux?.gidMappings));
-  log().debug(`wrote uid and gid mappings for ${pid}`);
 }

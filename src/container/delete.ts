@@ -1,12 +1,12 @@
 import { containerCgroupOf, type ContainerCgroup } from '../cgroups/driver.js';
 import { runHooksWarning } from '../hooks/run.js';
 import { hookState } from '../hooks/state.js';
-import { isSameLiveProcess } from '../state/proc.js';
+import { isSameLiveProcess } from '../util/proc.js';
 import type { StateRecord } from '../state/record.js';
 import { ContainerLock, NoSuchContainer, type StateStore } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
 import { log } from '../util/log.js';
-import { processesInPidNamespaceOf } from './kill.js';
+import { processesInPidNamespaceOf } from '../util/pid-namespace.js';
 import { removeResctrl } from './resctrl.js';
 
 const KILL_WAIT_MS = 10_000;

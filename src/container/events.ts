@@ -6,18 +6,15 @@
  */
 import { managedCgroupOf } from '../cgroups/select-driver.js';
 import { collectStats, oomKillCount, toGoJson, type Stats, type StatsSource } from '../cgroups/stats.js';
-import type { StateRecord } from '../state/record.js';
 import { NoSuchContainer, type StateStore } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
 
-function liveRecord(store: StateStore, id: string): StateRecord {
+function liveStatsSource(store: StateStore, id: string): StatsSource {
   const record = store.readLive(id, 'read the events of');
+  // Asked first: a container's cgroup says why it has none where it knows (a rootless one).
+  const source = managedCgroupOf(record).statsSource();
   if (!record.cgroupPaths?.length) throw new KeelError(`cannot read the events of container "${id}": it has no cgroup`);
-  return record;
-}
-
-function sourceOf(record: StateRecord): StatsSource {
-  return managedCgroupOf(record).statsSource();
+  return source;
 }
 
 export function statsEvent(id: string, stats: Stats): string {
@@ -30,8 +27,7 @@ export function oomEvent(id: string): string {
 
 /** `keel events --stats ID`: one line. */
 export function containerStatsLine(store: StateStore, id: string): string {
-  const record = liveRecord(store, id);
-  return statsEvent(id, collectStats(sourceOf(record)));
+  return statsEvent(id, collectStats(liveStatsSource(store, id)));
 }
 
 /** OOM kills are looked for at least this often, whatever the stats interval. */
@@ -42,8 +38,7 @@ const OOM_POLL_MS = 100;
  * container stops (then a last look for an OOM kill, which is often why it stopped).
  */
 export async function streamEvents(store: StateStore, id: string, intervalMs: number, write: (line: string) => void): Promise<void> {
-  const record = liveRecord(store, id);
-  const source = sourceOf(record);
+  const source = liveStatsSource(store, id);
   let ooms = oomKillCount(source.read, source.v2);
   const checkOom = () => {
     const now = oomKillCount(source.read, source.v2);

@@ -1,9 +1,9 @@
-import { readdirSync, readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 
 import { containerCgroupOf } from '../cgroups/driver.js';
 import type { StateStore } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
+import { processesInPidNamespaceOf } from '../util/pid-namespace.js';
 
 /** `keel kill`: a signal to the init, or with `all` to every process of the container. */
 export async function killContainer(store: StateStore, id: string, signal: number, all: boolean): Promise<void> {
@@ -39,26 +39,5 @@ function signalEach(targets: number[], signal: number): void {
       // A process of the container that exits meanwhile is not an error.
       if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
     }
-  }
-}
-
-/** Every process that shares the PID namespace of `pid` (the container's, when it has its own). */
-export function processesInPidNamespaceOf(pid: number): number[] {
-  const target = pidNamespace(pid);
-  // A container in keel's own PID namespace cannot be told apart this way: only its init is hit.
-  if (!target || target === pidNamespace(process.pid)) return [pid];
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    if (pidNamespace(Number(entry)) === target) found.push(Number(entry));
-  }
-  return found;
-}
-
-function pidNamespace(pid: number): string | undefined {
-  try {
-    return readlinkSync(`/proc/${pid}/ns/pid`);
-  } catch {
-    return undefined;
   }
 }

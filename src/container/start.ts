@@ -4,7 +4,7 @@ import { containerCgroupOf } from '../cgroups/driver.js';
 import { runHooks } from '../hooks/run.js';
 import { hookState, hookTimeout } from '../hooks/state.js';
 import type { StateRecord } from '../state/record.js';
-import { isSameLiveProcess } from '../state/proc.js';
+import { isSameLiveProcess } from '../util/proc.js';
 import { ContainerLock, type StateStore } from '../state/store.js';
 import { KeelError, errnoCode } from '../util/errors.js';
 import { log } from '../util/log.js';

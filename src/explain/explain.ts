@@ -35,7 +35,7 @@ export function splitPhases(plan: readonly PlanOp[]): PhaseName[] {
   return plan.map((_, i) => (i <= forkAt ? 'namespaces' : i <= lastFs ? 'container' : i < execAt || execAt < 0 ? 'process' : 'exec'));
 }
 
-export function explainBundle(bundleDir: string, flags: { systemdCgroup?: boolean } = {}): Explanation {
+export function explainBundle(bundleDir: string, flags: { systemdCgroup?: boolean; rootless?: boolean } = {}): Explanation {
   const { bundle, spec, rootfs } = loadBundle(bundleDir);
   const driver = selectCgroupDriver(flags);
   const host = readHostFacts(rootfs, driver.layout);

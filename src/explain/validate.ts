@@ -9,7 +9,7 @@ import { readHostFacts } from '../host/facts.js';
 import { KeelError } from '../util/errors.js';
 import { compilePlan } from '../plan/compile.js';
 import { checkBundle } from '../spec/load.js';
-import type { SpecProblem } from '../spec/problem.js';
+import { ConfigError, type SpecProblem } from '../spec/problem.js';
 
 export interface ValidationReport {
   file: string;
@@ -17,7 +17,7 @@ export interface ValidationReport {
   warnings: string[];
 }
 
-export function validateBundle(bundleDir: string, flags: { systemdCgroup?: boolean } = {}): ValidationReport {
+export function validateBundle(bundleDir: string, flags: { systemdCgroup?: boolean; rootless?: boolean } = {}): ValidationReport {
   const checked = checkBundle(bundleDir);
   const report: ValidationReport = { file: checked.file, errors: [...checked.problems], warnings: [] };
   const { spec, rootfs } = checked;
@@ -58,7 +58,7 @@ function cgroupPathOrReport(driver: CgroupDriver, config: CgroupConfig, report: 
     return driver.place(config, '<container-id>').path;
   } catch (err) {
     if (!(err instanceof KeelError)) throw err;
-    report.errors.push({ path: '/linux/cgroupsPath', message: err.message });
+    report.errors.push(err instanceof ConfigError ? { path: err.path, message: err.detail } : { path: '/linux/cgroupsPath', message: err.message });
     return '/keel/<container-id>';
   }
 }

@@ -4,6 +4,7 @@ import type { CgroupLayout } from '../cgroups/layout.js';
 import { readLsmFacts } from './lsm.js';
 import { canRaiseHardLimits, ownHardLimit } from './limits.js';
 import { isKeelNamespace } from './namespaces.js';
+import { inInitialUserNamespace, processRootlessFacts } from './rootless.js';
 import type { HostFacts } from '../plan/compile.js';
 import { parseIdList } from '../plan/cpu-list.js';
 
@@ -20,6 +21,7 @@ export function readHostFacts(rootfs: string, cgroups: CgroupLayout): HostFacts 
     isKeelNamespace,
     memoryNodes: readMemoryNodes(),
     resctrlMounted: isResctrl('/sys/fs/resctrl'),
+    keelInUserNamespace: !inInitialUserNamespace(processRootlessFacts().uidMap),
     kindOf(path) {
       try {
         return statSync(path).isDirectory() ? 'dir' : 'file';

@@ -45,6 +45,8 @@ export interface HostFacts {
   isKeelNamespace?: (type: LinuxNamespaceType, path: string) => boolean;
   /** /sys/fs/resctrl is mounted (Intel RDT, AMD QoS). */
   resctrlMounted?: boolean;
+  /** keel itself runs in a user namespace that is not the initial one (rootless podman runs it so): no mknod there either. */
+  keelInUserNamespace?: boolean;
   /** The NUMA memory nodes this host has (/sys/devices/system/node/online), for linux.memoryPolicy. */
   memoryNodes?: readonly number[];
 }
@@ -58,6 +60,8 @@ export interface CompileInput {
   rootfs: string;
   /** The container's cgroup, relative to each hierarchy's root. */
   cgroupPath: string;
+  /** Where the container has no cgroup of its own in a hierarchy: the one to bind there (MountContext). */
+  cgroupMountPaths?: Readonly<Record<string, string>>;
   host: HostFacts;
   /** keel-init's own fds sit from here on, above the fds handed to the container. */
   fifoFd: number;
@@ -189,11 +193,11 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[], 
   const plan: PlanOp[] = [ops.prepareRootfs(rootfs, prepareFlags, propagationName(prepareFlags))];
 
   const tmpfsContext = planMountLabel(linux.mountLabel, host.lsm ?? NO_LSM, report);
-  const ctx = { bundle: input.bundle, cgroups: host.cgroups, cgroupPath: input.cgroupPath, cgroupNamespace: ns.has('cgroup'), kindOf: host.kindOf, report, tmpfsContext, idmapped };
+  const ctx = { bundle: input.bundle, cgroups: host.cgroups, cgroupPath: input.cgroupPath, cgroupMountPaths: input.cgroupMountPaths, cgroupNamespace: ns.has('cgroup'), kindOf: host.kindOf, report, tmpfsContext, idmapped };
   mounts.forEach((m, i) => plan.push(...planMount(m, i, ctx)));
 
   const devIsBound = mounts.some((m) => containerPath(m.destination) === '/dev' && (m.type === 'bind' || m.options?.some((o) => o === 'bind' || o === 'rbind')));
-  plan.push(...planDevices(linux.devices ?? [], { setupDev: !devIsBound, inUserNamespace: ns.isNew('user') || ns.join.some((j) => j.type === 'user') }));
+  plan.push(...planDevices(linux.devices ?? [], { setupDev: !devIsBound, inUserNamespace: ns.isNew('user') || ns.join.some((j) => j.type === 'user') || !!host.keelInUserNamespace }));
 
   // Hooks between the mounts and pivot_root: keel runs prestart and createRuntime in its own
   // namespaces at a sync point; createContainer ones run here, in the container's namespaces.

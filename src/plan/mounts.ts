@@ -17,6 +17,11 @@ export interface MountContext {
   cgroups: CgroupLayout;
   /** The container's cgroup path, and whether it gets a cgroup namespace of its own. */
   cgroupPath: string;
+  /**
+   * Per hierarchy (its directory; "" on v2), the cgroup to bind instead of cgroupPath where the
+   * container has none of its own there (rootless without delegation): keel's, which its init is in.
+   */
+  cgroupMountPaths?: Readonly<Record<string, string>>;
   cgroupNamespace: boolean;
   /** Whether a host path is a file or a directory (undefined: missing). Injected to keep this pure. */
   kindOf(path: string): 'file' | 'dir' | undefined;
@@ -132,7 +137,7 @@ function planCgroupMount(destination: string, flags: number, ctx: MountContext):
   const names = flagNames(flags);
   const common = { propagation: 0, remountFlags: 0, createAs: CreateAs.DIR };
   const own = (hierarchy: string, to: string) =>
-    ops.mount({ ...common, source: posix.join(layout.root, hierarchy, ctx.cgroupPath), destination: to, type: '', data: '', flags: MS.BIND, remountFlags: flags & BIND_CHANGEABLE, options: ['bind', ...names] });
+    ops.mount({ ...common, source: posix.join(layout.root, hierarchy, ctx.cgroupMountPaths?.[hierarchy] ?? ctx.cgroupPath), destination: to, type: '', data: '', flags: MS.BIND, remountFlags: flags & BIND_CHANGEABLE, options: ['bind', ...names] });
   if (layout.mode === 'v2') {
     if (!ctx.cgroupNamespace) return [own('', destination)];
     return [ops.mount({ ...common, source: 'cgroup2', destination, type: 'cgroup2', data: '', flags, options: names })];

@@ -27,6 +27,8 @@ export interface StateRecord {
   cgroupDriver?: CgroupDriverName;
   /** linux.intelRdt: the resctrl groups the container's processes join, and what delete removes. */
   resctrl?: ResctrlPlan;
+  /** Created by a rootless keel (--rootless, or auto as a plain user): its cgroup may be missing. */
+  rootless?: true;
   /** Created with --no-new-keyring: exec's processes keep the caller's session keyring too. */
   noNewKeyring?: true;
 }

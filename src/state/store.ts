@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { containerCgroupOf } from '../cgroups/driver.js';
@@ -6,7 +6,7 @@ import type { ContainerStatus } from '../spec/types.js';
 import { KeelError, errnoCode, fsError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { testStopPoint } from '../util/test-stop-point.js';
-import { isSameLiveProcess } from './proc.js';
+import { isSameLiveProcess } from '../util/proc.js';
 import type { StateRecord } from './record.js';
 import { deriveStatus } from './status.js';
 
@@ -34,13 +34,53 @@ export class NoSuchContainer extends KeelError {
   }
 }
 
+/** What of the state root's lstat decides whether keel may trust it. */
+export interface RootStat {
+  symlink: boolean;
+  directory: boolean;
+  uid: number;
+  mode: number;
+}
+
+/**
+ * Why keel must not keep its records under this root, or undefined. Whoever can change the
+ * root's entries can plant a state.json (its pid is what delete kills, its cgroupPaths what it
+ * removes) or a symlink keel would follow: so the root must be a real directory (not a symlink,
+ * which another user may have planted where $XDG_RUNTIME_DIR/keel or --root points), owned by
+ * keel's user or by root, and writable by nobody else.
+ */
+export function untrustedRoot(root: string, st: RootStat, euid: number): string | undefined {
+  const fix = 'use a directory of your own (--root, or XDG_RUNTIME_DIR)';
+  if (st.symlink) return `state root "${root}" is a symlink: keel does not follow one there, another user may have planted it: ${fix}`;
+  if (!st.directory) return `state root "${root}" is not a directory: ${fix}`;
+  if (st.uid !== euid && st.uid !== 0) return `state root "${root}" belongs to uid ${st.uid}, not to keel's uid ${euid}: ${fix}`;
+  if (st.mode & 0o022) return `state root "${root}" is writable by ${st.mode & 0o020 ? 'its group' : 'other users'} (mode ${(st.mode & 0o7777).toString(8)}): make it writable by its owner only (chmod go-w), or ${fix}`;
+  return undefined;
+}
+
 /** The on-disk home of the containers under one --root. */
 export class StateStore {
   /** The root with one trailing "/", so that a path under it is one concatenation (ids hold no "/"). */
   private readonly base: string;
+  private rootChecked = false;
 
   constructor(readonly root: string) {
     this.base = root === '' ? '' : join(root, '/');
+  }
+
+  /** Refuses a root another user could change (untrustedRoot); a root that does not exist yet is fine. */
+  private checkRoot(): void {
+    if (this.rootChecked) return;
+    let st;
+    try {
+      st = lstatSync(this.root);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return;
+      throw fsError('cannot look at the state root', this.root, err);
+    }
+    const problem = untrustedRoot(this.root, { symlink: st.isSymbolicLink(), directory: st.isDirectory(), uid: st.uid, mode: st.mode }, process.geteuid?.() ?? 0);
+    if (problem) throw new KeelError(problem);
+    this.rootChecked = true;
   }
 
   dir(id: string): string {
@@ -65,11 +105,14 @@ export class StateStore {
   async claim(record: StateRecord): Promise<ContainerLock> {
     const id = record.id;
     validateId(id);
+    this.checkRoot(); // before mkdir too: a planted symlink must not be followed even there
     try {
-      mkdirSync(this.root, { recursive: true, mode: 0o711 });
+      // A plain user's root (in $XDG_RUNTIME_DIR) is the user's alone; root's lets the containers' users reach in.
+      mkdirSync(this.root, { recursive: true, mode: process.geteuid?.() === 0 ? 0o711 : 0o700 });
     } catch (err) {
       throw fsError('cannot create the state root', this.root, err);
     }
+    this.checkRoot();
     this.sweepAbandonedClaims(id);
     const tmp = join(this.root, `${id}${CLAIM_MARK}${process.pid}`);
     removeFlatDir(tmp);
@@ -143,6 +186,7 @@ export class StateStore {
 
   read(id: string): StateRecord {
     validateId(id);
+    this.checkRoot();
     let text: string;
     try {
       text = readFileSync(this.statePath(id), 'utf8');
@@ -183,6 +227,7 @@ export class StateStore {
   }
 
   ids(): string[] {
+    this.checkRoot();
     try {
       return readdirSync(this.root).filter((name) => ID_PATTERN.test(name)).sort();
     } catch (err) {

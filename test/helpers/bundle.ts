@@ -18,7 +18,7 @@ let template: string | undefined;
  * each bundle (~2 MB: cheap, and tests may write to their copy). Made in a private directory and
  * renamed into place, so workers racing to make it end with one.
  */
-function rootfsTemplate(): string {
+export function rootfsTemplate(): string {
   if (template && existsSync(template)) return template;
   if (!existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing: run "make test" (it installs busybox-static)`);
   const { size, mtimeMs } = statSync(BUSYBOX);

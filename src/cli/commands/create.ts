@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 
 import type { CreateOptions } from '../../container/create.js';
 import { CREATE_FLAGS } from '../flags.js';
-import { type GlobalArgs, storeOf } from '../globals.js';
+import { type GlobalArgs, rootlessOf, storeOf } from '../globals.js';
 
 export interface CreateArgs extends GlobalArgs {
   'container-id': string;
@@ -27,6 +27,7 @@ export function createOptionsOf(argv: CreateArgs): CreateOptions {
     consoleSocket: argv['console-socket'],
     preserveFds: argv['preserve-fds'],
     systemdCgroup: argv['systemd-cgroup'],
+    rootless: rootlessOf(argv),
     noNewKeyring: argv['no-new-keyring'],
   };
 }

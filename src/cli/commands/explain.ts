@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 
-import type { GlobalArgs } from '../globals.js';
+import { rootlessOf, type GlobalArgs } from '../globals.js';
 import { writeStdout } from '../output.js';
 
 interface BundleArgs extends GlobalArgs {
@@ -19,7 +19,7 @@ export const validateCommand: CommandModule<GlobalArgs, BundleArgs> = {
   builder: (y) => y.options(bundleOptions) as never,
   handler: async (argv) => {
     const { formatValidation, validateBundle } = await import('../../explain/validate.js');
-    const report = validateBundle(argv.bundle, { systemdCgroup: argv['systemd-cgroup'] });
+    const report = validateBundle(argv.bundle, { systemdCgroup: argv['systemd-cgroup'], rootless: rootlessOf(argv) });
     writeStdout(argv.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatValidation(report));
     if (report.errors.length) process.exitCode = 1;
   },
@@ -31,7 +31,7 @@ export const explainCommand: CommandModule<GlobalArgs, BundleArgs> = {
   builder: (y) => y.options(bundleOptions) as never,
   handler: async (argv) => {
     const { explainBundle, formatExplanation } = await import('../../explain/explain.js');
-    const explanation = explainBundle(argv.bundle, { systemdCgroup: argv['systemd-cgroup'] });
+    const explanation = explainBundle(argv.bundle, { systemdCgroup: argv['systemd-cgroup'], rootless: rootlessOf(argv) });
     writeStdout(argv.format === 'json' ? JSON.stringify(explanation, null, 2) + '\n' : formatExplanation(explanation));
   },
 };
