@@ -74,12 +74,12 @@ export function sealedCopy(path: string): number {
 }
 
 /** Starts exeFd with `fds[i]` as fd `base + i` and argv[1] = String(base): the sync socket. */
-export function spawnInit(exeFd: number, fds: number[], base: number): number {
+export function spawnInit(exeFd: number, fds: number[], base: number, syncFd: number = base): number {
   const result = call(
     'keel_spawn',
     DataType.I32,
     [DataType.I32, DataType.String, DataType.I32Array, DataType.I32, DataType.I32],
-    [exeFd, String(base), fds, fds.length, base],
+    [exeFd, String(syncFd), fds, fds.length, base],
   );
   return check('start keel-init', result);
 }
