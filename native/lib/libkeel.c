@@ -20,6 +20,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -268,6 +269,23 @@ int keel_try_wait(int pid)
 	return r < 0 ? -errno : status;
 }
 
+/* Makes the caller the child subreaper: orphans of its descendants become its children (the
+ * shim's containers without a PID namespace of their own), as containerd's shims are. */
+int keel_set_child_subreaper(void)
+{
+	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+/* Reaps any one child that has exited, without waiting: (pid << 32) | its raw wait status, 0 when
+ * none has exited, or -errno (-ECHILD: no children at all). The shim's reaper calls it on SIGCHLD. */
+int64_t keel_reap_any(void)
+{
+	int status;
+	pid_t pid = waitpid(-1, &status, WNOHANG | __WALL);
+	if (pid < 0)
+		return -errno;
+	return pid == 0 ? 0 : ((int64_t)pid << 32) | (uint32_t)status;
+}
 
 static void deadline_after(struct timespec *deadline, int ms)
 {

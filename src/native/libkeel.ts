@@ -162,6 +162,19 @@ export function tryWait(pid: number): number | undefined {
   return check(`wait for ${pid}`, r);
 }
 
+/** Makes this process the child subreaper of its descendants (prctl PR_SET_CHILD_SUBREAPER). */
+export function setChildSubreaper(): void {
+  check('become the child subreaper (prctl PR_SET_CHILD_SUBREAPER)', call('keel_set_child_subreaper', DataType.I32, [], []));
+}
+
+/** Reaps one exited child without waiting: its pid and raw wait status, or undefined when none has exited (or there are no children). */
+export function reapAny(): { pid: number; status: number } | undefined {
+  const packed = BigInt(call('keel_reap_any', DataType.BigInt, [], []) as unknown as bigint);
+  if (packed === -10n /* ECHILD */ || packed === 0n) return undefined;
+  if (packed < 0n) throw new NativeError('waitpid', Number(-packed));
+  return { pid: Number(packed >> 32n), status: Number(packed & 0xffffffffn) };
+}
+
 /** Waits for a child on another thread, so that keel can forward signals meanwhile. */
 export async function waitAsync(pid: number): Promise<number> {
   const r = (await load({

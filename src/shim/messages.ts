@@ -247,3 +247,11 @@ export function timestampOf(ms: number): { seconds: bigint; nanos: number } {
   const seconds = Math.floor(ms / 1000);
   return { seconds: BigInt(seconds), nanos: Math.round((ms - seconds * 1000) * 1e6) };
 }
+
+/** containerd.runc.v1.Options: what ctr and the CRI plugin send as CreateTaskRequest.options (the fields keel uses). */
+export const RuncOptions: Schema = [
+  { n: 2, name: 'noNewKeyring', type: 'bool' },
+  { n: 3, name: 'shimCgroup', type: 'string' },
+  { n: 7, name: 'root', type: 'string' },
+  { n: 9, name: 'systemdCgroup', type: 'bool' },
+];
