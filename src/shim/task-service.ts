@@ -7,6 +7,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { managedCgroupOf } from '../cgroups/select-driver.js';
+import { collectStats } from '../cgroups/stats.js';
 import { containerPids, updateContainer } from '../container/cgroup-verbs.js';
 import { createContainer } from '../container/create.js';
 import { deleteContainer } from '../container/delete.js';
@@ -20,8 +22,9 @@ import type { LinuxResources, Process } from '../spec/types.js';
 import { NoSuchContainer, StateStore } from '../state/store.js';
 import { log } from '../util/log.js';
 import * as M from './messages.js';
-import { ProcessIo } from './process-io.js';
-import { decode, type Message, type Schema } from './protobuf.js';
+import { ProcessIo, type StdioPaths } from './process-io.js';
+import { METRICS_V1_TYPE_URL, metricsV1, MetricsV1 } from './metrics.js';
+import { decode, encode, type Message, type Schema } from './protobuf.js';
 import type { Publisher } from './publisher.js';
 import type { Exit, Reaper } from './reaper.js';
 import { mountRootfs, unmountRootfs, type RootMount } from './rootfs.js';
@@ -35,19 +38,19 @@ export const BUNDLE_STATE_FILE = 'keel-shim.json';
 
 interface ShimProcess {
   execId: string;
+  /** 0 until an exec'd process has started. */
   pid: number;
-  io: ProcessIo;
+  paths: StdioPaths;
+  /** Its stdio, once started. */
+  io?: ProcessIo;
+  /** An exec'd process not started yet: what it is to run. */
+  pending?: Process;
   exit?: { status: number; at: number };
   exited: Promise<void>;
   markExited: () => void;
   /** TaskStart / TaskExecStarted went out: TaskExit may follow. */
   startPublished: boolean;
   pendingExit?: Exit;
-}
-
-interface PendingExec {
-  request: Message;
-  process: Process;
 }
 
 interface Task {
@@ -57,7 +60,6 @@ interface Task {
   rootfsMounted: boolean;
   init: ShimProcess;
   execs: Map<string, ShimProcess>;
-  pendingExecs: Map<string, PendingExec>;
   lateFailure?: () => string | undefined;
 }
 
@@ -79,10 +81,14 @@ function rpcErrorOf(err: unknown): RpcError {
   return new RpcError(Code.UNKNOWN, message);
 }
 
-function newProcess(execId: string, pid: number, io: ProcessIo): ShimProcess {
+function newProcess(execId: string, pid: number, paths: StdioPaths, io?: ProcessIo): ShimProcess {
   let markExited!: () => void;
   const exited = new Promise<void>((resolve) => (markExited = resolve));
-  return { execId, pid, io, exited, markExited, startPublished: false };
+  return { execId, pid, paths, io, exited, markExited, startPublished: false };
+}
+
+function pathsOf(r: Message): StdioPaths {
+  return { stdin: r.stdin as string, stdout: r.stdout as string, stderr: r.stderr as string, terminal: r.terminal as boolean };
 }
 
 /** An Any holding JSON (containerd's typeurl for runtime-spec types): its value parsed. */
@@ -160,7 +166,7 @@ export class TaskService {
     const store = new StateStore(root);
     const rootfs = r.rootfs as RootMount[];
     if (rootfs.length) mountRootfs(bundle, rootfs);
-    const paths = { stdin: r.stdin as string, stdout: r.stdout as string, stderr: r.stderr as string, terminal: r.terminal as boolean };
+    const paths = pathsOf(r);
     let io: ProcessIo | undefined;
     try {
       io = new ProcessIo(paths);
@@ -176,7 +182,7 @@ export class TaskService {
       io.handedOver();
       if (created.master !== undefined) io.relay(created.master);
       const pid = created.record.pid!;
-      const task: Task = { id, bundle, store, rootfsMounted: rootfs.length > 0, init: newProcess('', pid, io), execs: new Map(), pendingExecs: new Map(), lateFailure: created.lateFailure };
+      const task: Task = { id, bundle, store, rootfsMounted: rootfs.length > 0, init: newProcess('', pid, paths, io), execs: new Map(), lateFailure: created.lateFailure };
       this.tasks.set(id, task);
       this.opts.reaper.watch(pid, (exit) => this.onExit(task, task.init, exit));
       this.opts.publisher.publish('TaskCreate', { containerId: id, bundle, rootfs, io: paths, pid });
@@ -197,19 +203,15 @@ export class TaskService {
       this.startPublished(task, task.init);
       return { pid: task.init.pid };
     }
-    const pending = task.pendingExecs.get(execId);
-    if (!pending) {
-      if (task.execs.has(execId)) throw new RpcError(Code.FAILED_PRECONDITION, `process "${execId}" of container "${task.id}" has already been started`);
-      throw new RpcError(Code.NOT_FOUND, `process "${execId}" of container "${task.id}": not found`);
-    }
-    const req = pending.request;
-    const paths = { stdin: req.stdin as string, stdout: req.stdout as string, stderr: req.stderr as string, terminal: req.terminal as boolean };
+    const proc = this.process(task, execId);
+    if (!proc.pending) throw new RpcError(Code.FAILED_PRECONDITION, `process "${execId}" of container "${task.id}" has already been started`);
+    const paths = proc.paths;
     const io = new ProcessIo(paths);
     let started;
     try {
       started = await startExecProcess(task.store, {
         id: task.id,
-        process: { ...pending.process, terminal: paths.terminal },
+        process: { ...proc.pending, terminal: paths.terminal },
         args: [],
         env: [],
         additionalGids: [],
@@ -228,9 +230,9 @@ export class TaskService {
     }
     io.handedOver();
     if (started.master !== undefined) io.relay(started.master);
-    task.pendingExecs.delete(execId);
-    const proc = newProcess(execId, started.pid, io);
-    task.execs.set(execId, proc);
+    proc.pending = undefined;
+    proc.pid = started.pid;
+    proc.io = io;
     this.opts.reaper.watch(started.pid, (exit) => this.onExit(task, proc, exit));
     this.opts.publisher.publish('TaskExecStarted', { containerId: task.id, execId, pid: started.pid });
     this.startPublished(task, proc);
@@ -271,7 +273,7 @@ export class TaskService {
   private async finishExit(task: Task, proc: ShimProcess, exit: Exit): Promise<void> {
     const status = exitCodeOf(exit.status);
     // A terminal's last output reaches the fifo before anyone hears of the exit.
-    await proc.io.finish();
+    await proc.io?.finish();
     proc.exit = { status, at: exit.at };
     if (!proc.execId) {
       const failure = task.lateFailure?.();
@@ -286,11 +288,12 @@ export class TaskService {
     const task = this.task(r.id as string);
     const execId = r.execId as string;
     if (execId) {
-      if (task.pendingExecs.delete(execId)) {
+      const proc = this.process(task, execId);
+      if (proc.pending) {
+        task.execs.delete(execId);
         this.opts.publisher.publish('TaskDelete', { containerId: task.id, id: execId });
         return {};
       }
-      const proc = this.process(task, execId);
       if (!proc.exit) throw new RpcError(Code.FAILED_PRECONDITION, `process "${execId}" of container "${task.id}" is still running: kill it first`);
       task.execs.delete(execId);
       this.opts.publisher.publish('TaskDelete', { containerId: task.id, pid: proc.pid, exitStatus: proc.exit.status, exitedAt: M.timestampOf(proc.exit.at), id: execId });
@@ -314,17 +317,19 @@ export class TaskService {
   private exec(r: Message): Message {
     const task = this.task(r.id as string);
     const execId = r.execId as string;
-    if (task.execs.has(execId) || task.pendingExecs.has(execId)) throw new RpcError(Code.ALREADY_EXISTS, `process "${execId}" of container "${task.id}" already exists`);
+    if (task.execs.has(execId)) throw new RpcError(Code.ALREADY_EXISTS, `process "${execId}" of container "${task.id}" already exists`);
     if (task.init.exit) throw new RpcError(Code.FAILED_PRECONDITION, `container "${task.id}" has stopped: cannot exec in it`);
     const process = jsonOf<Process>(r.spec as Message | undefined, 'the exec process spec');
-    task.pendingExecs.set(execId, { request: r, process });
+    const proc = newProcess(execId, 0, pathsOf(r));
+    proc.pending = process;
+    task.execs.set(execId, proc);
     this.opts.publisher.publish('TaskExecAdded', { containerId: task.id, execId });
     return {};
   }
 
   private resizePty(r: Message): Message {
     const task = this.task(r.id as string);
-    const master = this.process(task, r.execId as string).io.terminalMaster;
+    const master = this.process(task, r.execId as string).io?.terminalMaster;
     if (master === undefined) throw new RpcError(Code.FAILED_PRECONDITION, `process "${(r.execId as string) || task.id}" has no terminal to resize`);
     setWindowSize(master, { rows: r.height as number, cols: r.width as number });
     return {};
@@ -333,15 +338,11 @@ export class TaskService {
   private state(r: Message): Message {
     const task = this.task(r.id as string);
     const execId = r.execId as string;
-    const pending = execId ? task.pendingExecs.get(execId) : undefined;
-    if (pending) {
-      const q = pending.request;
-      return { id: execId, bundle: task.bundle, status: M.TaskStatus.CREATED, stdin: q.stdin, stdout: q.stdout, stderr: q.stderr, terminal: q.terminal, execId };
-    }
     const proc = this.process(task, execId);
-    const paths = proc.io.paths;
+    const paths = proc.paths;
     let status: M.TaskStatus;
     if (proc.exit) status = M.TaskStatus.STOPPED;
+    else if (proc.pending) status = M.TaskStatus.CREATED;
     else if (execId) status = M.TaskStatus.RUNNING;
     else status = statusOf(task.store.status(task.store.read(task.id)));
     return {
@@ -375,11 +376,14 @@ export class TaskService {
     const task = this.task(r.id as string);
     const execId = r.execId as string;
     const signal = r.signal as number;
+    const proc = this.process(task, execId);
     if (!execId) {
+      // runc's shim words it so; containerd and its clients know the phrase.
+      if (proc.exit && !r.all) throw new RpcError(Code.NOT_FOUND, `process already finished`);
       await killContainer(task.store, task.id, signal, r.all as boolean);
       return {};
     }
-    const proc = this.process(task, execId);
+    if (proc.pending) throw new RpcError(Code.FAILED_PRECONDITION, `process "${execId}" of container "${task.id}" has not been started`);
     if (proc.exit) throw new RpcError(Code.NOT_FOUND, `process "${execId}" of container "${task.id}": process already finished`);
     process.kill(proc.pid, signal);
     return {};
@@ -387,7 +391,7 @@ export class TaskService {
 
   private closeIo(r: Message): Message {
     const task = this.task(r.id as string);
-    if (r.stdin) this.process(task, r.execId as string).io.closeStdin();
+    if (r.stdin) this.process(task, r.execId as string).io?.closeStdin();
     return {};
   }
 
@@ -405,8 +409,11 @@ export class TaskService {
   }
 
   private stats(r: Message): Message {
-    this.task(r.id as string);
-    throw new RpcError(Code.UNIMPLEMENTED, 'Stats is not implemented by containerd-shim-keel-v1 yet (keel events --stats ID gives the same figures)');
+    const task = this.task(r.id as string);
+    const record = task.store.readLive(task.id, 'read the stats of');
+    const source = managedCgroupOf(record).statsSource();
+    if (source.v2) throw new RpcError(Code.UNIMPLEMENTED, 'Stats on a cgroup v2 host is not implemented by containerd-shim-keel-v1 yet (keel events --stats ID gives the figures)');
+    return { stats: { typeUrl: METRICS_V1_TYPE_URL, value: encode(MetricsV1, metricsV1(collectStats(source))) } };
   }
 
   private connect(r: Message): Message {

@@ -1,6 +1,8 @@
 # containerd 1.6 (Debian) with ctr and its runc v2 shim, all state under $T/ctd. The runtime under
 # test reaches the shim as `ctr run --runc-binary <path>`: the same BinaryName runtime option that
-# containerd's config (and so a Kubernetes RuntimeClass) sets.
+# containerd's config (and so a Kubernetes RuntimeClass) sets. The keel-shim column runs keel's own
+# shim instead (`--runtime io.containerd.keel.v1`), which containerd finds on its PATH: the
+# directory of $KEEL_SHIM comes first there.
 
 CTD=$T/ctd
 : "${CTD_NS:=keel-lane-$$}"
@@ -25,7 +27,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.a
 [plugins."io.containerd.internal.v1.opt"]
   path = "$CTD/opt"
 TOML
-  "${SERVICE_ENV[@]}" TMPDIR="$CTD/tmp" setsid containerd --config "$CTD/config.toml" >"$CTD/containerd.log" 2>&1 </dev/null &
+  local shim_dir
+  shim_dir=$(dirname "${KEEL_SHIM:-/usr/local/bin/containerd-shim-keel-v1}")
+  env -i PATH="$shim_dir:$SERVICE_PATH" HOME=/root TMPDIR="$CTD/tmp" setsid containerd --config "$CTD/config.toml" >"$CTD/containerd.log" 2>&1 </dev/null &
   echo $! >"$CTD/pid"
   eventually 20 ctr_ version || { say "containerd did not answer within 20 s: $(tail -3 "$CTD/containerd.log")"; return 1; }
   ctr_ images import "$IMAGE_TAR" >"$CTD/import.log" 2>&1 || { say "ctr images import failed: $(tail -3 "$CTD/import.log")"; return 1; }
@@ -62,7 +66,13 @@ containerd_scenarios="run-output-exit no-leaked-fds detached-kill-delete kill-al
 
 task_status_is() { ctr_ tasks ls 2>/dev/null | awk -v id="$1" '$1 == id {print $3}' | grep -qx "$2"; }
 
-ctr_run() { ctr_ run --runc-binary "$RT_PATH" --runc-root "$CTD/runtime-$RT" --fifo-dir "$CTD/fifo" "$@"; }
+ctr_run() {
+  if [ "$RT" = keel-shim ]; then
+    ctr_ run --runtime io.containerd.keel.v1 --fifo-dir "$CTD/fifo" "$@"
+  else
+    ctr_ run --runc-binary "$RT_PATH" --runc-root "$CTD/runtime-$RT" --fifo-dir "$CTD/fifo" "$@"
+  fi
+}
 
 # A detached `sleep` task to act on; its id is $ID.
 ctr_detached() {
