@@ -60,7 +60,7 @@ containerd_stop() {
   stop_pid "$(cat "$CTD/pid")" 10 containerd
 }
 
-containerd_scenarios="run-output-exit no-leaked-fds detached-kill-delete kill-all exec exec-tty pause-resume ps metrics memory-limit interactive-tty"
+containerd_scenarios="run-output-exit no-leaked-fds detached-kill-delete kill-all exec exec-tty pause-resume ps metrics memory-limit interactive-tty big-output events shim-killed"
 
 # ---- scenarios: $RT is the runtime's name, $RT_PATH its binary; CTD_IMAGE is set ----
 
@@ -188,4 +188,51 @@ sc_containerd_interactive-tty() {
   out=$(on_terminal $'echo $((6*7))\nexit 4\n' "ctr_run -t --rm $CTD_IMAGE itty-$RT sh; echo status \$?" 2>&1)
   expect_line '^42$' "$out" "answer from the interactive shell"
   expect_line '^status 4$' "$out" "exit status of ctr run -t"
+}
+
+# A process that writes 1 MiB and exits at once: every byte reaches ctr (keel's shim hands the
+# process containerd's fifo itself; runc's shim copies from a pipe and drains it).
+sc_containerd_big-output() {
+  local n
+  n=$(ctr_run --rm "$CTD_IMAGE" "big-$RT" sh -c 'head -c 1048576 /dev/zero | tr "\0" x; exit 0' 2>/dev/null | wc -c)
+  [ "$n" = 1048576 ] || fail "ctr run output: $n bytes, want 1048576"
+}
+
+# `ctr events` sees the task events a shim must publish (runtime/v2/README.md), in order.
+sc_containerd_events() {
+  ctr_ events >"$T/events-$RT.log" 2>&1 &
+  local epid=$! out topic
+  sleep 0.5
+  ctr_detached "ev-$RT"
+  ctr_ tasks exec --exec-id x1 "$ID" true || { kill $epid; fail "ctr task exec failed"; }
+  ctr_ tasks pause "$ID" && ctr_ tasks resume "$ID" || { kill $epid; fail "ctr task pause/resume failed"; }
+  ctr_ tasks kill -s SIGKILL "$ID"
+  eventually 10 task_status_is "$ID" STOPPED
+  ctr_ tasks delete "$ID" >/dev/null
+  sleep 0.5
+  kill $epid
+  # Lines are "<date> <time> <zone> UTC <namespace> <topic> <event as JSON>".
+  out=$(grep -F "\"$ID\"" "$T/events-$RT.log" | grep -Eo ' /tasks/[a-z-]+ ' | tr -d ' ' | tr '\n' ' ')
+  for topic in /tasks/create /tasks/start /tasks/exec-added /tasks/exec-started /tasks/paused /tasks/resumed /tasks/exit /tasks/delete; do
+    [[ " $out" == *" $topic "* ]] || fail "no $topic event for $ID in ctr events (saw: $out)"
+  done
+  [[ "$out" =~ /tasks/create.*/tasks/start.*/tasks/exec-added.*/tasks/exec-started.*/tasks/exit.*/tasks/delete ]] || fail "task events out of order: $out"
+}
+
+# The shim is SIGKILLed mid-run: containerd runs `<shim> delete`, and `ctr task delete` then
+# leaves no process, no rootfs mount and no cgroup of the container behind.
+sc_containerd_shim-killed() {
+  ctr_detached "sk-$RT"
+  local pid shim cg
+  pid=$(ctr_ tasks ls | awk -v id="$ID" '$1 == id {print $2}')
+  shim=$(awk '{print $4}' "/proc/$pid/stat")
+  cg=$(cgroup_dir_of "$pid" memory)
+  [ -d "$cg" ] || fail "no memory cgroup for the task's init $pid"
+  tr '\0' ' ' <"/proc/$shim/cmdline" | grep -q 'containerd-shim' || fail "the init's parent $shim is not a shim: $(tr '\0' ' ' <"/proc/$shim/cmdline")"
+  kill -KILL "$shim"
+  eventually 10 process_gone "$pid" "sleep 300" || fail "the task's init $pid outlived its shim's death by 10 s"
+  ctr_ tasks delete "$ID" >/dev/null 2>&1
+  ctr_ containers rm "$ID" 2>&1 || fail "ctr container rm failed"
+  ! grep -q "/$ID/rootfs " /proc/self/mountinfo || fail "the rootfs of $ID is still mounted"
+  eventually 5 test ! -d "$cg" || fail "cgroup $cg is left"
 }
