@@ -126,6 +126,8 @@ function serve(flags: ShimFlags): void {
   const listener = net.createServer();
   const server = new TtrpcServer();
   server.serve(listener);
+  // `start` wrote it before starting this shim; the bundle it sits in may be gone by the end.
+  const ownSocket = socketPath(readFileSync('address', 'utf8'));
   let exiting = false;
   const exit = () => {
     if (exiting) return;
@@ -134,7 +136,7 @@ function serve(flags: ShimFlags): void {
     void publisher.flushed().then(() =>
       setTimeout(() => {
         try {
-          unlinkSync(socketPath(readFileSync('address', 'utf8')));
+          unlinkSync(ownSocket);
         } catch {
           // Already gone.
         }

@@ -60,7 +60,7 @@ containerd_stop() {
   stop_pid "$(cat "$CTD/pid")" 10 containerd
 }
 
-containerd_scenarios="run-output-exit no-leaked-fds detached-kill-delete kill-all exec exec-tty pause-resume ps metrics memory-limit interactive-tty big-output events shim-killed"
+containerd_scenarios="run-output-exit no-leaked-fds detached-kill-delete kill-all exec exec-tty pause-resume ps metrics memory-limit interactive-tty big-output events shim-killed shim-exits"
 
 # ---- scenarios: $RT is the runtime's name, $RT_PATH its binary; CTD_IMAGE is set ----
 
@@ -235,4 +235,27 @@ sc_containerd_shim-killed() {
   ctr_ containers rm "$ID" 2>&1 || fail "ctr container rm failed"
   ! grep -q "/$ID/rootfs " /proc/self/mountinfo || fail "the rootfs of $ID is still mounted"
   eventually 5 test ! -d "$cg" || fail "cgroup $cg is left"
+}
+
+# Two containers of one pod (io.kubernetes.cri.sandbox-id) share a shim; once the last task is
+# deleted the shim exits and removes its socket, whose name is containerd's rule:
+# /run/containerd/s/<sha256 of "<containerd address>/<namespace>/<group>">. The first container's
+# bundle (the shim's working directory) is gone by then.
+sc_containerd_shim-exits() {
+  local pod=pod-$RT sock out id pids=()
+  sock=/run/containerd/s/$(printf '%s' "$CTD_SOCK/$CTD_NS/$pod" | sha256sum | cut -d' ' -f1)
+  for id in sx1-$RT sx2-$RT; do
+    ctr_run -d --annotation "io.kubernetes.cri.sandbox-id=$pod" "$CTD_IMAGE" "$id" sleep 300 >/dev/null 2>&1 || fail "ctr run -d $id failed"
+    eventually 10 task_status_is "$id" RUNNING || fail "task $id is not RUNNING"
+    pids+=("$(ctr_ tasks ls | awk -v id="$id" '$1 == id {print $2}')")
+  done
+  [ -S "$sock" ] || fail "no shim socket at $sock while the pod runs"
+  [ "$(awk '{print $4}' "/proc/${pids[0]}/stat")" = "$(awk '{print $4}' "/proc/${pids[1]}/stat")" ] || fail "the pod's two tasks have different shims"
+  for id in sx1-$RT sx2-$RT; do
+    ctr_ tasks kill -s SIGKILL "$id"
+    eventually 10 task_status_is "$id" STOPPED || fail "task $id not STOPPED after SIGKILL"
+    out=$(ctr_ tasks delete "$id" 2>&1) || fail "ctr task delete $id: $out"
+    ctr_ containers rm "$id" >/dev/null 2>&1
+  done
+  eventually 5 test ! -e "$sock" || fail "the shim's socket $sock is left after its last task was deleted"
 }
