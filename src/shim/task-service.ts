@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { managedCgroupOf } from '../cgroups/select-driver.js';
-import { collectStats } from '../cgroups/stats.js';
+import { collectStats, oomKillCount, type StatsSource } from '../cgroups/stats.js';
 import { containerPids, updateContainer } from '../container/cgroup-verbs.js';
 import { createContainer } from '../container/create.js';
 import { deleteContainer } from '../container/delete.js';
@@ -33,6 +33,11 @@ import { Code, RpcError, type TtrpcServer } from './ttrpc.js';
 const SERVICE = 'containerd.task.v2.Task';
 /** Where the shim keeps containers unless the create options name a root: one per namespace, as runc's shim. */
 export const DEFAULT_ROOT = '/run/containerd/keel';
+/**
+ * How often the shim looks at a running container's OOM kill count (v1 memory.oom_control, v2
+ * memory.events) for TaskOOM: a file read per container, and once more when its init exits.
+ */
+const OOM_POLL_MS = 500;
 /** Written in the bundle at create, for the `delete` subcommand when the shim is gone. */
 export const BUNDLE_STATE_FILE = 'keel-shim.json';
 
@@ -61,6 +66,7 @@ interface Task {
   init: ShimProcess;
   execs: Map<string, ShimProcess>;
   lateFailure?: () => string | undefined;
+  oomWatch?: { source: StatsSource; seen: bigint; timer: NodeJS.Timeout };
 }
 
 export interface ServiceOptions {
@@ -200,6 +206,7 @@ export class TaskService {
     if (!execId) {
       await startContainer(task.store, task.id);
       this.opts.publisher.publish('TaskStart', { containerId: task.id, pid: task.init.pid });
+      this.watchOom(task);
       this.startPublished(task, task.init);
       return { pid: task.init.pid };
     }
@@ -270,8 +277,36 @@ export class TaskService {
     }
   }
 
+  private watchOom(task: Task): void {
+    let source: StatsSource;
+    try {
+      source = managedCgroupOf(task.store.read(task.id)).statsSource();
+    } catch (err) {
+      log().debug(`container "${task.id}": no OOM events: ${(err as Error).message}`);
+      return;
+    }
+    const timer = setInterval(() => this.checkOom(task), OOM_POLL_MS);
+    timer.unref();
+    task.oomWatch = { source, seen: oomKillCount(source.read, source.v2), timer };
+  }
+
+  private checkOom(task: Task): void {
+    const watch = task.oomWatch;
+    if (!watch) return;
+    const count = oomKillCount(watch.source.read, watch.source.v2);
+    if (count <= watch.seen) return;
+    watch.seen = count;
+    this.opts.publisher.publish('TaskOOM', { containerId: task.id });
+  }
+
   private async finishExit(task: Task, proc: ShimProcess, exit: Exit): Promise<void> {
     const status = exitCodeOf(exit.status);
+    if (!proc.execId && task.oomWatch) {
+      // The OOM killer may have ended the init itself: that comes before its exit.
+      this.checkOom(task);
+      clearInterval(task.oomWatch.timer);
+      task.oomWatch = undefined;
+    }
     // A terminal's last output reaches the fifo before anyone hears of the exit.
     await proc.io?.finish();
     proc.exit = { status, at: exit.at };

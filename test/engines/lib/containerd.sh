@@ -60,7 +60,7 @@ containerd_stop() {
   stop_pid "$(cat "$CTD/pid")" 10 containerd
 }
 
-containerd_scenarios="run-output-exit no-leaked-fds detached-kill-delete kill-all exec exec-tty pause-resume ps metrics memory-limit interactive-tty big-output events shim-killed shim-exits"
+containerd_scenarios="run-output-exit no-leaked-fds detached-kill-delete kill-all exec exec-tty pause-resume ps metrics memory-limit interactive-tty big-output events shim-killed shim-exits oom-event"
 
 # ---- scenarios: $RT is the runtime's name, $RT_PATH its binary; CTD_IMAGE is set ----
 
@@ -258,4 +258,18 @@ sc_containerd_shim-exits() {
     ctr_ containers rm "$id" >/dev/null 2>&1
   done
   eventually 5 test ! -e "$sock" || fail "the shim's socket $sock is left after its last task was deleted"
+}
+
+# The kernel's OOM killer ends a process of a container under a memory limit: ctr events sees
+# /tasks/oom for it (runc's shim listens on memory.oom_control; keel's shim reads the count).
+sc_containerd_oom-event() {
+  local id=oom-$RT out
+  ctr_ events >"$T/events-$RT.log" 2>&1 &
+  local epid=$!
+  sleep 0.5
+  out=$(ctr_run --rm --memory-limit 33554432 "$CTD_IMAGE" "$id" sh -c 'dd if=/dev/zero of=/dev/null bs=64M count=1; echo rc $?; sleep 1' 2>&1)
+  sleep 0.5
+  kill $epid
+  expect_line '^rc 137$' "$out" "dd under a 32 MiB limit (want OOM kill)"
+  grep -F "\"$id\"" "$T/events-$RT.log" | grep -q ' /tasks/oom ' || fail "no /tasks/oom event for $id in ctr events: $(grep -F "\"$id\"" "$T/events-$RT.log" | grep -Eo ' /tasks/[a-z-]+ ' | tr -d '\n')"
 }
