@@ -163,7 +163,8 @@ async function main(): Promise<number> {
     process.stderr.write(`${(err as Error).message}\n`);
     return 2;
   }
-  setLogger(new Logger(undefined, 'text', flags.debug));
+  // containerd reads start's stdout and stderr together as the address: start says nothing else.
+  setLogger(new Logger(undefined, 'text', flags.debug && flags.action !== 'start'));
   if (flags.action === 'version') {
     process.stdout.write(`${join(process.argv[1] ?? 'containerd-shim-keel-v1')}:\n  Version: keel\n`);
     return 0;
