@@ -53,6 +53,8 @@ interface ShimProcess {
   exit?: { status: number; at: number };
   exited: Promise<void>;
   markExited: () => void;
+  /** Start was asked for: from then on TaskExit waits for TaskStart / TaskExecStarted. */
+  startRequested: boolean;
   /** TaskStart / TaskExecStarted went out: TaskExit may follow. */
   startPublished: boolean;
   pendingExit?: Exit;
@@ -90,7 +92,7 @@ function rpcErrorOf(err: unknown): RpcError {
 function newProcess(execId: string, pid: number, paths: StdioPaths, io?: ProcessIo): ShimProcess {
   let markExited!: () => void;
   const exited = new Promise<void>((resolve) => (markExited = resolve));
-  return { execId, pid, paths, io, exited, markExited, startPublished: false };
+  return { execId, pid, paths, io, exited, markExited, startRequested: false, startPublished: false };
 }
 
 function pathsOf(r: Message): StdioPaths {
@@ -204,7 +206,17 @@ export class TaskService {
     const task = this.task(r.id as string);
     const execId = r.execId as string;
     if (!execId) {
-      await startContainer(task.store, task.id);
+      task.init.startRequested = true;
+      try {
+        await startContainer(task.store, task.id);
+      } catch (err) {
+        // Never started: an exit (or one that comes) is reported as that of a created task.
+        task.init.startRequested = false;
+        const exit = task.init.pendingExit;
+        task.init.pendingExit = undefined;
+        if (exit) void this.finishExit(task, task.init, exit);
+        throw err;
+      }
       this.opts.publisher.publish('TaskStart', { containerId: task.id, pid: task.init.pid });
       this.watchOom(task);
       this.startPublished(task, task.init);
@@ -214,6 +226,7 @@ export class TaskService {
     if (!proc.pending) throw new RpcError(Code.FAILED_PRECONDITION, `process "${execId}" of container "${task.id}" has already been started`);
     const paths = proc.paths;
     const io = new ProcessIo(paths);
+    proc.startRequested = true;
     let started;
     try {
       started = await startExecProcess(task.store, {
@@ -257,7 +270,7 @@ export class TaskService {
   }
 
   private onExit(task: Task, proc: ShimProcess, exit: Exit): void {
-    if (!proc.startPublished && !proc.execId && this.isCreatedOnly(task)) {
+    if (!proc.startRequested) {
       // An init killed before start (Delete of a created task): no TaskStart will come.
       void this.finishExit(task, proc, exit);
       return;
