@@ -230,6 +230,8 @@ sc_containerd_shim-killed() {
   [ -d "$cg" ] || fail "no memory cgroup for the task's init $pid"
   tr '\0' ' ' <"/proc/$shim/cmdline" | grep -q 'containerd-shim' || fail "the init's parent $shim is not a shim: $(tr '\0' ' ' <"/proc/$shim/cmdline")"
   kill -KILL "$shim"
+  # A killed shim cannot remove its socket (containerd's name for it); the lane does.
+  rm -f "/run/containerd/s/$(printf '%s' "$CTD_SOCK/$CTD_NS/$ID" | sha256sum | cut -d' ' -f1)"
   eventually 10 process_gone "$pid" "sleep 300" || fail "the task's init $pid outlived its shim's death by 10 s"
   ctr_ tasks delete "$ID" >/dev/null 2>&1
   ctr_ containers rm "$ID" 2>&1 || fail "ctr container rm failed"
