@@ -276,15 +276,15 @@ int keel_set_child_subreaper(void)
 	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 ? -errno : 0;
 }
 
-/* Reaps any one child that has exited, without waiting: (pid << 32) | its raw wait status, 0 when
- * none has exited, or -errno (-ECHILD: no children at all). The shim's reaper calls it on SIGCHLD. */
-int64_t keel_reap_any(void)
+/* The pid of a child that has exited, left unreaped (WNOWAIT), without waiting: 0 when none has
+ * exited, or -errno (-ECHILD: no children at all). The shim's reaper looks first, so that it can
+ * leave the children Node spawned itself to Node. */
+int keel_peek_exited(void)
 {
-	int status;
-	pid_t pid = waitpid(-1, &status, WNOHANG | __WALL);
-	if (pid < 0)
+	siginfo_t info = { 0 };
+	if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0)
 		return -errno;
-	return pid == 0 ? 0 : ((int64_t)pid << 32) | (uint32_t)status;
+	return info.si_pid;
 }
 
 static void deadline_after(struct timespec *deadline, int ms)

@@ -167,12 +167,11 @@ export function setChildSubreaper(): void {
   check('become the child subreaper (prctl PR_SET_CHILD_SUBREAPER)', call('keel_set_child_subreaper', DataType.I32, [], []));
 }
 
-/** Reaps one exited child without waiting: its pid and raw wait status, or undefined when none has exited (or there are no children). */
-export function reapAny(): { pid: number; status: number } | undefined {
-  const packed = BigInt(call('keel_reap_any', DataType.BigInt, [], []) as unknown as bigint);
-  if (packed === -10n /* ECHILD */ || packed === 0n) return undefined;
-  if (packed < 0n) throw new NativeError('waitpid', Number(-packed));
-  return { pid: Number(packed >> 32n), status: Number(packed & 0xffffffffn) };
+/** The pid of a child that has exited, not reaped (waitid WNOWAIT); undefined when none has (or there are no children). */
+export function peekExited(): number | undefined {
+  const r = call('keel_peek_exited', DataType.I32, [], []);
+  if (r === -10 /* ECHILD */ || r === 0) return undefined;
+  return check('look for an exited child (waitid)', r);
 }
 
 /** Waits for a child on another thread, so that keel can forward signals meanwhile. */

@@ -60,7 +60,7 @@ containerd_stop() {
   stop_pid "$(cat "$CTD/pid")" 10 containerd
 }
 
-containerd_scenarios="run-output-exit no-leaked-fds detached-kill-delete kill-all exec exec-tty pause-resume ps metrics memory-limit interactive-tty big-output events shim-killed shim-exits oom-event"
+containerd_scenarios="run-output-exit no-leaked-fds detached-kill-delete kill-all exec exec-tty pause-resume ps metrics memory-limit interactive-tty big-output events shim-killed shim-exits oom-event hooks"
 
 # ---- scenarios: $RT is the runtime's name, $RT_PATH its binary; CTD_IMAGE is set ----
 
@@ -279,4 +279,28 @@ sc_containerd_oom-event() {
     cut -c1-200 "$T/events-$RT.log"
     fail "no /tasks/oom event for $id in ctr events: $(grep -aF "\"$id\"" "$T/events-$RT.log" | grep -Eo ' /tasks/[a-z-]+ ' | tr -d '\n')"
   fi
+}
+
+# A config with prestart, poststart and poststop hooks (ctr run --config): each runs once and the
+# task runs to its end. keel's shim runs them in its own process, through Node's child_process,
+# whose exits its reaper must leave to Node.
+sc_containerd_hooks() {
+  local dir=$T/hooks-$RT out
+  mkdir -p "$dir/rootfs/bin"
+  cp /bin/busybox "$dir/rootfs/bin/" && ln -sf busybox "$dir/rootfs/bin/sh"
+  "$KEEL" spec --bundle "$dir" || fail "keel spec failed"
+  python3 - "$dir" <<'PY' || fail "could not write the hooks config"
+import json, sys
+d = sys.argv[1]
+c = json.load(open(d + '/config.json'))
+c['root'] = {'path': d + '/rootfs', 'readonly': True}
+c['process']['args'] = ['/bin/sh', '-c', 'echo main ran']
+c['process']['terminal'] = False
+hook = lambda name: [{'path': '/bin/sh', 'args': ['sh', '-c', 'echo %s >> %s/ran' % (name, d)]}]
+c['hooks'] = {name: hook(name) for name in ('prestart', 'poststart', 'poststop')}
+json.dump(c, open(d + '/config.json', 'w'))
+PY
+  out=$(ctr_run --rm --config "$dir/config.json" "hooks-$RT" 2>&1) || fail "ctr run --config: $out"
+  expect_line '^main ran$' "$out" "the task's output"
+  [ "$(tr '\n' ' ' <"$dir/ran")" = "prestart poststart poststop " ] || fail "hooks ran as: $(tr '\n' ' ' <"$dir/ran")"
 }
