@@ -11,7 +11,7 @@ SCHEMAS := $(wildcard spec-schemas/*.json)
 
 .PHONY: all deps host-deps native install uninstall test test-unit test-integration test-engines test-rootless test-reliability test-cgroup2 bench bench-cgroup2 demo clean typecheck lint format
 
-all: dist/keel
+all: dist/keel dist/containerd-shim-keel-v1
 
 deps: node_modules/.package-lock.json
 # `npm install`, not `npm ci`: the npm on these machines writes lockfiles without other platforms'
@@ -114,6 +114,17 @@ dist/keel: native/launch/keel.c dist/keel.cjs dist/keel-full.cjs dist/keel-spawn
 		$(CC) $(CFLAGS) -DKEEL_NODE='"$(NODE)"' -static -s -o $@ $<; \
 	fi
 
+# containerd-shim-keel-v1: keel as a containerd runtime v2 shim (src/shim/), one bundle that
+# imports keel's modules and runs from dist/ beside keel-init and libkeel.so, with node's #! line.
+# containerd runs it by that name; the name is a link to the .cjs file, whose extension tells Node
+# it is CommonJS (this checkout's package.json says "module"); Node follows the link.
+dist/containerd-shim-keel-v1: dist/containerd-shim-keel-v1.cjs
+	ln -sfn containerd-shim-keel-v1.cjs $@
+dist/containerd-shim-keel-v1.cjs: $(BUNDLE_DEPS) dist/keel-init dist/libkeel.so $(FFI_ADDON) | deps
+	@mkdir -p dist
+	$(ESBUILD_CJS) --minify-whitespace --minify-syntax src/shim/main.ts --outfile=$@ --banner:js='#!$(NODE)'
+	chmod +x $@
+
 typecheck: build/generated/validators.mjs build/generated/syscalls.mjs | deps
 	npx tsc -p tsconfig.json
 
@@ -202,9 +213,10 @@ install: all
 	# Every user may run it (rootless keel), whatever root's umask was at build or install time.
 	chmod -R a+rX,go-w $(PREFIX)/lib/keel
 	ln -sf $(PREFIX)/lib/keel/keel $(PREFIX)/bin/keel
+	ln -sf $(PREFIX)/lib/keel/containerd-shim-keel-v1 $(PREFIX)/bin/containerd-shim-keel-v1
 
 uninstall:
-	rm -rf $(PREFIX)/lib/keel $(PREFIX)/bin/keel
+	rm -rf $(PREFIX)/lib/keel $(PREFIX)/bin/keel $(PREFIX)/bin/containerd-shim-keel-v1
 
 clean:
 	rm -rf dist build

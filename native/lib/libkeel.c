@@ -20,6 +20,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -268,6 +269,23 @@ int keel_try_wait(int pid)
 	return r < 0 ? -errno : status;
 }
 
+/* Makes the caller the child subreaper: orphans of its descendants become its children (the
+ * shim's containers without a PID namespace of their own), as containerd's shims are. */
+int keel_set_child_subreaper(void)
+{
+	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+/* The pid of a child that has exited, left unreaped (WNOWAIT), without waiting: 0 when none has
+ * exited, or -errno (-ECHILD: no children at all). The shim's reaper looks first, so that it can
+ * leave the children Node spawned itself to Node. */
+int keel_peek_exited(void)
+{
+	siginfo_t info = { 0 };
+	if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0)
+		return -errno;
+	return info.si_pid;
+}
 
 static void deadline_after(struct timespec *deadline, int ms)
 {

@@ -54,6 +54,8 @@ export interface CreateOptions {
   noNewKeyring?: boolean;
   /** keel waits for the container in the foreground (`run`) and relays a terminal itself when no --console-socket is given. */
   relayTerminal?: boolean;
+  /** The container's stdin, stdout and stderr, when not keel's own (the shim's fifos). */
+  stdio?: readonly [number, number, number];
 }
 
 export interface CreatedContainer {
@@ -150,7 +152,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     // out by now, and this one still comes some ms before keel-init asks to be moved.
     warmCgroupAttach();
     try {
-      session = InitSession.start(plan.ops, extraFds, preserveFds);
+      session = InitSession.start(plan.ops, extraFds, preserveFds, opts.stdio);
     } finally {
       for (const fd of extraFds) closeSync(fd);
     }

@@ -50,6 +50,17 @@ export interface ExecOptions {
   ignorePaused: boolean;
   /** runc's --cgroup values, [controllers:]path of an existing sub-cgroup. */
   cgroups: string[];
+  /** The process itself, as the shim receives it (instead of processFile or the overrides). */
+  process?: Process;
+  /** The process's stdin, stdout and stderr, when not keel's own (the shim's fifos). */
+  stdio?: readonly [number, number, number];
+}
+
+export interface ExecutedProcess {
+  pid: number;
+  /** The pty master, when keel relays the process's terminal itself (a terminal without --console-socket). */
+  master?: number;
+  process: Process;
 }
 
 /** The container's namespaces that are not keel's own (joining one's own user namespace fails). */
@@ -68,6 +79,7 @@ export function namespacesToJoin(pid: number): Partial<Record<LinuxNamespaceType
 
 /** The process to run: a process.json as given, or the container's process with the CLI's overrides. */
 export function execProcess(record: StateRecord, opts: ExecOptions): Process {
+  if (opts.process) return opts.process;
   if (opts.processFile) {
     try {
       return JSON.parse(readFileSync(opts.processFile, 'utf8')) as Process;
@@ -123,6 +135,21 @@ function flagFor(field: string, opts: Pick<ExecOptions, 'user' | 'additionalGids
 }
 
 export async function execInContainer(store: StateStore, opts: ExecOptions): Promise<number> {
+  const { pid, master, process: proc } = await startExecProcess(store, opts);
+  if (opts.detach) return 0;
+  if (master !== undefined) {
+    // As in run: node:tty (and with it net and stream) is loaded only when there is a terminal to relay.
+    const { relayTerminal } = await import('./terminal-relay.js');
+    return exitCodeOf(await relayTerminal(master, () => waitForegroundProcess(pid, undefined, { relayingTerminal: true }), { consoleSize: proc.consoleSize }));
+  }
+  return exitCodeOf(await waitForegroundProcess(pid));
+}
+
+/**
+ * Starts a process in the container and returns once it runs its program: its PID (a child of
+ * keel's), and the pty master when keel is to relay its terminal (no --console-socket given).
+ */
+export async function startExecProcess(store: StateStore, opts: ExecOptions): Promise<ExecutedProcess> {
   checkCallerFds({ listening: 0, preserved: opts.preserveFds });
   const record = store.read(opts.id);
   const status = store.status(record);
@@ -148,8 +175,8 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   for (const warning of plan.warnings) log().warn(warning);
 
   // A foreground exec without --console-socket gets the caller's terminal relayed, as with runc;
-  // a detached one would leave nobody holding it.
-  if (proc.terminal && !opts.consoleSocket && opts.detach) {
+  // a detached one would leave nobody holding it (the shim, which passes stdio, relays it itself).
+  if (proc.terminal && !opts.consoleSocket && opts.detach && !opts.stdio) {
     throw new KeelError('a terminal (--tty or process.terminal) with --detach needs --console-socket: keel passes the terminal to whoever listens there');
   }
   // Checked before keel-init starts: a bad --cgroup leaves nothing behind.
@@ -163,7 +190,7 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   const consoleSock = proc.terminal ? await openConsoleSocket(opts.consoleSocket) : undefined;
   let session: InitSession;
   try {
-    session = InitSession.start(plan.ops, consoleSock ? [consoleSock.initFd] : [], opts.preserveFds);
+    session = InitSession.start(plan.ops, consoleSock ? [consoleSock.initFd] : [], opts.preserveFds, opts.stdio);
   } catch (err) {
     dropConsoleSocket(consoleSock);
     throw err;
@@ -193,11 +220,5 @@ export async function execInContainer(store: StateStore, opts: ExecOptions): Pro
   session.close();
   log().debug(`exec in ${opts.id}: process ${pid} started`);
   if (opts.pidFile) writeFileAtomic(opts.pidFile, String(pid));
-  if (opts.detach) return 0;
-  if (master !== undefined) {
-    // As in run: node:tty (and with it net and stream) is loaded only when there is a terminal to relay.
-    const { relayTerminal } = await import('./terminal-relay.js');
-    return exitCodeOf(await relayTerminal(master, () => waitForegroundProcess(pid, undefined, { relayingTerminal: true }), { consoleSize: proc.consoleSize }));
-  }
-  return exitCodeOf(await waitForegroundProcess(pid));
+  return { pid, master, process: proc };
 }

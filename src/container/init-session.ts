@@ -78,13 +78,16 @@ export class InitSession {
   /**
    * Starts keel-init. The container's fds (stdio, then `preserveFds` fds from 3 on) are inherited
    * as they are; keel-init's own fds (the sync socket, then `extraFds`) are placed above them.
+   * `stdio` gives the container other fds for 0, 1 and 2 than keel's own (the shim's per-process
+   * fifos); it goes with no preserved fds, which would sit between them and keel-init's.
    */
-  static start(ops: readonly PlanOp[], extraFds: number[], preserveFds: number): InitSession {
+  static start(ops: readonly PlanOp[], extraFds: number[], preserveFds: number, stdio?: readonly [number, number, number]): InitSession {
+    if (stdio && preserveFds) throw new KeelError('keel cannot pass both its own stdio choice and --preserve-fds to one process');
     const [parentEnd, childEnd] = seqpacketPair();
     const exe = sealedCopy(join(nativeDir(), 'keel-init'));
     let pid: number;
     try {
-      pid = spawnInit(exe, [childEnd, ...extraFds], 3 + preserveFds);
+      pid = stdio ? spawnInit(exe, [...stdio, childEnd, ...extraFds], 0, 3) : spawnInit(exe, [childEnd, ...extraFds], 3 + preserveFds);
     } finally {
       closeSync(exe);
       closeSync(childEnd);

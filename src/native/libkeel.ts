@@ -74,12 +74,12 @@ export function sealedCopy(path: string): number {
 }
 
 /** Starts exeFd with `fds[i]` as fd `base + i` and argv[1] = String(base): the sync socket. */
-export function spawnInit(exeFd: number, fds: number[], base: number): number {
+export function spawnInit(exeFd: number, fds: number[], base: number, syncFd: number = base): number {
   const result = call(
     'keel_spawn',
     DataType.I32,
     [DataType.I32, DataType.String, DataType.I32Array, DataType.I32, DataType.I32],
-    [exeFd, String(base), fds, fds.length, base],
+    [exeFd, String(syncFd), fds, fds.length, base],
   );
   return check('start keel-init', result);
 }
@@ -160,6 +160,18 @@ export function tryWait(pid: number): number | undefined {
   const r = call('keel_try_wait', DataType.I32, [DataType.I32], [pid]);
   if (r === -11 /* EAGAIN */) return undefined;
   return check(`wait for ${pid}`, r);
+}
+
+/** Makes this process the child subreaper of its descendants (prctl PR_SET_CHILD_SUBREAPER). */
+export function setChildSubreaper(): void {
+  check('become the child subreaper (prctl PR_SET_CHILD_SUBREAPER)', call('keel_set_child_subreaper', DataType.I32, [], []));
+}
+
+/** The pid of a child that has exited, not reaped (waitid WNOWAIT); undefined when none has (or there are no children). */
+export function peekExited(): number | undefined {
+  const r = call('keel_peek_exited', DataType.I32, [], []);
+  if (r === -10 /* ECHILD */ || r === 0) return undefined;
+  return check('look for an exited child (waitid)', r);
 }
 
 /** Waits for a child on another thread, so that keel can forward signals meanwhile. */

@@ -8,6 +8,9 @@
 #   ENGINES="podman" ONLY='exec|pause' test/engines/run.sh
 #   KEEL=/path/to/keel RUNC=/path/to/runc SCENARIO_TIMEOUT=60 KEEP=1 (keep $T's logs)
 #
+# containerd has a third column, keel-shim: keel's own shim (io.containerd.keel.v1, KEEL_SHIM,
+# found on containerd's PATH) instead of runc's shim driving a runtime binary.
+#
 # Exit status: 0 when every scenario that passes on runc also passes on keel; 1 when one does not;
 # 2 when the lane itself is broken (an engine did not start, or a scenario fails on runc too).
 set -uo pipefail
@@ -17,9 +20,10 @@ ENGINES=${ENGINES:-containerd podman docker}
 ONLY=${ONLY:-.}
 SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-60}
 KEEL=${KEEL:-$REPO/dist/keel}
+KEEL_SHIM=${KEEL_SHIM:-$REPO/dist/containerd-shim-keel-v1}
 RUNC=${RUNC:-$(command -v runc)}
-read -ra RUNTIMES <<<"${RUNTIMES:-runc keel}"
-export KEEL RUNC SCENARIO_TIMEOUT
+read -ra RUNTIMES <<<"${RUNTIMES:-runc keel keel-shim}"
+export KEEL KEEL_SHIM RUNC SCENARIO_TIMEOUT
 
 source "$HERE/lib/common.sh"
 [ "$(id -u)" = 0 ] || { say "the engine lane needs root (engines, namespaces, cgroups)"; exit 2; }
@@ -103,8 +107,11 @@ for engine in $ENGINES; do
   for scenario in ${!scenarios_var}; do
     [[ $scenario =~ $ONLY ]] || continue
     for rt in "${RUNTIMES[@]}"; do
+      # keel-shim is a containerd runtime, not a binary the other engines could run.
+      [ "$rt" = keel-shim ] && [ "$engine" != containerd ] && continue
       path=$RUNC
       [ "$rt" = keel ] && path=$KEEL
+      [ "$rt" = keel-shim ] && path=$KEEL_SHIM
       run_one "$engine" "$scenario" "$rt" "$path"
     done
   done
@@ -112,21 +119,23 @@ for engine in $ENGINES; do
 done
 
 echo
-printf '%-10s %-22s %-5s %-5s %s\n' ENGINE SCENARIO runc keel "why keel failed"
+printf '%-10s %-22s %-5s %-5s %-9s %s\n' ENGINE SCENARIO runc keel keel-shim "why keel failed"
 REGRESSIONS=0
 for engine in $ENGINES; do
   scenarios_var=${engine}_scenarios
   for scenario in ${!scenarios_var:-}; do
-    r=${RESULT[$engine/$scenario/runc]:-} k=${RESULT[$engine/$scenario/keel]:-}
+    r=${RESULT[$engine/$scenario/runc]:-} k=${RESULT[$engine/$scenario/keel]:-} s=${RESULT[$engine/$scenario/keel-shim]:--}
     [ -n "$r" ] || continue
     why=${NOTE[$engine/$scenario/keel]:-}
+    [ "$s" = FAIL ] && why="${why:+$why; }keel-shim: ${NOTE[$engine/$scenario/keel-shim]:-}"
     if [ "$r" = FAIL ]; then
       BROKEN=1
       why="runc fails too (lane problem): ${NOTE[$engine/$scenario/runc]}"
-    elif [ "$k" = FAIL ]; then
-      REGRESSIONS=$((REGRESSIONS + 1))
+    else
+      [ "$k" = FAIL ] && REGRESSIONS=$((REGRESSIONS + 1))
+      [ "$s" = FAIL ] && REGRESSIONS=$((REGRESSIONS + 1))
     fi
-    printf '%-10s %-22s %-5s %-5s %s\n' "$engine" "$scenario" "$r" "$k" "$why"
+    printf '%-10s %-22s %-5s %-5s %-9s %s\n' "$engine" "$scenario" "$r" "$k" "$s" "$why"
   done
 done
 echo "lane time: $((SECONDS - LANE_STARTED)) s; scenarios passing on runc but failing on keel: $REGRESSIONS"

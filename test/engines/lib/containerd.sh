@@ -1,6 +1,8 @@
 # containerd 1.6 (Debian) with ctr and its runc v2 shim, all state under $T/ctd. The runtime under
 # test reaches the shim as `ctr run --runc-binary <path>`: the same BinaryName runtime option that
-# containerd's config (and so a Kubernetes RuntimeClass) sets.
+# containerd's config (and so a Kubernetes RuntimeClass) sets. The keel-shim column runs keel's own
+# shim instead (`--runtime io.containerd.keel.v1`), which containerd finds on its PATH: the
+# directory of $KEEL_SHIM comes first there.
 
 CTD=$T/ctd
 : "${CTD_NS:=keel-lane-$$}"
@@ -25,7 +27,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.a
 [plugins."io.containerd.internal.v1.opt"]
   path = "$CTD/opt"
 TOML
-  "${SERVICE_ENV[@]}" TMPDIR="$CTD/tmp" setsid containerd --config "$CTD/config.toml" >"$CTD/containerd.log" 2>&1 </dev/null &
+  local shim_dir
+  shim_dir=$(dirname "${KEEL_SHIM:-/usr/local/bin/containerd-shim-keel-v1}")
+  env -i PATH="$shim_dir:$SERVICE_PATH" HOME=/root TMPDIR="$CTD/tmp" setsid containerd --config "$CTD/config.toml" >"$CTD/containerd.log" 2>&1 </dev/null &
   echo $! >"$CTD/pid"
   eventually 20 ctr_ version || { say "containerd did not answer within 20 s: $(tail -3 "$CTD/containerd.log")"; return 1; }
   ctr_ images import "$IMAGE_TAR" >"$CTD/import.log" 2>&1 || { say "ctr images import failed: $(tail -3 "$CTD/import.log")"; return 1; }
@@ -56,13 +60,19 @@ containerd_stop() {
   stop_pid "$(cat "$CTD/pid")" 10 containerd
 }
 
-containerd_scenarios="run-output-exit no-leaked-fds detached-kill-delete kill-all exec exec-tty pause-resume ps metrics memory-limit interactive-tty"
+containerd_scenarios="run-output-exit no-leaked-fds detached-kill-delete kill-all exec exec-tty pause-resume ps metrics memory-limit interactive-tty big-output events shim-killed shim-exits oom-event hooks"
 
 # ---- scenarios: $RT is the runtime's name, $RT_PATH its binary; CTD_IMAGE is set ----
 
 task_status_is() { ctr_ tasks ls 2>/dev/null | awk -v id="$1" '$1 == id {print $3}' | grep -qx "$2"; }
 
-ctr_run() { ctr_ run --runc-binary "$RT_PATH" --runc-root "$CTD/runtime-$RT" --fifo-dir "$CTD/fifo" "$@"; }
+ctr_run() {
+  if [ "$RT" = keel-shim ]; then
+    ctr_ run --runtime io.containerd.keel.v1 --fifo-dir "$CTD/fifo" "$@"
+  else
+    ctr_ run --runc-binary "$RT_PATH" --runc-root "$CTD/runtime-$RT" --fifo-dir "$CTD/fifo" "$@"
+  fi
+}
 
 # A detached `sleep` task to act on; its id is $ID.
 ctr_detached() {
@@ -178,4 +188,119 @@ sc_containerd_interactive-tty() {
   out=$(on_terminal $'echo $((6*7))\nexit 4\n' "ctr_run -t --rm $CTD_IMAGE itty-$RT sh; echo status \$?" 2>&1)
   expect_line '^42$' "$out" "answer from the interactive shell"
   expect_line '^status 4$' "$out" "exit status of ctr run -t"
+}
+
+# A process that writes 1 MiB and exits at once: every byte reaches ctr (keel's shim hands the
+# process containerd's fifo itself; runc's shim copies from a pipe and drains it).
+sc_containerd_big-output() {
+  local n
+  n=$(ctr_run --rm "$CTD_IMAGE" "big-$RT" sh -c 'head -c 1048576 /dev/zero | tr "\0" x; exit 0' 2>/dev/null | wc -c)
+  [ "$n" = 1048576 ] || fail "ctr run output: $n bytes, want 1048576"
+}
+
+# `ctr events` sees the task events a shim must publish (runtime/v2/README.md), in order.
+sc_containerd_events() {
+  ctr_ events >"$T/events-$RT.log" 2>&1 &
+  local epid=$! out topic
+  sleep 0.5
+  ctr_detached "ev-$RT"
+  ctr_ tasks exec --exec-id x1 "$ID" true || { kill $epid; fail "ctr task exec failed"; }
+  ctr_ tasks pause "$ID" && ctr_ tasks resume "$ID" || { kill $epid; fail "ctr task pause/resume failed"; }
+  ctr_ tasks kill -s SIGKILL "$ID"
+  eventually 10 task_status_is "$ID" STOPPED
+  ctr_ tasks delete "$ID" >/dev/null
+  sleep 0.5
+  kill $epid
+  # Lines are "<date> <time> <zone> UTC <namespace> <topic> <event as JSON>".
+  out=$(grep -aF "\"$ID\"" "$T/events-$RT.log" | grep -Eo ' /tasks/[a-z-]+ ' | tr -d ' ' | tr '\n' ' ')
+  for topic in /tasks/create /tasks/start /tasks/exec-added /tasks/exec-started /tasks/paused /tasks/resumed /tasks/exit /tasks/delete; do
+    [[ " $out" == *" $topic "* ]] || fail "no $topic event for $ID in ctr events (saw: $out)"
+  done
+  [[ "$out" =~ /tasks/create.*/tasks/start.*/tasks/exec-added.*/tasks/exec-started.*/tasks/exit.*/tasks/delete ]] || fail "task events out of order: $out"
+}
+
+# The shim is SIGKILLed mid-run: containerd runs `<shim> delete`, and `ctr task delete` then
+# leaves no process, no rootfs mount and no cgroup of the container behind.
+sc_containerd_shim-killed() {
+  ctr_detached "sk-$RT"
+  local pid shim cg
+  pid=$(ctr_ tasks ls | awk -v id="$ID" '$1 == id {print $2}')
+  shim=$(awk '{print $4}' "/proc/$pid/stat")
+  cg=$(cgroup_dir_of "$pid" memory)
+  [ -d "$cg" ] || fail "no memory cgroup for the task's init $pid"
+  tr '\0' ' ' <"/proc/$shim/cmdline" | grep -q 'containerd-shim' || fail "the init's parent $shim is not a shim: $(tr '\0' ' ' <"/proc/$shim/cmdline")"
+  kill -KILL "$shim"
+  # A killed shim cannot remove its socket (containerd's name for it); the lane does.
+  rm -f "/run/containerd/s/$(printf '%s' "$CTD_SOCK/$CTD_NS/$ID" | sha256sum | cut -d' ' -f1)"
+  eventually 10 process_gone "$pid" "sleep 300" || fail "the task's init $pid outlived its shim's death by 10 s"
+  ctr_ tasks delete "$ID" >/dev/null 2>&1
+  ctr_ containers rm "$ID" 2>&1 || fail "ctr container rm failed"
+  ! grep -q "/$ID/rootfs " /proc/self/mountinfo || fail "the rootfs of $ID is still mounted"
+  eventually 5 test ! -d "$cg" || fail "cgroup $cg is left"
+}
+
+# Two containers of one pod (io.kubernetes.cri.sandbox-id) share a shim; once the last task is
+# deleted the shim exits and removes its socket, whose name is containerd's rule:
+# /run/containerd/s/<sha256 of "<containerd address>/<namespace>/<group>">. The first container's
+# bundle (the shim's working directory) is gone by then.
+sc_containerd_shim-exits() {
+  local pod=pod-$RT sock out id pids=()
+  sock=/run/containerd/s/$(printf '%s' "$CTD_SOCK/$CTD_NS/$pod" | sha256sum | cut -d' ' -f1)
+  for id in sx1-$RT sx2-$RT; do
+    ctr_run -d --annotation "io.kubernetes.cri.sandbox-id=$pod" "$CTD_IMAGE" "$id" sleep 300 >/dev/null 2>&1 || fail "ctr run -d $id failed"
+    eventually 10 task_status_is "$id" RUNNING || fail "task $id is not RUNNING"
+    pids+=("$(ctr_ tasks ls | awk -v id="$id" '$1 == id {print $2}')")
+  done
+  [ -S "$sock" ] || fail "no shim socket at $sock while the pod runs"
+  [ "$(awk '{print $4}' "/proc/${pids[0]}/stat")" = "$(awk '{print $4}' "/proc/${pids[1]}/stat")" ] || fail "the pod's two tasks have different shims"
+  for id in sx1-$RT sx2-$RT; do
+    ctr_ tasks kill -s SIGKILL "$id"
+    eventually 10 task_status_is "$id" STOPPED || fail "task $id not STOPPED after SIGKILL"
+    out=$(ctr_ tasks delete "$id" 2>&1) || fail "ctr task delete $id: $out"
+    ctr_ containers rm "$id" >/dev/null 2>&1
+  done
+  eventually 5 test ! -e "$sock" || fail "the shim's socket $sock is left after its last task was deleted"
+}
+
+# The kernel's OOM killer ends a process of a container under a memory limit: ctr events sees
+# /tasks/oom for it (runc's shim listens on memory.oom_control; keel's shim reads the count).
+# The shell waits a second first: runc's shim starts listening only after Start returns, and an
+# OOM kill before that goes unreported (seen in about one run in five).
+sc_containerd_oom-event() {
+  local id=oom-$RT out
+  ctr_ events >"$T/events-$RT.log" 2>&1 &
+  local epid=$!
+  sleep 0.5
+  out=$(ctr_run --rm --memory-limit 33554432 "$CTD_IMAGE" "$id" sh -c 'sleep 1; dd if=/dev/zero of=/dev/null bs=64M count=1; echo rc $?; sleep 1' 2>&1)
+  sleep 0.5
+  kill $epid
+  expect_line '^rc 137$' "$out" "dd under a 32 MiB limit (want OOM kill)"
+  if ! grep -aF "\"$id\"" "$T/events-$RT.log" | grep -q ' /tasks/oom '; then
+    cut -c1-200 "$T/events-$RT.log"
+    fail "no /tasks/oom event for $id in ctr events: $(grep -aF "\"$id\"" "$T/events-$RT.log" | grep -Eo ' /tasks/[a-z-]+ ' | tr -d '\n')"
+  fi
+}
+
+# A config with prestart, poststart and poststop hooks (ctr run --config): each runs once and the
+# task runs to its end. keel's shim runs them in its own process, through Node's child_process,
+# whose exits its reaper must leave to Node.
+sc_containerd_hooks() {
+  local dir=$T/hooks-$RT out
+  mkdir -p "$dir/rootfs/bin"
+  cp /bin/busybox "$dir/rootfs/bin/" && ln -sf busybox "$dir/rootfs/bin/sh"
+  "$KEEL" spec --bundle "$dir" || fail "keel spec failed"
+  python3 - "$dir" <<'PY' || fail "could not write the hooks config"
+import json, sys
+d = sys.argv[1]
+c = json.load(open(d + '/config.json'))
+c['root'] = {'path': d + '/rootfs', 'readonly': True}
+c['process']['args'] = ['/bin/sh', '-c', 'echo main ran']
+c['process']['terminal'] = False
+hook = lambda name: [{'path': '/bin/sh', 'args': ['sh', '-c', 'echo %s >> %s/ran' % (name, d)]}]
+c['hooks'] = {name: hook(name) for name in ('prestart', 'poststart', 'poststop')}
+json.dump(c, open(d + '/config.json', 'w'))
+PY
+  out=$(ctr_run --rm --config "$dir/config.json" "hooks-$RT" 2>&1) || fail "ctr run --config: $out"
+  expect_line '^main ran$' "$out" "the task's output"
+  [ "$(tr '\n' ' ' <"$dir/ran")" = "prestart poststart poststop " ] || fail "hooks ran as: $(tr '\n' ' ' <"$dir/ran")"
 }
