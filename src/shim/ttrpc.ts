@@ -141,7 +141,7 @@ export class TtrpcServer {
     );
     socket.on('data', (chunk: Buffer) => {
       for (const frame of reader.push(chunk)) {
-        if (frame.type !== MessageType.REQUEST) continue; // no streams in the shim API
+        if (frame.type !== (MessageType.REQUEST as number)) continue; // no streams in the shim API
         void this.dispatch(frame).then((response) => reply(frame.streamId, response));
       }
     });
@@ -157,8 +157,9 @@ export class TtrpcServer {
     } catch (err) {
       return { status: { code: Code.INVALID_ARGUMENT, message: `bad ttrpc request: ${(err as Error).message}` } };
     }
-    const method = this.methods.get(`${req.service}/${req.method}`);
-    if (!method) return { status: { code: Code.UNIMPLEMENTED, message: `${req.service}/${req.method}: method not implemented by containerd-shim-keel-v1` } };
+    const name = `${String(req.service)}/${String(req.method)}`;
+    const method = this.methods.get(name);
+    if (!method) return { status: { code: Code.UNIMPLEMENTED, message: `${name}: method not implemented by containerd-shim-keel-v1` } };
     const metadata = new Map<string, string[]>();
     for (const kv of req.metadata as { key: string; value: string }[]) metadata.set(kv.key, [...(metadata.get(kv.key) ?? []), kv.value]);
     try {
@@ -217,7 +218,7 @@ export class TtrpcClient {
     socket.write(encodeFrame({ streamId, type: MessageType.REQUEST, flags: 0, payload: request }));
     const response = await answer;
     const status = response.status as { code: number; message: string } | undefined;
-    if (status && status.code !== Code.OK) throw new RpcError(status.code, status.message);
+    if (status && status.code !== (Code.OK as number)) throw new RpcError(status.code, status.message);
     return response.payload as Buffer;
   }
 
