@@ -89,6 +89,12 @@ dist/keel.cjs: $(TS_SRCS) src/build/import-meta-url.cjs.js build/generated/valid
 	$(ESBUILD_CJS) --minify-whitespace --minify-syntax src/cli/entry.ts --outfile=$@ --banner:js='#!$(NODE)'
 	chmod +x $@
 
+# keel-systemd.cjs: the systemd cgroup driver and its D-Bus client (src/cgroups/systemd-host.ts),
+# required only for a container made with --systemd-cgroup, so no other call loads or compiles it.
+dist/keel-systemd.cjs: $(TS_SRCS) src/build/import-meta-url.cjs.js | deps
+	@mkdir -p dist
+	$(ESBUILD_CJS) --minify-whitespace --minify-syntax src/cgroups/systemd-host.ts --outfile=$@
+
 dist/keel.mjs: Makefile
 	@mkdir -p dist
 	printf '#!$(NODE)\n// keel is dist/keel.cjs; this name is kept for whoever runs it.\nimport "./keel.cjs";\n' >$@
@@ -106,7 +112,7 @@ $(FFI_ADDON): | deps
 # exactly the caller's fds. Linked like keel-init (musl when present): it adds ~0.13 ms to a call
 # (500 runs in front of a static program, on this project's 2-core VM), against Node's ~40 ms start.
 # It runs $(NODE), the node keel.cjs's #! line names; flags added to that line must be added here too.
-dist/keel: native/launch/keel.c dist/keel.cjs dist/keel-full.cjs dist/keel-spawn.cjs dist/keel.mjs dist/keel-init dist/libkeel.so $(FFI_ADDON) | build/musl-include/linux
+dist/keel: native/launch/keel.c dist/keel.cjs dist/keel-full.cjs dist/keel-spawn.cjs dist/keel-systemd.cjs dist/keel.mjs dist/keel-init dist/libkeel.so $(FFI_ADDON) | build/musl-include/linux
 	rm -f $@
 	if [ -z "$(NO_MUSL)" ] && command -v musl-gcc >/dev/null; then \
 		musl-gcc $(CFLAGS) -DKEEL_NODE='"$(NODE)"' -static -s -o $@ $<; \
@@ -120,7 +126,7 @@ typecheck: build/generated/validators.mjs build/generated/syscalls.mjs | deps
 # Debian packages the tests and the demo use (busybox-static for the rootfs, runc to compare with,
 # golang-github-containers-common for podman's default seccomp profile).
 host-deps:
-	@bash test/host/ensure-packages.sh busybox-static runc golang-github-containers-common strace
+	@bash test/host/ensure-packages.sh busybox-static runc golang-github-containers-common strace dbus-daemon dbus-bin
 
 VITEST := npx vitest run --config test/vitest.config.ts
 # Each lane also writes JSON results, summarised in one closing "N passed, N failed" line.
