@@ -6,6 +6,7 @@
 import { DbusConnection, DbusError, systemBusPath } from '../dbus/connection.js';
 import type { Variant } from '../dbus/marshal.js';
 import type { Message } from '../dbus/message.js';
+import { KeelError } from '../util/errors.js';
 import type { JobResult, SystemdManager } from './systemd-driver.js';
 import type { SystemdProperty } from './systemd-properties.js';
 
@@ -42,7 +43,9 @@ export class DbusSystemdManager implements SystemdManager {
 
   /** Connects to the system bus and subscribes to systemd's job signals. */
   static async connect(busPath = systemBusPath(), timeoutMs = SYSTEMD_TIMEOUT_MS): Promise<DbusSystemdManager> {
-    const bus = await DbusConnection.open(busPath, timeoutMs);
+    const bus = await DbusConnection.open(busPath, timeoutMs).catch((err: Error) => {
+      throw new KeelError(`systemd: keel reaches systemd through the system bus, and ${err.message} (is dbus running? systemctl status dbus)`);
+    });
     const manager = new DbusSystemdManager(bus, timeoutMs);
     const match = `type='signal',sender='${SYSTEMD}',path='${MANAGER_PATH}',interface='${MANAGER}',member='JobRemoved'`;
     await bus.call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's', body: [match], timeoutMs });
@@ -76,7 +79,7 @@ export class DbusSystemdManager implements SystemdManager {
     try {
       [job] = (await this.managerCall('StartTransientUnit', 'ssa(sv)a(sa(sv))', [unit, 'replace', toDbus(properties), []])) as [string];
     } catch (err) {
-      if (err instanceof DbusError && err.name === 'org.freedesktop.systemd1.UnitExists') return 'exists';
+      if (err instanceof DbusError && err.errorName === 'org.freedesktop.systemd1.UnitExists') return 'exists';
       throw err;
     }
     return this.waitForJob(job, `starting ${unit}`);
@@ -124,7 +127,7 @@ export class DbusSystemdManager implements SystemdManager {
   private async waitUntilUnloaded(unit: string): Promise<void> {
     const deadline = Date.now() + UNLOAD_TIMEOUT_MS;
     while ((await this.getUnit(unit)) !== undefined) {
-      if (Date.now() > deadline) throw new Error(`systemd: ${unit} is still loaded ${UNLOAD_TIMEOUT_MS / 1000} s after it stopped (systemctl status ${unit})`);
+      if (Date.now() > deadline) throw new KeelError(`systemd: ${unit} is still loaded ${UNLOAD_TIMEOUT_MS / 1000} s after it stopped (systemctl status ${unit})`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -142,7 +145,7 @@ export class DbusSystemdManager implements SystemdManager {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(job);
-        reject(new Error(`systemd: ${what}: its job ${job} did not finish within ${this.timeoutMs / 1000} s (systemctl list-jobs)`));
+        reject(new KeelError(`systemd: ${what}: its job ${job} did not finish within ${this.timeoutMs / 1000} s (systemctl list-jobs)`));
       }, this.timeoutMs);
       this.waiters.set(job, (result) => {
         clearTimeout(timer);
@@ -163,7 +166,7 @@ export class DbusSystemdManager implements SystemdManager {
   }
 }
 
-const isNoSuchUnit = (err: unknown) => err instanceof DbusError && (err.name === 'org.freedesktop.systemd1.NoSuchUnit' || err.name === 'org.freedesktop.DBus.Error.UnknownObject');
+const isNoSuchUnit = (err: unknown) => err instanceof DbusError && (err.errorName === 'org.freedesktop.systemd1.NoSuchUnit' || err.errorName === 'org.freedesktop.DBus.Error.UnknownObject');
 
 /** Properties as a(sv): each value in a variant of its own signature. */
 export function toDbus(properties: SystemdProperty[]): [string, Variant][] {

@@ -6,14 +6,16 @@
  */
 import { connect, type Socket } from 'node:net';
 
+import { KeelError, errnoCode } from '../util/errors.js';
+import { strerror } from '../util/errno.js';
 import { decodeMessage, encodeMessage, messageLength, MessageType, type Message } from './message.js';
 
 const SYSTEM_BUS = '/run/dbus/system_bus_socket';
 
 /** A D-Bus error reply: its name (org.freedesktop.systemd1.NoSuchUnit) and message. */
-export class DbusError extends Error {
+export class DbusError extends KeelError {
   constructor(
-    readonly name: string,
+    readonly errorName: string,
     message: string,
   ) {
     super(message);
@@ -60,8 +62,8 @@ export class DbusConnection {
     readonly busPath: string,
   ) {
     socket.on('data', (chunk) => this.receive(chunk));
-    socket.on('error', (err) => this.fail(new Error(`D-Bus ${busPath}: ${err.message}`)));
-    socket.on('close', () => this.fail(new Error(`D-Bus ${busPath}: the bus closed the connection`)));
+    socket.on('error', (err) => this.fail(new KeelError(`D-Bus ${busPath}: ${reason(err)}`)));
+    socket.on('close', () => this.fail(new KeelError(`D-Bus ${busPath}: the bus closed the connection`)));
   }
 
   /** Connects, authenticates and says Hello; fails within `timeoutMs`, naming the socket. */
@@ -82,7 +84,7 @@ export class DbusConnection {
     return new Promise<Message>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(serial);
-        reject(new Error(`D-Bus: no reply to ${what} from ${o.destination} within ${o.timeoutMs / 1000} s`));
+        reject(new KeelError(`D-Bus: no reply to ${what} from ${o.destination} within ${o.timeoutMs / 1000} s`));
       }, o.timeoutMs);
       this.pending.set(serial, { resolve, reject, timer, what });
       const m: Message = { type: MessageType.MethodCall, serial, destination: o.destination, path: o.path, interface: o.interface, member: o.member };
@@ -110,7 +112,7 @@ export class DbusConnection {
   }
 
   close(): void {
-    this.fail(new Error(`D-Bus ${this.busPath}: connection closed`));
+    this.fail(new KeelError(`D-Bus ${this.busPath}: connection closed`));
     this.socket.destroy();
   }
 
@@ -125,7 +127,7 @@ export class DbusConnection {
         this.dispatch(message);
       }
     } catch (err) {
-      this.fail(new Error(`D-Bus ${this.busPath}: unreadable message: ${(err as Error).message}`));
+      this.fail(new KeelError(`D-Bus ${this.busPath}: unreadable message: ${(err as Error).message}`));
       this.socket.destroy();
     }
   }
@@ -147,7 +149,7 @@ export class DbusConnection {
     for (const [serial, p] of this.pending) {
       clearTimeout(p.timer);
       this.pending.delete(serial);
-      p.reject(new Error(`${err.message} (waiting for the reply to ${p.what})`));
+      p.reject(new KeelError(`${err.message} (waiting for the reply to ${p.what})`));
     }
   }
 }
@@ -162,9 +164,9 @@ function authenticate(busPath: string): Promise<Socket> {
     let text = '';
     const failed = (why: string) => {
       socket.destroy();
-      reject(new Error(`D-Bus ${busPath}: ${why}`));
+      reject(new KeelError(`D-Bus ${busPath}: ${why}`));
     };
-    socket.once('error', (err) => failed(err.message));
+    socket.once('error', (err) => failed(reason(err)));
     socket.once('connect', () => {
       const uid = Buffer.from(String(process.getuid?.() ?? 0), 'ascii').toString('hex');
       socket.write(`\0AUTH EXTERNAL ${uid}\r\n`);
@@ -187,5 +189,11 @@ function authenticate(busPath: string): Promise<Socket> {
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new KeelError(message)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+/** A socket error in words: "No such file or directory" rather than "connect ENOENT /path". */
+function reason(err: Error): string {
+  const code = errnoCode(err);
+  return code ? strerror(code) : err.message;
 }

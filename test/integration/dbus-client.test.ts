@@ -67,7 +67,7 @@ describe('D-Bus client', () => {
     try {
       const err = await conn.call({ ...BUS, member: 'GetNameOwner', signature: 's', body: ['org.keel.Nobody'] }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(DbusError);
-      expect((err as DbusError).name).toBe('org.freedesktop.DBus.Error.NameHasNoOwner');
+      expect((err as DbusError).errorName).toBe('org.freedesktop.DBus.Error.NameHasNoOwner');
       expect((err as DbusError).message).toMatch(/^org\.freedesktop\.DBus\.GetNameOwner: .*org\.keel\.Nobody/);
     } finally {
       conn.close();
@@ -125,7 +125,7 @@ describe('D-Bus client', () => {
       const err = await conn
         .call({ ...BUS, interface: 'org.keel.Test', member: 'StartTransientUnit', signature: 'ssa(sv)a(sa(sv))', body: ['keel-web.scope', 'replace', props, [['aux.scope', [props[0]!]]]] })
         .catch((e: unknown) => e);
-      expect((err as DbusError).name).toBe('org.freedesktop.DBus.Error.UnknownInterface');
+      expect((err as DbusError).errorName).toBe('org.freedesktop.DBus.Error.UnknownInterface');
       expect(await eventually(() => readFileSync(monitorLog, 'utf8').includes('aux.scope'), 5000)).toBe(true);
       const log = readFileSync(monitorLog, 'utf8');
       const call = log.slice(log.lastIndexOf('member=StartTransientUnit'));
@@ -143,6 +143,6 @@ describe('D-Bus client', () => {
   });
 
   it('fails in one line naming the socket when there is no bus', async () => {
-    await expect(DbusConnection.open(join(dir, 'none'), 2000)).rejects.toThrow(new RegExp(`^D-Bus ${join(dir, 'none')}: connect ENOENT`));
+    await expect(DbusConnection.open(join(dir, 'none'), 2000)).rejects.toThrow(`D-Bus ${join(dir, 'none')}: no such file or directory`);
   });
 });
