@@ -9,7 +9,7 @@ INIT_HDRS := $(wildcard native/init/*.h native/include/*.h)
 TS_SRCS := $(shell find src -name '*.ts' -o -name '*.mjs' 2>/dev/null)
 SCHEMAS := $(wildcard spec-schemas/*.json)
 
-.PHONY: all deps host-deps native install uninstall test test-unit test-integration test-engines test-reliability test-cgroup2 bench bench-cgroup2 demo clean typecheck
+.PHONY: all deps host-deps native install uninstall test test-unit test-integration test-engines test-reliability test-cgroup2 test-systemd bench bench-cgroup2 demo clean typecheck
 
 all: dist/keel
 
@@ -152,6 +152,12 @@ test-engines: all host-deps
 # this checkout shared in; Debian packages it needs are installed if missing. See test/cgroup2/run.sh.
 test-cgroup2: all host-deps
 	bash test/cgroup2/run.sh
+
+# The systemd cgroup driver (--systemd-cgroup) against a real systemd: the same guest as
+# test-cgroup2, booted with systemd as PID 1 and the system bus (the host's systemd and dbus
+# packages, installed if missing). See test/systemd/ and docs/systemd-cgroups.md.
+test-systemd: all host-deps
+	KEEL_VM_SYSTEMD=1 bash test/cgroup2/run.sh -- bash test/systemd/in-guest.sh
 
 # keel against runc (and crun where the host lets it run): one table, also kept in bench/results/.
 bench: all host-deps
