@@ -11,7 +11,7 @@
 #
 # KEEL_VM_SYSTEMD=1 boots systemd as the guest's PID 1 (with the system bus: make test-systemd).
 # Knobs: KEEL_VM_MEM (MB, default 2048; bench 4096), KEEL_VM_CPUS (2), KEEL_VM_TIMEOUT (s, 1200;
-# bench 3600),
+# bench 3600; systemd 2700),
 # KEEL_VM_CACHE (/var/tmp/keel-cgroup2-vm: initramfs and uncompressed kernel), KEEL_VM_KERNEL (a
 # version under /boot; default the newest with modules), KEEL_VM_CONSOLE=1 (kernel log to stderr).
 set -euo pipefail
@@ -24,6 +24,8 @@ CACHE=${KEEL_VM_CACHE:-/var/tmp/keel-cgroup2-vm} CONSOLE=${KEEL_VM_CONSOLE:-0} S
 if [[ ${1:-} == -- ]]; then shift; CMD=("$@"); else CMD=(bash test/cgroup2/in-guest.sh "$@"); fi
 # The benchmark runs ~100 waiting containers and 50 concurrent Node starts, for a long while.
 [[ ${1:-} == bench ]] && MEM=${KEEL_VM_MEM:-4096} TIMEOUT=${KEEL_VM_TIMEOUT:-3600}
+# make test-systemd runs two engines' scenarios on two runtimes after its tests.
+[[ $SYSTEMD == 1 ]] && TIMEOUT=${KEEL_VM_TIMEOUT:-2700}
 [[ ${#CMD[@]} -gt 0 ]] || die "usage: test/cgroup2/run.sh [-- COMMAND [ARG]...]"
 
 # ---- host prerequisites: root (the host's / is exported with 9p passthrough) and the packages

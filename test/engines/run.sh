@@ -5,7 +5,7 @@
 # stopped by its saved PID and everything made under $T is removed, on success or failure.
 #
 #   test/engines/run.sh            all engines, all scenarios
-#   ENGINES="podman" ONLY='exec|pause' test/engines/run.sh
+#   ENGINES="podman" ONLY='exec|pause' test/engines/run.sh   (SKIP='regex' leaves scenarios out)
 #   KEEL=/path/to/keel RUNC=/path/to/runc SCENARIO_TIMEOUT=60 KEEP=1 (keep $T's logs)
 #
 # Exit status: 0 when every scenario that passes on runc also passes on keel; 1 when one does not;
@@ -15,6 +15,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 ENGINES=${ENGINES:-containerd podman docker}
 ONLY=${ONLY:-.}
+SKIP=${SKIP:-}
 SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-60}
 KEEL=${KEEL:-$REPO/dist/keel}
 RUNC=${RUNC:-$(command -v runc)}
@@ -102,6 +103,7 @@ for engine in $ENGINES; do
   scenarios_var=${engine}_scenarios
   for scenario in ${!scenarios_var}; do
     [[ $scenario =~ $ONLY ]] || continue
+    [[ -n $SKIP && $scenario =~ $SKIP ]] && continue
     for rt in "${RUNTIMES[@]}"; do
       path=$RUNC
       [ "$rt" = keel ] && path=$KEEL
