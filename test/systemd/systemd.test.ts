@@ -101,7 +101,18 @@ describe('--systemd-cgroup with systemd as PID 1', () => {
 
     sd(rt, ['kill', '--all', id, 'KILL']);
     expect(await eventually(() => JSON.parse(rt.ok(['state', id])).status === 'stopped', 20_000)).toBe(true);
-    sd(rt, ['delete', id]);
+    // delete asks systemd to stop the unit (systemd would also drop an emptied scope by itself,
+    // so only the bus shows the difference): StopUnit on the system bus, seen by dbus-monitor.
+    const monitor = spawn('dbus-monitor', ['--system', "type='method_call',interface='org.freedesktop.systemd1.Manager',member='StopUnit'"], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let seen = '';
+    monitor.stdout.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    try {
+      expect(await eventually(() => seen.includes('NameLost'), 20_000), 'dbus-monitor did not start').toBe(true);
+      sd(rt, ['delete', id]);
+      expect(await eventually(() => seen.includes(`string "${unit}"`), 10_000), `no StopUnit for ${unit} on the bus: ${seen}`).toBe(true);
+    } finally {
+      monitor.kill('SIGKILL');
+    }
     expect(listed(unit)).toEqual([]);
     expect(existsSync(dir)).toBe(false);
   });
