@@ -9,7 +9,7 @@ INIT_HDRS := $(wildcard native/init/*.h native/include/*.h)
 TS_SRCS := $(shell find src -name '*.ts' -o -name '*.mjs' 2>/dev/null)
 SCHEMAS := $(wildcard spec-schemas/*.json)
 
-.PHONY: all deps host-deps native install uninstall test test-unit test-integration test-engines test-rootless test-reliability test-cgroup2 bench bench-cgroup2 demo clean typecheck lint format
+.PHONY: all deps host-deps native install uninstall test test-unit test-integration test-engines test-rootless test-reliability test-cgroup2 test-systemd bench bench-cgroup2 demo clean typecheck lint format
 
 all: dist/keel dist/containerd-shim-keel-v1
 
@@ -89,6 +89,12 @@ dist/keel.cjs: $(TS_SRCS) src/build/import-meta-url.cjs.js build/generated/valid
 	$(ESBUILD_CJS) --minify-whitespace --minify-syntax src/cli/entry.ts --outfile=$@ --banner:js='#!$(NODE)'
 	chmod +x $@
 
+# keel-systemd.cjs: the systemd cgroup driver and its D-Bus client (src/cgroups/systemd-host.ts),
+# required only for a container made with --systemd-cgroup, so no other call loads or compiles it.
+dist/keel-systemd.cjs: $(TS_SRCS) src/build/import-meta-url.cjs.js | deps
+	@mkdir -p dist
+	$(ESBUILD_CJS) --minify-whitespace --minify-syntax src/cgroups/systemd-host.ts --outfile=$@
+
 dist/keel.mjs: Makefile
 	@mkdir -p dist
 	printf '#!$(NODE)\n// keel is dist/keel.cjs; this name is kept for whoever runs it.\nimport "./keel.cjs";\n' >$@
@@ -106,7 +112,7 @@ $(FFI_ADDON): | deps
 # exactly the caller's fds. Linked like keel-init (musl when present): it adds ~0.13 ms to a call
 # (500 runs in front of a static program, on this project's 2-core VM), against Node's ~40 ms start.
 # It runs $(NODE), the node keel.cjs's #! line names; flags added to that line must be added here too.
-dist/keel: native/launch/keel.c dist/keel.cjs dist/keel-full.cjs dist/keel-spawn.cjs dist/keel.mjs dist/keel-init dist/libkeel.so $(FFI_ADDON) | build/musl-include/linux
+dist/keel: native/launch/keel.c dist/keel.cjs dist/keel-full.cjs dist/keel-spawn.cjs dist/keel-systemd.cjs dist/keel.mjs dist/keel-init dist/libkeel.so $(FFI_ADDON) | build/musl-include/linux
 	rm -f $@
 	if [ -z "$(NO_MUSL)" ] && command -v musl-gcc >/dev/null; then \
 		musl-gcc $(CFLAGS) -DKEEL_NODE='"$(NODE)"' -static -s -o $@ $<; \
@@ -151,7 +157,7 @@ format: build/generated/validators.mjs build/generated/syscalls.mjs | deps
 # golang-github-containers-common for podman's default seccomp profile, uidmap's newuidmap and
 # newgidmap for the rootless tests).
 host-deps:
-	@bash test/host/ensure-packages.sh busybox-static runc golang-github-containers-common strace uidmap
+	@bash test/host/ensure-packages.sh busybox-static runc golang-github-containers-common strace uidmap dbus-daemon dbus-bin
 
 VITEST := npx vitest run --config test/vitest.config.ts
 # Each lane also writes JSON results, summarised in one closing "N passed, N failed" line.
@@ -181,6 +187,12 @@ test-rootless: all host-deps
 # this checkout shared in; Debian packages it needs are installed if missing. See test/cgroup2/run.sh.
 test-cgroup2: all host-deps
 	bash test/cgroup2/run.sh
+
+# The systemd cgroup driver (--systemd-cgroup) against a real systemd: the same guest as
+# test-cgroup2, booted with systemd as PID 1 and the system bus (the host's systemd and dbus
+# packages, installed if missing). See test/systemd/ and docs/systemd-cgroups.md.
+test-systemd: all host-deps
+	KEEL_VM_SYSTEMD=1 bash test/cgroup2/run.sh -- bash test/systemd/in-guest.sh
 
 # keel against runc (and crun where the host lets it run): one table, also kept in bench/results/.
 bench: all host-deps

@@ -1,9 +1,9 @@
 /**
  * The cgroup driver seam. A driver decides how a container's cgroups are made, changed, read and
  * removed: cgroupfs (keel writes /sys/fs/cgroup itself, on v1, hybrid and v2 hosts) or, with
- * `--systemd-cgroup`, systemd (a transient unit: systemd-driver.ts, which nothing reaches until keel
- * has a D-Bus client). create, exec, update, pause,
- * resume, kill, delete, events, ps, explain and validate talk to these interfaces only.
+ * `--systemd-cgroup`, systemd (a transient unit: systemd-driver.ts, loaded from its own bundle by
+ * systemd-bundle.ts). create, exec, update, pause, resume, kill, delete, events, ps, explain and
+ * validate talk to these interfaces only.
  *
  * A container stays with the driver that created it: state.json records the driver's name, and
  * every later verb takes it from there, whatever global flags it is given (runc, too, reads the
@@ -18,6 +18,7 @@ import type { CgroupLayout } from './layout.js';
 import type { AttachDeviceProgram, CgroupSetup } from './manager.js';
 import type { CgroupWrite } from './resources.js';
 import type { StatsSource } from './stats.js';
+import { SystemdContainerCgroup } from './systemd-bundle.js';
 
 export type CgroupDriverName = 'cgroupfs' | 'systemd';
 
@@ -90,16 +91,13 @@ export interface NewContainerCgroup extends ManagedCgroup {
  */
 export function recordedDriver(record: { id: string; cgroupDriver?: string }): CgroupDriverName {
   const name = record.cgroupDriver ?? 'cgroupfs';
-  if (name === 'cgroupfs') return name;
-  if (name === 'systemd') {
-    throw new KeelError(`container "${record.id}": its state.json says systemd manages its cgroups, and this keel has no systemd driver: use the keel that created it`);
-  }
+  if (name === 'cgroupfs' || name === 'systemd') return name;
   throw new KeelError(`container "${record.id}": state.json: /cgroupDriver: "${name}" is not a cgroup driver keel knows (cgroupfs or systemd)`);
 }
 
 /** An existing container's cgroup, as the driver that made it manages it (the light part: see select-driver.ts for the rest). */
 export function containerCgroupOf(record: CgroupRecord): ContainerCgroup {
-  recordedDriver(record); // cgroupfs, the one driver keel has; any other is refused there
+  if (recordedDriver(record) === 'systemd') return new SystemdContainerCgroup(record.cgroupPaths ?? []);
   const cgroup = new CgroupfsCgroup(record.cgroupPaths ?? []);
   return record.rootless ? new RootlessContainerCgroup(cgroup, record) : cgroup;
 }

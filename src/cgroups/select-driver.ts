@@ -11,6 +11,7 @@ import { recordedDriver, type CgroupDriver, type CgroupRecord, type ManagedCgrou
 import { RootlessManagedCgroup } from './rootless-cgroup.js';
 import { RootlessCgroupfsDriver } from './rootless-driver.js';
 import type { CgroupLayout } from './layout.js';
+import { loadSystemdDriver } from './systemd-bundle.js';
 
 /** What the factory may look at on the host (tests give their own). */
 export interface DriverHost {
@@ -18,27 +19,29 @@ export interface DriverHost {
   layout?: () => CgroupLayout;
   /** systemd's own test that it is PID 1 (sd_booted): /run/systemd/system exists. */
   systemdRunning?: () => boolean;
+  /** The systemd driver (loadSystemdDriver by default: the D-Bus client's bundle). */
+  systemd?: (layout?: () => CgroupLayout) => CgroupDriver;
 }
 
 /**
  * The driver for a new container, from the global flags (create, run, explain, validate).
- * `--systemd-cgroup` is refused here, before anything is made, in one line saying why.
+ * `--systemd-cgroup` where systemd is not running is refused here, before anything is made, in
+ * one line saying why.
  */
 export function selectCgroupDriver(flags: { systemdCgroup?: boolean; rootless?: boolean }, host: DriverHost = {}): CgroupDriver {
   if (flags.systemdCgroup) {
     const running = (host.systemdRunning ?? (() => existsSync('/run/systemd/system')))();
-    throw new KeelError(
-      running
-        ? '--systemd-cgroup: keel does not manage cgroups through systemd yet; run without --systemd-cgroup to manage them directly'
-        : '--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); run without --systemd-cgroup to manage cgroups directly',
-    );
+    if (!running) {
+      throw new KeelError('--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); run without --systemd-cgroup to manage cgroups directly');
+    }
+    return (host.systemd ?? loadSystemdDriver)(host.layout);
   }
   return flags.rootless ? new RootlessCgroupfsDriver(host.layout) : new CgroupfsDriver(host.layout);
 }
 
 /** The driver that created a container, whatever flags this keel was given (as runc). */
 export function cgroupDriverOf(record: { id: string; cgroupDriver?: string }, host: DriverHost = {}): CgroupDriver {
-  recordedDriver(record); // cgroupfs, the one driver keel has; any other is refused there
+  if (recordedDriver(record) === 'systemd') return (host.systemd ?? loadSystemdDriver)(host.layout);
   return new CgroupfsDriver(host.layout);
 }
 

@@ -1,7 +1,8 @@
 /**
- * The systemd cgroup driver (`--systemd-cgroup`), over an interface to systemd's D-Bus API that
- * is not written yet: nothing reaches this driver (select-driver.ts refuses the flag), and only
- * tests with a stand-in manager run it. What it does is runc's way: systemd makes a transient
+ * The systemd cgroup driver (`--systemd-cgroup`), over an interface to systemd's D-Bus API
+ * (SystemdManager; systemd-dbus.ts speaks it on the system bus). It is loaded from its own bundle
+ * (systemd-bundle.ts) for a new container with --systemd-cgroup, or one whose state.json says
+ * systemd. What it does is runc's way: systemd makes a transient
  * scope (or slice) for the container, the limits systemd has properties for are set on the unit,
  * and then every file is written into the unit's cgroup as the cgroupfs driver writes it, which
  * covers the rest and moves the process into the v1 hierarchies systemd left alone. Freezing,

@@ -1,7 +1,7 @@
 /**
  * The systemd cgroup driver's naming, pure: what `linux.cgroupsPath` means under
  * `--systemd-cgroup` (runc's "slice:prefix:name"), the unit keel asks systemd for, where its cgroup
- * lies, and the unit's own properties. No D-Bus here (the driver is not wired yet).
+ * lies, and the unit's own properties. No D-Bus here (systemd-dbus.ts).
  */
 import { KeelError } from '../util/errors.js';
 import { GVariantError, isNumericType, parseGVariant } from './gvariant.js';

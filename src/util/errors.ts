@@ -1,13 +1,24 @@
 import { strerror } from './errno.js';
 
+/** Marks a KeelError of any of keel's bundles (dist/keel-systemd.cjs has its own copy of this class). */
+const KEEL_ERROR = Symbol.for('keel.error');
+
 /**
  * An error meant for the user: one line that names the cause and, where it helps, what to do.
  * Anything else that reaches the top level is a bug in keel and is reported as one.
  */
 export class KeelError extends Error {
+  readonly [KEEL_ERROR] = true;
+
   constructor(message: string) {
     super(oneLine(message));
     this.name = 'KeelError';
+  }
+
+  /** `instanceof KeelError` holds for another bundle's KeelError too; a subclass checks its own prototype chain. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== KeelError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && KEEL_ERROR in value;
   }
 }
 

@@ -51,12 +51,14 @@ export class Logger {
   }
 }
 
-let current = new Logger(undefined, 'text', false);
+/** The logger lives under a registered symbol, so that every bundle (dist/keel-systemd.cjs too) logs where the global flags said. */
+const LOGGER = Symbol.for('keel.logger');
+const shared = globalThis as { [LOGGER]?: Logger };
 
 export function setLogger(logger: Logger): void {
-  current = logger;
+  shared[LOGGER] = logger;
 }
 
 export function log(): Logger {
-  return current;
+  return (shared[LOGGER] ??= new Logger(undefined, 'text', false));
 }

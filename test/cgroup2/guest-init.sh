@@ -2,10 +2,12 @@
 # PID 1 of the cgroup v2 guest (see run.sh). It runs twice: in the initramfs (stage 1) it loads the
 # 9p/overlay/virtio modules and builds the root (the host's / read-only under a tmpfs overlay, the
 # checkout shared read-write at its own path); after switch_root (stage 2) it mounts pure cgroup v2
-# with every controller enabled, runs ctl/cmd.sh, leaves its status in ctl/rc and powers off.
+# with every controller enabled, runs ctl/cmd.sh, leaves its status in ctl/rc and powers off; or,
+# when ctl/systemd exists (make test-systemd), it execs systemd, whose keel-lane.service runs
+# ctl/cmd.sh the same way.
 R=/newroot B=/run/vm/busybox
 fail() { echo "keel cgroup2 guest: $*"; sync; $B poweroff -f 2>/dev/null || poweroff -f; }
-if [ "$1" != stage2 ]; then
+if [ "$1" != stage2 ] && [ "$1" != service ]; then
   export PATH=/bin
   mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs devtmpfs /dev
   exec </dev/console >/dev/console 2>&1
@@ -36,15 +38,41 @@ if [ "$1" != stage2 ]; then
   exec switch_root $R $B sh /run/vm/init stage2
 fi
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-$B hostname keel-cgroup2; $B ip link set lo up
-for c in $(cat /sys/fs/cgroup/cgroup.controllers); do echo +$c >/sys/fs/cgroup/cgroup.subtree_control; done
-i=0; while :; do   # the ports get their names asynchronously
-  for p in /sys/class/virtio-ports/*; do
-    case $(cat $p/name 2>/dev/null) in stdout) stdout=/dev/${p##*/} ;; stderr) stderr=/dev/${p##*/} ;; esac
+# The command of ctl/cmd.sh, its output on the virtio ports, its status in ctl/rc; then power off.
+run_lane() {
+  i=0; while :; do   # the ports get their names asynchronously
+    for p in /sys/class/virtio-ports/*; do
+      case $(cat $p/name 2>/dev/null) in stdout) stdout=/dev/${p##*/} ;; stderr) stderr=/dev/${p##*/} ;; esac
+    done
+    [ -c "$stdout" ] && [ -c "$stderr" ] && break
+    i=$((i + 1)); [ $i -lt 100 ] || fail "virtio output ports missing"; $B sleep 0.05
   done
-  [ -c "$stdout" ] && [ -c "$stderr" ] && break
-  i=$((i + 1)); [ $i -lt 100 ] || fail "virtio output ports missing"; $B sleep 0.05
-done
-$B env -i /bin/bash --noprofile --norc /run/vm/ctl/cmd.sh </dev/null >$stdout 2>$stderr
-echo $? >/run/vm/ctl/rc.tmp && $B mv /run/vm/ctl/rc.tmp /run/vm/ctl/rc
-sync; $B poweroff -f
+  $B env -i /bin/bash --noprofile --norc /run/vm/ctl/cmd.sh </dev/null >$stdout 2>$stderr
+  echo $? >/run/vm/ctl/rc.tmp && $B mv /run/vm/ctl/rc.tmp /run/vm/ctl/rc
+  sync; $B poweroff -f
+}
+# Under systemd (make test-systemd), the lane's service runs this script again to run the command.
+[ "$1" = service ] && run_lane
+$B hostname keel-cgroup2; $B ip link set lo up
+if [ -e /run/vm/ctl/systemd ]; then
+  # systemd as PID 1 (make test-systemd): the kernel command line names keel-lane.target, which
+  # wants only the system bus and the lane's service (and, through their default dependencies,
+  # sysinit.target). The host's enabled units stay off: nothing pulls multi-user.target in, and
+  # what sysinit.target would start needlessly under emulation (udev, the pstore and time services)
+  # is masked in the guest's /etc (the tmpfs overlay; the host's files are untouched).
+  U=/etc/systemd/system
+  # The host's /.dockerenv would make systemd take the VM for a container (and ignore the kernel
+  # command line); it goes from the guest's view only.
+  rm -f /.dockerenv
+  for u in systemd-udevd.service systemd-udev-trigger.service systemd-udev-settle.service \
+    systemd-udevd-control.socket systemd-udevd-kernel.socket systemd-pstore.service \
+    systemd-timesyncd.service systemd-hwdb-update.service ldconfig.service systemd-firstboot.service; do
+    $B ln -sfn /dev/null $U/$u; done
+  printf '%s\n' '[Unit]' 'Description=keel test lane' 'Wants=dbus.socket keel-lane.service' >$U/keel-lane.target
+  printf '%s\n' '[Unit]' 'Description=keel test lane (test/cgroup2/run.sh)' 'Wants=dbus.service' \
+    'After=dbus.socket dbus.service' '[Service]' 'Type=oneshot' 'TimeoutStartSec=infinity' \
+    'ExecStart=/run/vm/busybox sh /run/vm/init service' >$U/keel-lane.service
+  exec /lib/systemd/systemd --unit=keel-lane.target
+fi
+for c in $(cat /sys/fs/cgroup/cgroup.controllers); do echo +$c >/sys/fs/cgroup/cgroup.subtree_control; done
+run_lane

@@ -9,8 +9,9 @@
 #
 #   test/cgroup2/run.sh [tests] [VITEST ARG]...  |  run.sh bench [RUNS]  |  run.sh -- COMMAND [ARG]...
 #
+# KEEL_VM_SYSTEMD=1 boots systemd as the guest's PID 1 (with the system bus: make test-systemd).
 # Knobs: KEEL_VM_MEM (MB, default 2048; bench 4096), KEEL_VM_CPUS (2), KEEL_VM_TIMEOUT (s, 1200;
-# bench 3600),
+# bench 3600; systemd 2700),
 # KEEL_VM_CACHE (/var/tmp/keel-cgroup2-vm: initramfs and uncompressed kernel), KEEL_VM_KERNEL (a
 # version under /boot; default the newest with modules), KEEL_VM_CONSOLE=1 (kernel log to stderr).
 set -euo pipefail
@@ -19,15 +20,19 @@ die() { echo "test-cgroup2: $*" >&2; exit 125; }
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$HERE/../.." && pwd -P)
 MEM=${KEEL_VM_MEM:-2048} CPUS=${KEEL_VM_CPUS:-2} TIMEOUT=${KEEL_VM_TIMEOUT:-1200}
-CACHE=${KEEL_VM_CACHE:-/var/tmp/keel-cgroup2-vm} CONSOLE=${KEEL_VM_CONSOLE:-0}
+CACHE=${KEEL_VM_CACHE:-/var/tmp/keel-cgroup2-vm} CONSOLE=${KEEL_VM_CONSOLE:-0} SYSTEMD=${KEEL_VM_SYSTEMD:-0}
 if [[ ${1:-} == -- ]]; then shift; CMD=("$@"); else CMD=(bash test/cgroup2/in-guest.sh "$@"); fi
 # The benchmark runs ~100 waiting containers and 50 concurrent Node starts, for a long while.
 [[ ${1:-} == bench ]] && MEM=${KEEL_VM_MEM:-4096} TIMEOUT=${KEEL_VM_TIMEOUT:-3600}
+# make test-systemd runs two engines' scenarios on two runtimes after its tests.
+[[ $SYSTEMD == 1 ]] && TIMEOUT=${KEEL_VM_TIMEOUT:-2700}
 [[ ${#CMD[@]} -gt 0 ]] || die "usage: test/cgroup2/run.sh [-- COMMAND [ARG]...]"
 
 # ---- host prerequisites: root (the host's / is exported with 9p passthrough) and the packages
 [[ $EUID -eq 0 ]] || die "must run as root: the host's / is shared with the guest with 9p passthrough"
 bash "$REPO/test/host/ensure-packages.sh" qemu-system-x86 linux-image-amd64 busybox-static cpio kmod xz-utils util-linux
+# The guest sees the host's /, so systemd and the system bus it boots are the host's packages.
+[[ $SYSTEMD == 1 ]] && bash "$REPO/test/host/ensure-packages.sh" systemd dbus dbus-daemon dbus-bin
 QEMU=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 is missing after installing qemu-system-x86"
 BUSYBOX=/bin/busybox
 [[ $(LC_ALL=C ldd "$BUSYBOX" 2>&1) =~ "not a dynamic"|statically ]] || die "$BUSYBOX is not static: apt-get install busybox-static"
@@ -84,6 +89,7 @@ cleanup() {   # only the processes this script started, by PID
 trap cleanup EXIT
 for s in INT:130 TERM:143 HUP:129; do trap "echo 'test-cgroup2: interrupted' >&2; exit ${s#*:}" "${s%:*}"; done
 mkdir "$RUN/ctl"
+[[ $SYSTEMD == 1 ]] && : >"$RUN/ctl/systemd"
 printf '%s\n' "$REPO" >"$RUN/ctl/share"
 {
   # The guest sees the host's files, so the host's PATH (node, npx) works there.
@@ -98,6 +104,7 @@ printf '%s\n' "$REPO" >"$RUN/ctl/share"
 # crypto self-tests, and the TSC as clocksource so clock_gettime stays in the vDSO.
 KCMD="console=ttyS0 panic=-1 cgroup_no_v1=all pci=noacpi cryptomgr.notests tsc=reliable"
 [[ $CONSOLE == 1 ]] || KCMD+=" quiet"
+[[ $SYSTEMD == 1 ]] && KCMD+=" systemd.unit=keel-lane.target systemd.show_status=1"
 q() { printf '%s' "${1//,/,,}"; }   # qemu option-value escaping
 CON="file,id=con,path=$(q "$RUN/console.log")"
 [[ $CONSOLE == 1 ]] && CON="file,id=con,path=/proc/self/fd/3,append=on"
@@ -115,7 +122,7 @@ QARGS=(-nodefaults -no-user-config -display none -no-reboot
   -virtfs "local,path=$(q "$REPO"),mount_tag=share,security_model=passthrough,multidevs=remap")
 [[ -f /usr/share/qemu/qboot.rom ]] && QARGS+=(-bios /usr/share/qemu/qboot.rom)   # no iPXE, fast
 
-echo "test-cgroup2: booting $KVER (QEMU TCG, $CPUS vCPUs, $MEM MB, pure cgroup v2) with $REPO shared" >&2
+echo "test-cgroup2: booting $KVER (QEMU TCG, $CPUS vCPUs, $MEM MB, pure cgroup v2$([[ $SYSTEMD == 1 ]] && echo ', systemd as PID 1')) with $REPO shared" >&2
 START=$SECONDS
 # --pdeathsig: qemu dies with this script even when it is SIGKILLed and cannot run its trap.
 setpriv --pdeathsig KILL -- "$QEMU" "${QARGS[@]}" </dev/null 3>&2 2>"$RUN/qemu.log" &

@@ -5,7 +5,7 @@
 # stopped by its saved PID and everything made under $T is removed, on success or failure.
 #
 #   test/engines/run.sh            all engines, all scenarios
-#   ENGINES="podman" ONLY='exec|pause' test/engines/run.sh
+#   ENGINES="podman" ONLY='exec|pause' test/engines/run.sh   (SKIP='regex' leaves scenarios out)
 #   KEEL=/path/to/keel RUNC=/path/to/runc SCENARIO_TIMEOUT=60 KEEP=1 (keep $T's logs)
 #
 # containerd has a third column, keel-shim: keel's own shim (io.containerd.keel.v1, KEEL_SHIM,
@@ -18,6 +18,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 ENGINES=${ENGINES:-containerd podman docker}
 ONLY=${ONLY:-.}
+SKIP=${SKIP:-}
 SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-60}
 KEEL=${KEEL:-$REPO/dist/keel}
 KEEL_SHIM=${KEEL_SHIM:-$REPO/dist/containerd-shim-keel-v1}
@@ -106,6 +107,7 @@ for engine in $ENGINES; do
   scenarios_var=${engine}_scenarios
   for scenario in ${!scenarios_var}; do
     [[ $scenario =~ $ONLY ]] || continue
+    [[ -n $SKIP && $scenario =~ $SKIP ]] && continue
     for rt in "${RUNTIMES[@]}"; do
       # keel-shim is a containerd runtime, not a binary the other engines could run.
       [ "$rt" = keel-shim ] && [ "$engine" != containerd ] && continue

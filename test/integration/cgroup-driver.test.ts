@@ -3,7 +3,7 @@
  * a container stays with the driver that created it. runc 1.1.5 alongside: it too takes an
  * existing container's cgroup manager from its state, not from the flags of the later call.
  */
-import { existsSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -46,30 +46,50 @@ function sleeper(id: string): Bundle {
   return b;
 }
 
+function rewriteCgroupsPath(b: Bundle, cgroupsPath: string): void {
+  const file = join(b.dir, 'config.json');
+  const spec = JSON.parse(readFileSync(file, 'utf8'));
+  spec.linux.cgroupsPath = cgroupsPath;
+  writeFileSync(file, JSON.stringify(spec));
+}
+
 describe('cgroup drivers', () => {
-  it('--systemd-cgroup create fails in one line and leaves no container and no cgroup (runc fails too)', () => {
+  it('--systemd-cgroup create fails in one line where systemd is not running, and leaves no container and no cgroup (runc fails too)', () => {
+    // This project's hosts run no systemd; test/systemd (make test-systemd) boots one that does.
+    if (existsSync('/run/systemd/system')) throw new Error('systemd runs on this host: this test is for hosts without it (make test-systemd tests the driver)');
     const keel = runtimes.keel!;
-    const b = sleeper('sd');
-    const r = keel.run(['--systemd-cgroup', 'create', '--bundle', b.dir, 'sd']);
-    expect(r.code).toBe(1);
-    // This project's hosts run no systemd; where one does, the other sentence of the same refusal.
-    const systemd = existsSync('/run/systemd/system');
-    expect(r.stderr).toBe(
-      systemd
-        ? 'keel: --systemd-cgroup: keel does not manage cgroups through systemd yet; run without --systemd-cgroup to manage them directly\n'
-        : 'keel: --systemd-cgroup: systemd is not running on this host (no /run/systemd/system); run without --systemd-cgroup to manage cgroups directly\n',
-    );
-    expect(keel.containers()).toEqual([]);
-    expect(existsSync(freezerDir('sd'))).toBe(false);
-    // explain and validate describe what create would do: the same refusal.
-    expect(keel.run(['--systemd-cgroup', 'explain', '--bundle', b.dir])).toMatchObject({ code: 1, stderr: r.stderr });
-    if (!systemd) {
-      // runc refuses such a create too on a host without systemd (its first complaint here is the
-      // cgroupsPath, which is not slice:prefix:name), and leaves no container either.
+    for (const cgroupsPath of [undefined, 'system.slice:keel:sd']) {
+      const b = sleeper('sd');
+      if (cgroupsPath) rewriteCgroupsPath(b, cgroupsPath);
+      const r = keel.run(['--systemd-cgroup', 'create', '--bundle', b.dir, 'sd']);
+      expect(r).toMatchObject({ code: 1, stderr: 'keel: --systemd-cgroup: systemd is not running on this host (no /run/systemd/system); run without --systemd-cgroup to manage cgroups directly\n' });
+      expect(keel.containers()).toEqual([]);
+      expect(existsSync(freezerDir('sd'))).toBe(false);
+      // explain and validate describe what create would do: the same refusal.
+      expect(keel.run(['--systemd-cgroup', 'explain', '--bundle', b.dir])).toMatchObject({ code: 1, stderr: r.stderr });
+      // runc refuses such a create too on a host without systemd, and leaves no container either.
       const runc = runtimes.runc!.run(['--systemd-cgroup', 'create', '--bundle', b.dir, 'sd']);
       expect(runc.code).toBe(1);
       expect(runtimes.runc!.containers()).toEqual([]);
     }
+  });
+
+  it("a systemd container's later verbs go through the systemd driver's bundle: state reads its cgroup, delete needs systemd and says so in one line", () => {
+    if (existsSync('/run/dbus/system_bus_socket')) throw new Error('a system bus runs on this host: this test is for hosts without it (make test-systemd tests the driver)');
+    const keel = runtimes.keel!;
+    // What create leaves in state.json for a systemd container whose init is gone.
+    mkdirSync(join(keel.root, 'sdrec'));
+    const dir = v2 ? `${CG}/system.slice/keel-sdrec.scope` : `${CG}/unified/system.slice/keel-sdrec.scope`;
+    const record = { ociVersion: '1.2.0', id: 'sdrec', pid: 2 ** 22 + 1, bundle: '/', created: new Date().toISOString(), status: 'created', cgroupDriver: 'systemd', cgroupPaths: [dir] };
+    writeFileSync(join(keel.root, 'sdrec', 'state.json'), JSON.stringify(record));
+    expect(JSON.parse(keel.ok(['state', 'sdrec'])).status).toBe('stopped');
+    const line = 'keel: systemd: keel reaches systemd through the system bus, and D-Bus /run/dbus/system_bus_socket: no such file or directory (is dbus running? systemctl status dbus)\n';
+    // The light path (keel.cjs) and the full command line (keel-full.cjs, through --log) both load keel-systemd.cjs.
+    expect(keel.run(['delete', 'sdrec'])).toMatchObject({ code: 1, stderr: line });
+    const log = join(keel.root, 'log.json');
+    expect(keel.run(['--log', log, '--log-format', 'json', 'delete', '--force', 'sdrec'])).toMatchObject({ code: 1, stderr: line });
+    expect(JSON.parse(readFileSync(log, 'utf8'))).toMatchObject({ level: 'error', msg: line.slice('keel: '.length, -1) });
+    rmSync(join(keel.root, 'sdrec'), { recursive: true });
   });
 
   it.each(['keel', 'runc'] as const)('%s: a container made with cgroupfs is paused, updated, listed, killed and deleted through cgroupfs, even when later calls pass --systemd-cgroup', async (name) => {

@@ -61,6 +61,8 @@ containerd_stop() {
 }
 
 containerd_scenarios="run-output-exit no-leaked-fds detached-kill-delete kill-all exec exec-tty pause-resume ps metrics memory-limit interactive-tty big-output events shim-killed shim-exits oom-event hooks"
+# CGROUP_MANAGER=systemd (make test-systemd, systemd as PID 1): the runc shim's SystemdCgroup option.
+[ "${CGROUP_MANAGER:-cgroupfs}" = systemd ] && containerd_scenarios+=" systemd-scope"
 
 # ---- scenarios: $RT is the runtime's name, $RT_PATH its binary; CTD_IMAGE is set ----
 
@@ -303,4 +305,32 @@ PY
   out=$(ctr_run --rm --config "$dir/config.json" "hooks-$RT" 2>&1) || fail "ctr run --config: $out"
   expect_line '^main ran$' "$out" "the task's output"
   [ "$(tr '\n' ' ' <"$dir/ran")" = "prestart poststart poststop " ] || fail "hooks ran as: $(tr '\n' ' ' <"$dir/ran")"
+}
+
+# SystemdCgroup = true (ctr's --runc-systemd-cgroup): the shim calls the runtime with
+# --systemd-cgroup, and cgroupsPath names a scope (ctr-<name>.scope in system.slice) that systemd
+# knows, with the memory limit as its MemoryMax; deleting the task removes the scope.
+sc_containerd_systemd-scope() {
+  local out pid unit
+  # ctr's spec mounts no cgroupfs in the container: it shows its cgroup's path, the host reads the files.
+  out=$(ctr_run --rm --runc-systemd-cgroup --cgroup "system.slice:ctr:sdr-$RT" "$CTD_IMAGE" "sdr-$RT" cat /proc/self/cgroup 2>&1) || fail "ctr run --runc-systemd-cgroup: $out"
+  expect_line "^0::/system.slice/ctr-sdr-$RT.scope\$" "$out" "the container's cgroup"
+  ctr_detached "sd-$RT" --runc-systemd-cgroup --cgroup "system.slice:ctr:sd-$RT" --memory-limit 67108864
+  unit=ctr-sd-$RT.scope
+  pid=$(ctr_ tasks ls | awk -v id="$ID" '$1 == id {print $2}')
+  out=$(systemctl status --no-pager "$unit" 2>&1)
+  echo "$out"
+  expect_line "Active: active" "$out" "systemctl status $unit"
+  expect_line "[^0-9]$pid " "$out" "the task's init in systemctl status $unit"
+  out=$(systemctl show -p MemoryMax "$unit")
+  expect_line '^MemoryMax=67108864$' "$out" "the scope's MemoryMax"
+  out=$(cat "/sys/fs/cgroup/system.slice/$unit/memory.max")
+  expect_line '^67108864$' "$out" "memory.max of $unit"
+  ctr_ tasks kill -s SIGKILL "$ID" 2>&1 || fail "ctr task kill failed"
+  eventually 10 task_status_is "$ID" STOPPED || fail "task not STOPPED after SIGKILL"
+  out=$(ctr_ tasks delete "$ID" 2>&1) || fail "ctr task delete: $out"
+  ctr_ containers rm "$ID" 2>&1 || fail "ctr container rm failed"
+  for unit in ctr-sd-$RT.scope ctr-sdr-$RT.scope; do
+    [ -z "$(systemctl list-units --all --plain --no-legend "$unit")" ] || fail "$unit left: $(systemctl list-units --all --plain --no-legend "$unit")"
+  done
 }

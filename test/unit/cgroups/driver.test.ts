@@ -33,13 +33,22 @@ describe('selectCgroupDriver (a new container: the global flags)', () => {
     expect(looked).toBe(1);
   });
 
-  it('refuses --systemd-cgroup in one line, saying whether systemd runs here', () => {
-    expect(() => selectCgroupDriver({ systemdCgroup: true }, { systemdRunning: () => false, layout: () => hybrid })).toThrow(
+  it('refuses --systemd-cgroup in one line where systemd is not running, without loading the systemd driver', () => {
+    let loaded = 0;
+    const systemd = () => (loaded++, selectCgroupDriver({}, { layout: () => hybrid }));
+    expect(() => selectCgroupDriver({ systemdCgroup: true }, { systemdRunning: () => false, layout: () => hybrid, systemd })).toThrow(
       /^--systemd-cgroup: systemd is not running on this host \(no \/run\/systemd\/system\); run without --systemd-cgroup to manage cgroups directly$/,
     );
-    expect(() => selectCgroupDriver({ systemdCgroup: true }, { systemdRunning: () => true, layout: () => hybrid })).toThrow(
-      /^--systemd-cgroup: keel does not manage cgroups through systemd yet; run without --systemd-cgroup to manage them directly$/,
-    );
+    expect(loaded).toBe(0);
+  });
+
+  it('gives the systemd driver for --systemd-cgroup where systemd runs', () => {
+    const layout = () => hybrid;
+    let given: unknown;
+    const stand = selectCgroupDriver({}, { layout });
+    const driver = selectCgroupDriver({ systemdCgroup: true }, { systemdRunning: () => true, layout, systemd: (l) => ((given = l), stand) });
+    expect(driver).toBe(stand);
+    expect(given).toBe(layout);
   });
 });
 
@@ -50,9 +59,13 @@ describe('the driver of an existing container (state.json)', () => {
     expect(cgroupDriverOf({ id: 'old' }, { layout: () => hybrid }).name).toBe('cgroupfs');
   });
 
-  it('refuses a container systemd manages, and a name it does not know, naming the container', () => {
-    expect(() => recordedDriver({ id: 'web', cgroupDriver: 'systemd' })).toThrow(/^container "web": its state.json says systemd manages its cgroups/);
-    expect(() => containerCgroupOf({ id: 'web', cgroupDriver: 'systemd', cgroupPaths: ['/x'] })).toThrow(/systemd manages its cgroups/);
+  it('is systemd when recorded so, whatever the flags of the later call', () => {
+    expect(recordedDriver({ id: 'web', cgroupDriver: 'systemd' })).toBe('systemd');
+    const stand = selectCgroupDriver({}, { layout: () => hybrid });
+    expect(cgroupDriverOf({ id: 'web', cgroupDriver: 'systemd' }, { systemd: () => stand })).toBe(stand);
+  });
+
+  it('refuses a name it does not know, naming the container', () => {
     expect(() => managedCgroupOf({ id: 'web', cgroupDriver: 'lxcfs' })).toThrow(/^container "web": state.json: \/cgroupDriver: "lxcfs" is not a cgroup driver keel knows/);
   });
 

@@ -1,7 +1,7 @@
 /**
  * The systemd driver's sequence (runc's: start the unit, set its properties, write the files; stop
  * the unit at delete), with a stand-in for systemd's D-Bus API and a fake cgroup v2 tree. No real
- * systemd is involved: keel has no D-Bus client yet, and the factory refuses --systemd-cgroup.
+ * systemd is involved here: test/systemd runs the driver against a real one (make test-systemd).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
