@@ -139,7 +139,7 @@ format: build/generated/validators.mjs build/generated/syscalls.mjs | deps
 # Debian packages the tests and the demo use (busybox-static for the rootfs, runc to compare with,
 # golang-github-containers-common for podman's default seccomp profile).
 host-deps:
-	@bash test/host/ensure-packages.sh busybox-static runc golang-github-containers-common strace
+	@bash test/host/ensure-packages.sh busybox-static runc golang-github-containers-common strace criu
 
 VITEST := npx vitest run --config test/vitest.config.ts
 # Each lane also writes JSON results, summarised in one closing "N passed, N failed" line.
