@@ -46,6 +46,7 @@ export const CRIU_OPTS: Schema = [
   { n: 17, name: 'workDirFd', type: 'int32' },
   { n: 18, name: 'linkRemap', type: 'bool' },
   { n: 23, name: 'extMnt', type: 'message', of: EXT_MOUNT_MAP, repeated: true },
+  { n: 24, name: 'manageCgroups', type: 'bool' },
   { n: 25, name: 'cgRoot', type: 'message', of: CGROUP_ROOT, repeated: true },
   { n: 26, name: 'rstSibling', type: 'bool' },
   { n: 27, name: 'inheritFd', type: 'message', of: INHERIT_FD, repeated: true },
