@@ -24,7 +24,6 @@ export const DESCRIPTORS_FILE = 'descriptors.json';
 
 export async function checkpointContainer(store: StateStore, id: string, opts: CheckpointOptions, criuBinary = DEFAULT_CRIU): Promise<void> {
   const lock = await ContainerLock.acquire(store, id);
-  let dumped = false;
   try {
     const record = store.read(id);
     const status = store.status(record);
@@ -33,11 +32,11 @@ export async function checkpointContainer(store: StateStore, id: string, opts: C
     const criu = checkCriu(criuBinary);
     if (!criu.ready) throw new KeelError(`cannot checkpoint container "${id}": ${criu.reason}`);
     await dump(id, record, opts, criuBinary);
-    dumped = true;
   } finally {
     lock.release();
   }
-  if (dumped && !opts.leaveRunning && !opts.preDump) {
+  // Reached only when the dump succeeded.
+  if (!opts.leaveRunning && !opts.preDump) {
     // CRIU has killed the processes; what is left is the record, the cgroups and the poststop hooks.
     await deleteContainer(store, id, true);
   }
@@ -132,4 +131,3 @@ function stdioTarget(pid: number, fd: number): string {
     return '/dev/null';
   }
 }
-
