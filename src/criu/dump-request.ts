@@ -43,12 +43,13 @@ export function isBindMount(m: { type?: string; options?: string[] }): boolean {
  * masked files, and device nodes where they are bind-mounted; runc's list.
  */
 export function externalMountKeys(spec: Spec, maskedFiles: readonly string[]): { key: string; val: string }[] {
-  const keys = [
-    ...(spec.mounts ?? []).filter(isBindMount).map((m) => m.destination),
-    ...maskedFiles,
-    ...(spec.linux?.devices ?? []).map((d) => d.path),
-  ].filter((d) => isAbsolute(d));
-  return [...new Set(keys)].map((key) => ({ key, val: key }));
+  // key: the mount point; val: the name restore maps back to a host path (restoreExternalMounts).
+  const binds = (spec.mounts ?? []).filter(isBindMount).map((m) => ({ key: m.destination, val: m.destination }));
+  // Every masked file is the same /dev/null bind, under that one name (runc's).
+  const masked = maskedFiles.map((path) => ({ key: path, val: '/dev/null' }));
+  const devices = (spec.linux?.devices ?? []).map((d) => ({ key: d.path, val: d.path }));
+  const seen = new Set<string>();
+  return [...binds, ...masked, ...devices].filter((m) => isAbsolute(m.key) && !seen.has(m.key) && seen.add(m.key));
 }
 
 export function dumpRequest(opts: CheckpointOptions, facts: DumpFacts): Message {

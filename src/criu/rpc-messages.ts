@@ -33,6 +33,7 @@ export const CRIU_OPTS: Schema = [
   { n: 3, name: 'leaveRunning', type: 'bool' },
   { n: 4, name: 'extUnixSk', type: 'bool' },
   { n: 5, name: 'tcpEstablished', type: 'bool' },
+  { n: 6, name: 'evasiveDevices', type: 'bool' },
   { n: 7, name: 'shellJob', type: 'bool' },
   { n: 8, name: 'fileLocks', type: 'bool' },
   { n: 9, name: 'logLevel', type: 'int32' },

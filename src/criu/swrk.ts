@@ -30,7 +30,8 @@ export class CriuSwrk {
     const [ours, theirs] = seqpacketPair();
     let child: ChildProcess;
     try {
-      child = spawn(binary, ['swrk', '3'], { stdio: ['ignore', 'inherit', 'inherit', theirs] });
+      // keel's stdio is CRIU's: a restore hands it on (inherit_fd) in place of the init's old pipes.
+      child = spawn(binary, ['swrk', '3'], { stdio: ['inherit', 'inherit', 'inherit', theirs] });
     } finally {
       closeSync(theirs);
     }
@@ -41,6 +42,11 @@ export class CriuSwrk {
       throw new KeelError(`cannot start "${binary} swrk": it did not run (install the criu package, or name its binary with --criu PATH)`);
     }
     return new CriuSwrk(ours, child, binary);
+  }
+
+  /** CRIU's pid: a restore moves it into the new container's cgroup first, so what it restores starts there. */
+  get pid(): number {
+    return this.child.pid!;
   }
 
   /** Sends one request and answers CRIU's notifies until its final response, which is returned. */

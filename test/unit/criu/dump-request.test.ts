@@ -52,3 +52,16 @@ describe('dumpRequest', () => {
     });
   });
 });
+
+describe('external mounts, dump and restore', () => {
+  it("name each masked file's /dev/null bind '/dev/null' at dump, which restore maps to the host's /dev/null, and a bind by its destination, mapped to its source", async () => {
+    const { restoreExternalMounts } = await import('../../../src/criu/restore-request.js');
+    const dumped = externalMountKeys(spec, ['/proc/kcore', '/proc/keys']);
+    expect(dumped.filter((m) => m.key.startsWith('/proc/'))).toEqual([{ key: '/proc/kcore', val: '/dev/null' }, { key: '/proc/keys', val: '/dev/null' }]);
+    const restored = restoreExternalMounts({ ...spec, linux: { ...spec.linux, maskedPaths: ['/proc/kcore'] } }, '/b');
+    // Every name the dump gave has its host path at restore: CRIU fails "No mapping for ..." otherwise.
+    for (const name of new Set(dumped.map((m) => m.val))) expect(restored.map((m) => m.key), name).toContain(name);
+    expect(restored).toContainEqual({ key: '/data', val: '/srv/data' });
+    expect(restored).toContainEqual({ key: '/dev/null', val: '/dev/null' });
+  });
+});
