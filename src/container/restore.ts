@@ -73,6 +73,7 @@ export async function restoreContainer(store: StateStore, target: RestoreTarget,
   let mounted = false;
   let imagesDirFd: number | undefined;
   let workDirFd: number | undefined;
+  const nsFds: { type: 'network' | 'pid'; fd: number }[] = [];
   try {
     try {
     // CRIU's root must be a mount point whose parent is not mounted over: a bind of the rootfs.
@@ -84,14 +85,19 @@ export async function restoreContainer(store: StateStore, target: RestoreTarget,
         mkdirSync(opts.workDir, { recursive: true, mode: 0o700 });
         workDirFd = openSync(opts.workDir, constants.O_RDONLY | constants.O_DIRECTORY);
       }
-      const criuRpc = CriuSwrk.start(criuBinary);
+      for (const ns of spec.linux?.namespaces ?? []) {
+        if ((ns.type === 'network' || ns.type === 'pid') && ns.path) nsFds.push({ type: ns.type, fd: openSync(ns.path, constants.O_RDONLY) });
+      }
+      // CRIU's fd 3 is the RPC socket; the namespaces follow from 4 on.
+      const joinedNamespaces = nsFds.map((ns, i) => ({ type: ns.type, criuFd: 4 + i }));
+      const criuRpc = CriuSwrk.start(criuBinary, nsFds.map((ns) => ns.fd));
       try {
         // Recorded before they are made, as create does: a keel killed in between leaves what delete removes.
         record.cgroupPaths = [...cgroup.dirs];
         store.write(record);
         // CRIU itself joins the new cgroup, with the bundle's limits, so what it restores starts there.
         await cgroup.create(criuRpc.pid, attachDeviceProgram);
-        const req = restoreRequest(opts, { bundle, spec, root, imagesDirFd, workDirFd, cgroupPath: cgroup.path, descriptors });
+        const req = restoreRequest(opts, { bundle, spec, root, imagesDirFd, workDirFd, cgroupPath: cgroup.path, descriptors, joinedNamespaces });
         const resp = await criuRpc.request(req, async (script, pid) => {
           log().debug(`criu: ${script}`);
           if (script === 'setup-namespaces' && pid) {
@@ -115,6 +121,7 @@ export async function restoreContainer(store: StateStore, target: RestoreTarget,
     } finally {
       if (imagesDirFd !== undefined) closeSync(imagesDirFd);
       if (workDirFd !== undefined) closeSync(workDirFd);
+      for (const ns of nsFds) closeSync(ns.fd);
       if (mounted) execFileSync('umount', ['-l', root], { stdio: 'ignore' });
       if (existsSync(root)) rmdirSync(root);
     }

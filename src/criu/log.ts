@@ -7,7 +7,12 @@ import type { CriuResponse } from './rpc-messages.js';
 /** The first "Error (file:line): ..." line of a CRIU log, without its location. */
 export function firstLogError(logText: string): string | undefined {
   const line = logText.split('\n').find((l) => /\bError \([^)]*\):/.test(l));
-  return line?.replace(/^.*?\bError \([^)]*\):\s*/, '').trim();
+  return line === undefined ? undefined : withoutLocation(line);
+}
+
+/** A CRIU message without its timestamp, "Error (file:line): " and trailing newline. */
+export function withoutLocation(message: string): string {
+  return message.replace(/^.*?\bError \([^)]*\):\s*/, '').trim();
 }
 
 export function criuFailure(resp: CriuResponse, logDir: string, logName: string): string {
@@ -18,6 +23,7 @@ export function criuFailure(resp: CriuResponse, logDir: string, logName: string)
   } catch {
     fromLog = undefined;
   }
-  const reason = resp.crErrmsg || fromLog || (resp.crErrno ? `errno ${resp.crErrno}` : 'no reason given');
+  // cr_errmsg is CRIU's log line itself: "Error (criu/sk-inet.c:189): inet: ...\n".
+  const reason = (resp.crErrmsg && withoutLocation(resp.crErrmsg)) || fromLog || (resp.crErrno ? `errno ${resp.crErrno}` : 'no reason given');
   return `CRIU failed: ${reason} (its log: ${logPath})`;
 }

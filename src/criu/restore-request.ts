@@ -5,7 +5,7 @@
 import { isAbsolute, resolve } from 'node:path';
 
 import type { Spec } from '../spec/types.js';
-import { CRIU_LOG_LEVEL, isBindMount } from './dump-request.js';
+import { CRIU_LOG_LEVEL, EXTERNAL_NS_KEYS, isBindMount } from './dump-request.js';
 import type { Message } from './proto2.js';
 import { MANAGE_CGROUPS_MODES, type RestoreOptions } from './options.js';
 import { ReqType } from './rpc-messages.js';
@@ -21,6 +21,8 @@ export interface RestoreFacts {
   cgroupPath: string;
   /** descriptors.json of the checkpoint: what the init's fds 0, 1 and 2 were ("pipe:[123]", "/dev/null"). */
   descriptors: readonly string[];
+  /** Namespaces the config joins by path (the dump left them out as external): the fd CRIU has each open as. */
+  joinedNamespaces: { type: 'network' | 'pid'; criuFd: number }[];
 }
 
 /**
@@ -59,7 +61,11 @@ export function restoreRequest(opts: RestoreOptions, facts: RestoreFacts): Messa
     // The checkpointed container's cgroup becomes the new container's, whatever its id was.
     cgRoot: [{ path: facts.cgroupPath }],
     // A pipe the init had for stdio is replaced by keel's own fd of that number, which CRIU inherits.
-    inheritFd: facts.descriptors.flatMap((d, fd) => (d.includes('pipe:') ? [{ key: d, fd }] : [])),
+    // A joined namespace comes back as the one the config names, under the key the dump gave it.
+    inheritFd: [
+      ...facts.descriptors.flatMap((d, fd) => (d.includes('pipe:') ? [{ key: d, fd }] : [])),
+      ...facts.joinedNamespaces.map((ns) => ({ key: EXTERNAL_NS_KEYS[ns.type], fd: ns.criuFd })),
+    ],
   };
   if (opts.lsmProfile) criuOpts.lsmProfile = opts.lsmProfile;
   if (opts.lsmMountContext) criuOpts.lsmMountContext = opts.lsmMountContext;

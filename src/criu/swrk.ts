@@ -26,12 +26,13 @@ export class CriuSwrk {
     private readonly binary: string,
   ) {}
 
-  static start(binary: string): CriuSwrk {
+  /** `extraFds` become CRIU's fds 4, 5, ... (after the socket at 3): what inherit_fd entries name. */
+  static start(binary: string, extraFds: readonly number[] = []): CriuSwrk {
     const [ours, theirs] = seqpacketPair();
     let child: ChildProcess;
     try {
       // keel's stdio is CRIU's: a restore hands it on (inherit_fd) in place of the init's old pipes.
-      child = spawn(binary, ['swrk', '3'], { stdio: ['inherit', 'inherit', 'inherit', theirs] });
+      child = spawn(binary, ['swrk', '3'], { stdio: ['inherit', 'inherit', 'inherit', theirs, ...extraFds] });
     } finally {
       closeSync(theirs);
     }

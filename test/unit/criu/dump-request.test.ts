@@ -65,3 +65,20 @@ describe('external mounts, dump and restore', () => {
     expect(restored).toContainEqual({ key: '/dev/null', val: '/dev/null' });
   });
 });
+
+describe('restoreRequest', () => {
+  it("asks for runc's restore: keel's child, the new cgroup as root, stdio pipes and joined namespaces inherited", async () => {
+    const { restoreRequest } = await import('../../../src/criu/restore-request.js');
+    const { restoreOptions } = await import('../../../src/criu/options.js');
+    const req = restoreRequest(restoreOptions({ 'tcp-established': true }, '/'), {
+      bundle: '/b', spec, root: '/run/keel/c2/criu-root', imagesDirFd: 9, cgroupPath: '/keel/c2',
+      descriptors: ['/dev/null', 'pipe:[4711]', 'pipe:[4712]'], joinedNamespaces: [{ type: 'network', criuFd: 4 }],
+    });
+    expect(req.type).toBe(ReqType.RESTORE);
+    expect(req.opts).toMatchObject({
+      imagesDirFd: 9, rstSibling: true, root: '/run/keel/c2/criu-root', logFile: 'restore.log', evasiveDevices: true, manageCgroups: true,
+      tcpEstablished: true, emptyNs: CLONE_NEWNET, cgRoot: [{ path: '/keel/c2' }],
+      inheritFd: [{ key: 'pipe:[4711]', fd: 1 }, { key: 'pipe:[4712]', fd: 2 }, { key: 'extRootNetNS', fd: 4 }],
+    });
+  });
+});

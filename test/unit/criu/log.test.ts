@@ -10,3 +10,11 @@ describe('firstLogError', () => {
     expect(firstLogError('(00.001) all fine\n')).toBeUndefined();
   });
 });
+
+describe('criuFailure', () => {
+  it("words CRIU's cr_errmsg (its own log line, as CRIU 3.17 sends it) without location or newline, and names the log", async () => {
+    const { criuFailure } = await import('../../../src/criu/log.js');
+    const resp = { type: 1, success: false, crErrmsg: 'Error (criu/sk-inet.c:189): inet: Connected TCP socket, consider using --tcp-established option.\n' };
+    expect(criuFailure(resp, '/nonexistent', 'dump.log')).toBe('CRIU failed: inet: Connected TCP socket, consider using --tcp-established option. (its log: /nonexistent/dump.log)');
+  });
+});
