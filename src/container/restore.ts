@@ -12,6 +12,7 @@ import { attachDeviceProgram } from '../native/libkeel.js';
 import { selectCgroupDriver } from '../cgroups/select-driver.js';
 import { checkCriu, DEFAULT_CRIU } from '../criu/check.js';
 import { criuFailure } from '../criu/log.js';
+import { unlockCriuNetwork } from '../criu/network-unlock.js';
 import type { RestoreOptions } from '../criu/options.js';
 import { restoreRequest } from '../criu/restore-request.js';
 import { CriuSwrk } from '../criu/swrk.js';
@@ -105,6 +106,9 @@ export async function restoreContainer(store: StateStore, target: RestoreTarget,
             const state = hookState(spec, id, bundle, 'creating', pid);
             await runHooksOrThrow('prestart', spec.hooks?.prestart, state);
             await runHooksOrThrow('createRuntime', spec.hooks?.createRuntime, state);
+          } else if (script === 'network-unlock' && opts.tcpEstablished) {
+            const joined = spec.linux?.namespaces?.find((ns) => ns.type === 'network' && ns.path)?.path;
+            if (joined) unlockCriuNetwork(joined);
           } else if (script === 'post-restore' && pid) {
             record.pid = pid;
             record.pidStartTime = readProcStat(pid)?.startTime;
