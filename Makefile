@@ -9,7 +9,7 @@ INIT_HDRS := $(wildcard native/init/*.h native/include/*.h)
 TS_SRCS := $(shell find src -name '*.ts' -o -name '*.mjs' 2>/dev/null)
 SCHEMAS := $(wildcard spec-schemas/*.json)
 
-.PHONY: all deps host-deps native install uninstall test test-unit test-integration test-engines test-rootless test-reliability test-cgroup2 test-systemd bench bench-cgroup2 demo clean typecheck lint format
+.PHONY: all deps host-deps native install uninstall test test-unit test-integration test-engines test-rootless test-reliability test-cgroup2 test-systemd test-checkpoint bench bench-cgroup2 demo clean typecheck lint format
 
 all: dist/keel dist/containerd-shim-keel-v1
 
@@ -157,7 +157,7 @@ format: build/generated/validators.mjs build/generated/syscalls.mjs | deps
 # golang-github-containers-common for podman's default seccomp profile, uidmap's newuidmap and
 # newgidmap for the rootless tests).
 host-deps:
-	@bash test/host/ensure-packages.sh busybox-static runc golang-github-containers-common strace uidmap dbus-daemon dbus-bin
+	@bash test/host/ensure-packages.sh busybox-static runc golang-github-containers-common strace uidmap dbus-daemon dbus-bin criu
 
 VITEST := npx vitest run --config test/vitest.config.ts
 # Each lane also writes JSON results, summarised in one closing "N passed, N failed" line.
@@ -198,6 +198,11 @@ test-systemd: all host-deps
 bench: all host-deps
 	@bash test/host/ensure-packages.sh hyperfine jq time
 	bash bench/run.sh
+
+# keel checkpoint/restore with the real CRIU, in the test-cgroup2 guest (Debian's kernel, where
+# `criu check` passes; this host's does not). See docs/checkpoint.md.
+test-checkpoint: all host-deps
+	bash test/cgroup2/run.sh -- bash test/checkpoint/in-guest.sh
 
 # The same benchmark in the test-cgroup2 guest (pure cgroup v2), so crun runs and gets its column;
 # BENCH_RUNS per timing (TCG is slow). The guest sees the host's /, so the packages go on the host

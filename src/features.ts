@@ -4,6 +4,7 @@
  */
 import { release } from 'node:os';
 
+import { checkCriu } from './criu/check.js';
 import { isResctrl } from './host/facts.js';
 import { readLsmFacts } from './host/lsm.js';
 import { RESCTRL_ROOT } from './plan/intel-rdt.js';
@@ -23,10 +24,15 @@ export interface FeatureFacts {
   idmapMounts: boolean;
   /** /sys/fs/resctrl is mounted: keel applies linux.intelRdt (and refuses it where not). */
   resctrl?: boolean;
+  /** `criu check` passes: keel checkpoint and restore can work here. */
+  checkpoint?: boolean;
 }
 
-export function readFeatureFacts(): FeatureFacts {
-  return { lsm: readLsmFacts(), idmapMounts: kernelAtLeast(release(), 5, 12), resctrl: isResctrl(RESCTRL_ROOT) };
+/** runc's annotation for CRIU-based checkpointing, which runc's features say other runtimes may use. */
+export const CHECKPOINT_ANNOTATION = 'org.opencontainers.runc.checkpoint.enabled';
+
+export function readFeatureFacts(criuBinary?: string): FeatureFacts {
+  return { lsm: readLsmFacts(), idmapMounts: kernelAtLeast(release(), 5, 12), resctrl: isResctrl(RESCTRL_ROOT), checkpoint: checkCriu(criuBinary).ready };
 }
 
 /** Whether a kernel release ("6.18.44-fc") is at least major.minor. */
@@ -62,8 +68,9 @@ export function features(host: FeatureFacts): Features {
       mountExtensions: { idmap: { enabled: host.idmapMounts } },
       netDevices: { enabled: true },
     },
+    // Only where `criu check` passes (runc says "true" everywhere, even where CRIU cannot work).
+    annotations: host.checkpoint ? { [CHECKPOINT_ANNOTATION]: 'true' } : {},
     // keel reads no annotation of config.json: none changes what it does.
-    annotations: {},
     potentiallyUnsafeConfigAnnotations: [],
   };
 }

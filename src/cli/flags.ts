@@ -24,7 +24,7 @@ export const GLOBAL_FLAGS = {
   debug: { type: 'boolean', default: false, describe: 'say what keel is doing, step by step, with timings', global: true },
   'systemd-cgroup': { type: 'boolean', default: false, describe: 'cgroupsPath is slice:prefix:name, managed through systemd', global: true },
   rootless: { type: 'string', choices: ['true', 'false', 'auto'], default: 'auto', describe: 'rootless mode: true, false or auto (rootless when not root, or root of a user namespace)', global: true },
-  criu: { type: 'string', hidden: true, global: true },
+  criu: { type: 'string', describe: 'the CRIU binary that checkpoint and restore run (default: criu on PATH)', global: true },
 } as const satisfies FlagTable;
 
 /** The flags `create` and `run` share, including the ones runc accepts that keel has no use for. */
@@ -75,6 +75,44 @@ export const EXEC_FLAGS = {
   apparmor: { type: 'string', describe: 'AppArmor profile for the process (where the host runs AppArmor)' },
   'process-label': { type: 'string', describe: 'SELinux label for the process (where the host runs SELinux)' },
   cgroup: { type: 'string', describe: 'join an existing sub-cgroup: [controller,...:]path; repeatable' },
+} as const satisfies FlagTable;
+
+/**
+ * The CRIU flags `checkpoint` and `restore` share, with runc 1.1's names and meanings (see
+ * src/criu/options.ts for how each becomes one of CRIU's options).
+ */
+const CRIU_COMMON_FLAGS = {
+  'image-path': { type: 'string', describe: 'directory of the CRIU image files (default: ./checkpoint)' },
+  'work-path': { type: 'string', describe: "directory for CRIU's work files and log (default: the image directory)" },
+  'tcp-established': { type: 'boolean', default: false, describe: 'allow open TCP connections' },
+  'ext-unix-sk': { type: 'boolean', default: false, describe: 'allow external unix sockets' },
+  'shell-job': { type: 'boolean', default: false, describe: 'allow shell jobs (a process on a terminal it shares with its parent)' },
+  'file-locks': { type: 'boolean', default: false, describe: 'handle file locks' },
+  'manage-cgroups-mode': { type: 'string', describe: 'how CRIU handles cgroups: soft (default), full, strict or ignore' },
+  'empty-ns': { type: 'string', describe: 'a namespace to make empty, not restored (only "network"); repeatable' },
+  'auto-dedup': { type: 'boolean', default: false, describe: 'deduplicate memory images' },
+  'lazy-pages': { type: 'boolean', default: false, describe: 'restore memory pages lazily, through userfaultfd' },
+} as const satisfies FlagTable;
+
+export const CHECKPOINT_FLAGS = {
+  ...CRIU_COMMON_FLAGS,
+  'parent-path': { type: 'string', describe: 'the images of an earlier pre-dump, relative to --image-path' },
+  'leave-running': { type: 'boolean', default: false, describe: 'leave the container running after the checkpoint' },
+  'pre-dump': { type: 'boolean', default: false, describe: 'dump the memory only and leave the container running' },
+  'page-server': { type: 'string', describe: 'send the memory pages to a CRIU page server at ADDRESS:PORT' },
+  'status-fd': { type: 'number', default: -1, describe: 'CRIU writes \\0 to this fd once lazy pages are ready' },
+} as const satisfies FlagTable;
+
+export const RESTORE_FLAGS = {
+  ...CRIU_COMMON_FLAGS,
+  bundle: { alias: 'b', type: 'string', default: '.', describe: 'bundle directory (holds config.json)' },
+  detach: { alias: 'd', type: 'boolean', default: false, describe: 'return once the container runs' },
+  'pid-file': { type: 'string', describe: 'write the restored init PID to this file' },
+  'console-socket': { type: 'string', describe: 'AF_UNIX socket that receives the terminal master' },
+  'no-subreaper': { type: 'boolean', hidden: true, describe: 'accepted for runc compatibility' },
+  'no-pivot': { type: 'boolean', hidden: true, describe: 'accepted for runc compatibility' },
+  'lsm-profile': { type: 'string', describe: 'LSM profile for the restored processes, TYPE:NAME' },
+  'lsm-mount-context': { type: 'string', describe: 'LSM mount context for the restored mounts' },
 } as const satisfies FlagTable;
 
 /** A positional argument; all are strings (an id like "1e3" must never become a number). */

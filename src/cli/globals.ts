@@ -15,6 +15,8 @@ export interface GlobalArgs {
   debug: boolean;
   'systemd-cgroup': boolean;
   rootless: string;
+  /** runc's --criu: the CRIU binary checkpoint and restore run (default: criu on PATH). */
+  criu?: string;
 }
 
 export function globalOptions(y: Argv): Argv<GlobalArgs> {

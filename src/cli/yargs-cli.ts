@@ -7,6 +7,7 @@ import yargs, { type CommandModule } from 'yargs';
 
 import { SPEC_VERSION } from '../spec/version.js';
 import { KeelError } from '../util/errors.js';
+import { checkpointCommand } from './commands/checkpoint.js';
 import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { eventsCommand } from './commands/events.js';
@@ -17,6 +18,7 @@ import { killCommand } from './commands/kill.js';
 import { listCommand } from './commands/list.js';
 import { pauseCommand } from './commands/pause.js';
 import { psCommand } from './commands/ps.js';
+import { restoreCommand } from './commands/restore.js';
 import { resumeCommand } from './commands/resume.js';
 import { runCommand } from './commands/run.js';
 import { specCommand } from './commands/spec.js';
@@ -34,6 +36,7 @@ type AnyCommand = CommandModule<GlobalArgs, any>;
 export const COMMANDS: readonly AnyCommand[] = [
   createCommand, startCommand, runCommand, stateCommand, killCommand, deleteCommand, listCommand, execCommand, psCommand,
   updateCommand, eventsCommand, pauseCommand, resumeCommand, specCommand, featuresCommand, validateCommand, explainCommand,
+  checkpointCommand, restoreCommand,
 ];
 
 /** The yargs parser over `args` (the arguments after "keel"); tests pass commands whose handlers only record. */
