@@ -143,7 +143,9 @@ sc_containerd_exec-tty() {
   export -f ctr_
   export CTD_SOCK CTD_NS
   local out
-  out=$(on_terminal '' "ctr_ tasks exec -t --exec-id e2 $ID sh -c 'tty; test -t 0 && echo stdin is a terminal'" 2>&1)
+  # stdin stays open while the process runs: script(1) types ^D at the end of its stdin, and that
+  # keystroke, reaching the process's pty before its output, would be echoed into what is compared.
+  out=$( (sleep 3) | SHELL=/bin/bash script -qec "ctr_ tasks exec -t --exec-id e2 $ID sh -c 'tty; test -t 0 && echo stdin is a terminal'" /dev/null 2>&1)
   expect_line '^/dev/pts/[0-9]+$' "$out" "tty in ctr task exec -t"
   expect_line '^stdin is a terminal$' "$out" "stdin of ctr task exec -t"
 }
