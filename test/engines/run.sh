@@ -91,9 +91,10 @@ run_one() { # ENGINE SCENARIO RT RT_PATH
 # The line that says why: the runtime's own error as the engine relayed it, else the scenario's.
 failure_line() { # LOG
   local line
-  line=$(grep -Eo 'keel: [^|]*' "$1" | tail -1)
-  [ -n "$line" ] || line=$(grep -Eo 'OCI runtime [^|]*' "$1" | tail -1)
-  [ -n "$line" ] || line=$(grep -E '^FAIL: ' "$1" | tail -1)
+  # -a: a scenario's log may hold binary output (ctr events), and grep would only say it matches.
+  line=$(grep -aEo 'keel: [^|]*' "$1" | tail -1)
+  [ -n "$line" ] || line=$(grep -aEo 'OCI runtime [^|]*' "$1" | tail -1)
+  [ -n "$line" ] || line=$(grep -aE '^FAIL: ' "$1" | tail -1)
   printf '%s' "${line:0:200}"
 }
 
