@@ -204,7 +204,9 @@ sc_containerd_big-output() {
 
 # `ctr events` sees the task events a shim must publish (runtime/v2/README.md), in order.
 sc_containerd_events() {
-  ctr_ events >"$T/events-$RT.log" 2>&1 &
+  # ctr itself in the background, not the ctr_ function: $! must be ctr's pid, or `kill` leaves ctr
+  # running (and writing into the log a later scenario reuses).
+  ctr -a "$CTD_SOCK" -n "$CTD_NS" events >"$T/events-$RT.log" 2>&1 &
   local epid=$! out topic
   sleep 0.5
   ctr_detached "ev-$RT"
@@ -268,7 +270,7 @@ sc_containerd_shim-exits() {
 
 # Whether ctr events has shown a /tasks/oom event for container ID.
 oom_event_seen() { # ID
-  grep -aF "\"$1\"" "$T/events-$RT.log" | grep -q ' /tasks/oom '
+  grep -aF "\"$1\"" "$T/oom-events-$RT.log" | grep -q ' /tasks/oom '
 }
 
 # The kernel's OOM killer ends a process of a container under a memory limit: ctr events sees
@@ -277,7 +279,7 @@ oom_event_seen() { # ID
 # OOM kill before that goes unreported (seen in about one run in five).
 sc_containerd_oom-event() {
   local id=oom-$RT out
-  ctr_ events >"$T/events-$RT.log" 2>&1 &
+  ctr -a "$CTD_SOCK" -n "$CTD_NS" events >"$T/oom-events-$RT.log" 2>&1 &
   local epid=$!
   sleep 0.5
   out=$(ctr_run --rm --memory-limit 33554432 "$CTD_IMAGE" "$id" sh -c 'sleep 1; dd if=/dev/zero of=/dev/null bs=64M count=1; echo rc $?; sleep 1' 2>&1)
@@ -287,8 +289,8 @@ sc_containerd_oom-event() {
   kill $epid
   expect_line '^rc 137$' "$out" "dd under a 32 MiB limit (want OOM kill)"
   if ! oom_event_seen "$id"; then
-    cut -c1-200 "$T/events-$RT.log"
-    fail "no /tasks/oom event for $id in ctr events: $(grep -aF "\"$id\"" "$T/events-$RT.log" | grep -Eo ' /tasks/[a-z-]+ ' | tr -d '\n')"
+    cut -c1-200 "$T/oom-events-$RT.log"
+    fail "no /tasks/oom event for $id in ctr events: $(grep -aF "\"$id\"" "$T/oom-events-$RT.log" | grep -Eo ' /tasks/[a-z-]+ ' | tr -d '\n')"
   fi
 }
 
