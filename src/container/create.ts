@@ -25,8 +25,8 @@ import { SyncTag } from '../plan/ops.js';
 import { loadBundle } from '../spec/load.js';
 import { ConfigError, throwProblemIn } from '../spec/problem.js';
 import type { Spec } from '../spec/types.js';
-import { SPEC_VERSION } from '../spec/version.js';
 import { readProcStat } from '../util/proc.js';
+import { creatingRecord } from '../state/new-record.js';
 import type { StateRecord } from '../state/record.js';
 import { StateStore, validateId } from '../state/store.js';
 import { KeelError } from '../util/errors.js';
@@ -115,23 +115,10 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   for (const note of plan.notes) log().debug(note);
   log().debug(`compiled a plan of ${plan.ops.length} ops`);
 
-  const self = readProcStat(process.pid)!;
-  const record: StateRecord = {
-    ociVersion: SPEC_VERSION,
-    id: opts.id,
-    creatorPid: process.pid,
-    creatorStartTime: self.startTime,
-    phase: 'creating',
-    bundle,
-    rootfs,
-    created: new Date().toISOString(),
-    owner: '',
-    annotations: spec.annotations,
-    config: spec,
-    cgroupDriver: cgroupDriver.name,
-    ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
-    ...(opts.rootless ? { rootless: true } : {}),
-  };
+  const record = creatingRecord(
+    { id: opts.id, bundle, rootfs, spec, cgroupDriver: cgroupDriver.name },
+    { ...(opts.noNewKeyring ? { noNewKeyring: true } : {}), ...(opts.rootless ? { rootless: true } : {}) },
+  );
   const lock = await store.claim(record);
   testStopPoint('claimed');
   let session: InitSession | undefined;

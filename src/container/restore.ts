@@ -19,9 +19,8 @@ import { CriuSwrk } from '../criu/swrk.js';
 import { runHooksOrThrow, runHooksWarning } from '../hooks/run.js';
 import { hookState } from '../hooks/state.js';
 import { loadBundle } from '../spec/load.js';
-import { SPEC_VERSION } from '../spec/version.js';
 import { readProcStat } from '../util/proc.js';
-import type { StateRecord } from '../state/record.js';
+import { creatingRecord } from '../state/new-record.js';
 import { validateId, type StateStore } from '../state/store.js';
 import { KeelError, fsError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -54,21 +53,7 @@ export async function restoreContainer(store: StateStore, target: RestoreTarget,
 
   const driver = selectCgroupDriver({ systemdCgroup: false });
   const cgroup = driver.place(spec, id);
-  const self = readProcStat(process.pid)!;
-  const record: StateRecord = {
-    ociVersion: SPEC_VERSION,
-    id,
-    creatorPid: process.pid,
-    creatorStartTime: self.startTime,
-    phase: 'creating',
-    bundle,
-    rootfs,
-    created: new Date().toISOString(),
-    owner: '',
-    annotations: spec.annotations,
-    config: spec,
-    cgroupDriver: driver.name,
-  };
+  const record = creatingRecord({ id, bundle, rootfs, spec, cgroupDriver: driver.name });
   const lock = await store.claim(record);
   const root = join(store.dir(id), 'criu-root');
   let mounted = false;
