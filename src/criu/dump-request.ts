@@ -6,7 +6,7 @@
 import { isAbsolute } from 'node:path';
 
 import type { Spec } from '../spec/types.js';
-import type { Message } from './proto2.js';
+import type { Message } from '../protobuf/proto2.js';
 import { MANAGE_CGROUPS_MODES, type CheckpointOptions } from './options.js';
 import { ReqType } from './rpc-messages.js';
 

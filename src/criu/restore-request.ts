@@ -6,7 +6,7 @@ import { isAbsolute, resolve } from 'node:path';
 
 import type { Spec } from '../spec/types.js';
 import { CRIU_LOG_LEVEL, EXTERNAL_NS_KEYS, isBindMount } from './dump-request.js';
-import type { Message } from './proto2.js';
+import type { Message } from '../protobuf/proto2.js';
 import { MANAGE_CGROUPS_MODES, type RestoreOptions } from './options.js';
 import { ReqType } from './rpc-messages.js';
 

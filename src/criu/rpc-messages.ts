@@ -2,7 +2,7 @@
  * The messages of CRIU's RPC that keel sends and reads, field numbers as in CRIU's
  * images/rpc.proto (3.17). Only the fields keel uses are listed; the decoder skips the others.
  */
-import type { Schema } from './proto2.js';
+import type { Schema } from '../protobuf/proto2.js';
 
 /** criu_req_type. */
 export const ReqType = { EMPTY: 0, DUMP: 1, RESTORE: 2, CHECK: 3, PRE_DUMP: 4, NOTIFY: 6, VERSION: 10 } as const;

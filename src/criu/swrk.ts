@@ -10,7 +10,7 @@ import { once } from 'node:events';
 
 import { seqpacketPair } from '../native/libkeel.js';
 import { KeelError } from '../util/errors.js';
-import { decode, encode, type Message } from './proto2.js';
+import { decode, encode, type Message } from '../protobuf/proto2.js';
 import { CRIU_REQ, CRIU_RESP, ReqType, type CriuResponse } from './rpc-messages.js';
 
 /** CRIU's responses are small (no images go over the socket); runc reads them into 40 KiB. */

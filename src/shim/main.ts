@@ -16,7 +16,7 @@ import { errnoCode } from '../util/errors.js';
 import { log, Logger, setLogger } from '../util/log.js';
 import { groupOf, parseShimFlags, socketAddress, socketPath, SOCKET_DIR, type ShimFlags } from './address.js';
 import { DeleteResponse, timestampOf } from './messages.js';
-import { encode } from './protobuf.js';
+import { encode } from '../protobuf/proto3.js';
 import { Publisher } from './publisher.js';
 import { Reaper } from './reaper.js';
 import { unmountRootfs } from './rootfs.js';

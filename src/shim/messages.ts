@@ -3,7 +3,7 @@
  * files of ttrpc, containerd's api/runtime/task/v2/shim.proto, api/types, api/events and
  * api/services/ttrpc/events/v1; names in camelCase for JavaScript).
  */
-import type { Schema } from './protobuf.js';
+import type { Schema } from '../protobuf/proto3.js';
 
 export const Timestamp: Schema = [
   { n: 1, name: 'seconds', type: 'int64' },

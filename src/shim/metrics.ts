@@ -4,7 +4,7 @@
  * (field numbers from containerd/cgroups' stats/v1/metrics.proto). Pure.
  */
 import type { BlkioEntry, MemoryEntry, Stats } from '../cgroups/stats.js';
-import type { Message, Schema } from './protobuf.js';
+import type { Message, Schema } from '../protobuf/proto3.js';
 
 export const METRICS_V1_TYPE_URL = 'io.containerd.cgroups.v1.Metrics';
 

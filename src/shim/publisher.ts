@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 
 import { log } from '../util/log.js';
 import { Any, eventTypeUrl, Events, ForwardRequest, timestampOf, type EventName } from './messages.js';
-import { encode, type Message } from './protobuf.js';
+import { encode, type Message } from '../protobuf/proto3.js';
 import { TtrpcClient } from './ttrpc.js';
 
 const RETRIES = 5;

@@ -24,7 +24,7 @@ import { log } from '../util/log.js';
 import * as M from './messages.js';
 import { ProcessIo, type StdioPaths } from './process-io.js';
 import { METRICS_V1_TYPE_URL, metricsV1, MetricsV1 } from './metrics.js';
-import { decode, encode, type Message, type Schema } from './protobuf.js';
+import { decode, encode, type Message, type Schema } from '../protobuf/proto3.js';
 import type { Publisher } from './publisher.js';
 import type { Exit, Reaper } from './reaper.js';
 import { mountRootfs, unmountRootfs, type RootMount } from './rootfs.js';

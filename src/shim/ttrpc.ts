@@ -8,7 +8,7 @@
 import net from 'node:net';
 
 import { Request, Response } from './messages.js';
-import { decode, encode, type Message } from './protobuf.js';
+import { decode, encode, type Message } from '../protobuf/proto3.js';
 
 export const HEADER_LENGTH = 10;
 /** ttrpc's limit on a message; larger ones are answered with an error and discarded. */
@@ -108,8 +108,8 @@ export interface RequestContext {
 export type Handler = (req: Message, ctx: RequestContext) => Promise<Message> | Message;
 
 interface Method {
-  request: import('./protobuf.js').Schema;
-  response: import('./protobuf.js').Schema;
+  request: import('../protobuf/proto3.js').Schema;
+  response: import('../protobuf/proto3.js').Schema;
   handler: Handler;
 }
 

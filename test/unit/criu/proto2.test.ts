@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { decode, encode } from '../../../src/criu/proto2.js';
+import { decode, encode } from '../../../src/protobuf/proto2.js';
 import { CRIU_REQ, CRIU_RESP, ReqType } from '../../../src/criu/rpc-messages.js';
 
 describe('CRIU RPC messages', () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { Stats } from '../../../src/cgroups/stats.js';
 import { metricsV1, MetricsV1 } from '../../../src/shim/metrics.js';
-import { encode } from '../../../src/shim/protobuf.js';
+import { encode } from '../../../src/protobuf/proto3.js';
 
 const none = { limit: 0n, failcnt: 0n };
 const stats: Stats = {

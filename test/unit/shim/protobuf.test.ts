@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { CreateTaskRequest, Request, StateResponse, TaskStatus, UpdateTaskRequest } from '../../../src/shim/messages.js';
-import { decode, encode, ProtobufError, type Schema } from '../../../src/shim/protobuf.js';
+import { decode, encode, ProtobufError, type Schema } from '../../../src/protobuf/proto3.js';
 
 const hex = (s: string) => Buffer.from(s, 'hex');
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { Request, Response, StateRequest, StateResponse } from '../../../src/shim/messages.js';
-import { decode, encode } from '../../../src/shim/protobuf.js';
+import { decode, encode } from '../../../src/protobuf/proto3.js';
 import { Code, encodeFrame, FrameReader, MESSAGE_LENGTH_MAX, MessageType, RpcError, TtrpcServer } from '../../../src/shim/ttrpc.js';
 
 describe('ttrpc frames', () => {
