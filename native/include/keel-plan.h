@@ -84,6 +84,7 @@ enum keel_op_code {
 	                       * strs: host interface, name in the container (may hold %d); moves it
 	                       * into the current network namespace, with its permanent global
 	                       * addresses, and sets it up */
+	OP_LOOPBACK_UP = 58,  /* sets "lo" up in the current (new) network namespace */
 	OP_MAX
 };
 

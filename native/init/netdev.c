@@ -8,6 +8,8 @@
  * global addresses read through the host's socket, the helper moves it into keel-init's network
  * namespace (and renames it), and keel-init gives it its addresses back and sets it up. The
  * kernel drops addresses when a device changes namespace; the spec keeps them.
+ *
+ * Also here: the loopback device of a new network namespace, set up as runc sets it up.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -88,6 +90,16 @@ static int link_index(int fd, const char *name)
 	if (h->nlmsg_type != RTM_NEWLINK)
 		return errno = ENODEV, 0;
 	return ((struct ifinfomsg *)NLMSG_DATA(h))->ifi_index;
+}
+
+static int link_set_up(int fd, int index)
+{
+	struct nl_req up = { .h = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)), .nlmsg_type = RTM_NEWLINK } };
+	struct ifinfomsg *ifi = NLMSG_DATA(&up.h);
+	ifi->ifi_index = index;
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	return rtnl_talk(fd, &up.h, NULL, 0);
 }
 
 /*
@@ -275,12 +287,7 @@ int op_net_device(struct init_ctx *ctx, const struct op *op)
 			goto out;
 		}
 	}
-	struct nl_req up = { .h = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)), .nlmsg_type = RTM_NEWLINK } };
-	struct ifinfomsg *ifi = NLMSG_DATA(&up.h);
-	ifi->ifi_index = index;
-	ifi->ifi_flags = IFF_UP;
-	ifi->ifi_change = IFF_UP;
-	if (rtnl_talk(inside, &up.h, NULL, 0) < 0) {
+	if (link_set_up(inside, index) < 0) {
 		snprintf(ctx->detail, sizeof(ctx->detail), "set \"%.30s\" up (RTM_NEWLINK)", name);
 		goto out;
 	}
@@ -292,5 +299,26 @@ out:;
 		netdev_done(ctx);
 	if (inside >= 0)
 		close(inside);
+	return errno = saved, rc;
+}
+
+/*
+ * A new network namespace's loopback device starts down, so nothing in the container could reach
+ * 127.0.0.1; runc sets it up (its "loopback" network), and engines expect it up.
+ */
+int op_loopback_up(struct init_ctx *ctx, const struct op *op)
+{
+	(void)op;
+	int fd = rtnl_open();
+	if (fd < 0) {
+		snprintf(ctx->detail, sizeof(ctx->detail), "socket(AF_NETLINK, NETLINK_ROUTE) in the container's network namespace");
+		return -1;
+	}
+	int index = link_index(fd, "lo");
+	int rc = index ? link_set_up(fd, index) : -1;
+	if (rc < 0)
+		snprintf(ctx->detail, sizeof(ctx->detail), index ? "set \"lo\" up (RTM_NEWLINK)" : "find \"lo\" in the container's network namespace (RTM_GETLINK)");
+	int saved = errno;
+	close(fd);
 	return errno = saved, rc;
 }

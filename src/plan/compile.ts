@@ -134,7 +134,9 @@ function planNamespacePhase({ spec, id, noNewKeyring, host, report = throwProble
   }
   const others = ns.create.filter((t) => t !== 'user');
   if (others.length) plan.push(ops.unshare(others, cloneFlags(others)));
-  // The network namespace exists now (made, or joined above): the devices move in.
+  // The network namespace exists now (made, or joined above). A new one gets its loopback up, as
+  // runc's does (a joined one is left as its owner set it); then the devices move in.
+  if (ns.isNew('network')) plan.push(ops.loopbackUp());
   plan.push(...netDevices.moves);
   const offsets = spec.linux?.timeOffsets;
   if (offsets && Object.keys(offsets).length) {

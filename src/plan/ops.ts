@@ -54,6 +54,7 @@ export const OpCode = {
   MEMORY_POLICY: 55,
   NETLINK_HOST: 56,
   NET_DEVICE: 57,
+  LOOPBACK_UP: 58,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
@@ -302,6 +303,8 @@ export const ops = {
       [last ? 1 : 0],
       [hostName, name],
     ),
+
+  loopbackUp: () => op(OpCode.LOOPBACK_UP, 'loopback-up', 'set the loopback interface "lo" of the new network namespace up', {}),
 
   notDumpable: () => op(OpCode.NOT_DUMPABLE, 'not-dumpable', 'make the process non-dumpable, so nothing in the container can reach it through /proc', {}),
 

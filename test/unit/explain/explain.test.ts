@@ -60,11 +60,12 @@ describe('keel explain', () => {
     spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
     spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
     const { ops } = compilePlan({ id: 'x', spec, bundle: '/b', rootfs: '/b/rootfs', cgroupPath: '/keel/x', host: HOST, fifoFd: 4, preserveFds: 0 });
-    expect(ops.slice(0, 6).map((o) => o.what)).toEqual([
+    expect(ops.slice(0, 7).map((o) => o.what)).toEqual([
       'wait for keel to place the container in its cgroups',
       'create new user namespace',
       'wait for keel to write the uid and gid mappings',
       'create new ipc, uts, network, pid, cgroup, mount namespaces',
+      'set the loopback interface "lo" of the new network namespace up',
       'become uid 0, gid 0 in the new user namespace',
       'start the container init as PID 1 of the new PID namespace',
     ]);

@@ -57,7 +57,7 @@ describe('session keyring', () => {
 describe('compilePlan', () => {
   it('orders the phases: cgroup sync, namespaces, fork, mounts, pivot, process, wait, exec', () => {
     const seq = names(input());
-    expect(seq.slice(0, 5)).toEqual(['sync', 'unshare', 'fork-init', 'session-keyring', 'prepare-rootfs']);
+    expect(seq.slice(0, 6)).toEqual(['sync', 'unshare', 'loopback-up', 'fork-init', 'session-keyring', 'prepare-rootfs']);
     const at = (n: string) => seq.indexOf(n);
     expect(at('mount')).toBeGreaterThan(at('prepare-rootfs'));
     expect(at('pivot-root')).toBeGreaterThan(seq.lastIndexOf('mknod'));
@@ -82,6 +82,8 @@ describe('compilePlan', () => {
     expect(unshare.args.types).toEqual(['uts', 'pid', 'mount']);
     expect(unshare.ints[0]).toBe(BigInt(0x04000000 | 0x20000000 | 0x00020000));
     expect(plan.find((o) => o.name === 'setns')).toMatchObject({ args: { type: 'network', path: '/run/netns/x' } });
+    // runc sets "lo" up only in a network namespace it makes; a joined one is its owner's.
+    expect(plan.find((o) => o.name === 'loopback-up')).toBeUndefined();
   });
 
   it('refuses a config without a mount namespace, and a hostname without a UTS namespace', () => {
@@ -95,7 +97,7 @@ describe('compilePlan', () => {
         s.linux!.namespaces!.push({ type: 'user' });
       }),
     );
-    expect(seq.slice(0, 6)).toEqual(['sync', 'unshare', 'sync', 'unshare', 'set-ids', 'fork-init']);
+    expect(seq.slice(0, 7)).toEqual(['sync', 'unshare', 'sync', 'unshare', 'loopback-up', 'set-ids', 'fork-init']);
   });
 
   it('writes the time offsets before it becomes root of the user namespace (the euid change makes /proc/self unwritable)', () => {
@@ -195,7 +197,7 @@ describe('compilePlan', () => {
 
   it('joins a user namespace by path, makes the other namespaces, then becomes root in it', () => {
     const names = compilePlan(input((s) => s.linux!.namespaces!.push({ type: 'user', path: '/run/netns/userns' }))).ops.map((o) => o.name);
-    expect(names.slice(0, 5)).toEqual(['sync', 'setns', 'unshare', 'set-ids', 'fork-init']);
+    expect(names.slice(0, 6)).toEqual(['sync', 'setns', 'unshare', 'loopback-up', 'set-ids', 'fork-init']);
   });
 
   it('warns about unknown capabilities and skips them', () => {
