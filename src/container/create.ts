@@ -7,7 +7,7 @@
  * half-way leaves a record that `delete` can undo: the init's pid is written as soon as it is
  * known, and the init exits by itself unless keel tells it (MSG_COMMIT) that state.json is final.
  */
-import { closeSync, constants, openSync, realpathSync } from 'node:fs';
+import { chmodSync, closeSync, constants, openSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { warmCgroupAttach } from '../cgroups/attach-warmup.js';
@@ -40,6 +40,9 @@ import { InitSession } from './init-session.js';
 import { applyResctrl, removeResctrl } from './resctrl.js';
 import { planResctrl } from '../plan/intel-rdt.js';
 import { activationFds, withActivationEnv } from './socket-activation.js';
+
+/** The exec fifo's mode: read and written by its owner (keel) alone. */
+const EXEC_FIFO_MODE = 0o600;
 
 export interface CreateOptions {
   id: string;
@@ -126,7 +129,12 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   let master: number | undefined;
   try {
     const { mkfifo } = await import('../native/libkeel.js');
-    mkfifo(store.fifoPath(opts.id), 0o622);
+    // 0600 whatever the umask: `keel start` opens it by path to write the byte that starts the
+    // program, so whoever may write to it may start the container (runc's 0622 is for the reverse
+    // direction, its init writing; docs/differences-from-runc.md). Made 0600, which a umask can
+    // only narrow, then set to 0600: never wider in between.
+    mkfifo(store.fifoPath(opts.id), EXEC_FIFO_MODE);
+    chmodSync(store.fifoPath(opts.id), EXEC_FIFO_MODE);
     // Opened read-write so that neither side blocks in open(); keel-init reads from it in WAIT_START.
     // (Node opens every fd close-on-exec; keel_spawn places this one for keel-init explicitly.)
     const fifo = openSync(store.fifoPath(opts.id), constants.O_RDWR);
