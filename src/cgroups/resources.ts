@@ -59,10 +59,17 @@ export function containerDeviceRules(devices: LinuxDeviceCgroup[] = []): LinuxDe
 
 const DENY_ALL_DEVICES: LinuxDeviceCgroup = { allow: false, access: 'rwm' };
 
-/** The device rules as v1 devices.allow/deny writes (only at create: rewriting them later would
- * deny every device for a moment). */
+/**
+ * The device rules as v1 devices.allow/deny writes (only at create: rewriting them later would
+ * deny every device for a moment). A rule for every device (type "a") starts over, in the kernel
+ * as in the v2 program, so the writes begin at the last one: the rules before it change nothing,
+ * and a config's own deny-all (`keel spec`'s and engines' first rule) would only repeat keel's, as
+ * runc, which writes the deny-all once, does not.
+ */
 export function v1DeviceWrites(devices: LinuxDeviceCgroup[] | undefined): CgroupWrite[] {
-  return containerDeviceRules(devices).map((d) => ({ controller: 'devices', file: d.allow ? 'devices.allow' : 'devices.deny', value: deviceRule(d), field: `${R}/devices` }));
+  const rules = containerDeviceRules(devices);
+  const lastReset = rules.findLastIndex((d) => (d.type ?? 'a') === 'a');
+  return rules.slice(lastReset).map((d) => ({ controller: 'devices', file: d.allow ? 'devices.allow' : 'devices.deny', value: deviceRule(d), field: `${R}/devices` }));
 }
 
 function deviceRule(d: LinuxDeviceCgroup): string {

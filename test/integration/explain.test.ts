@@ -75,4 +75,21 @@ describe('keel explain', () => {
     expect(bed.keel.run(['create', '--bundle', b.dir, 'issue14'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/\/mounts\/0\/destination: must be a non-empty string \(got 7\) \(and \d+ more problems?: run "keel validate/) });
     expect(bed.keel.containers()).toEqual([]);
   });
+  it("lists each device cgroup write once for keel spec's rules (a deny-all of their own), as runc writes them", () => {
+    const b = makeBundle((s) => (s.process!.args = ['true']));
+    bundles.push(b);
+    expect(b.spec.linux!.resources!.devices).toEqual([{ allow: false, access: 'rwm' }]);
+    const explained = JSON.parse(bed.keel.ok(['explain', '--format', 'json', '--bundle', b.dir])) as { cgroupMode: string; cgroup: { writes: { file: string; value: string }[] } };
+    const deviceWrites = explained.cgroup.writes.filter((w) => w.file.startsWith('devices.')).map((w) => `${w.file}=${w.value}`);
+    if (explained.cgroupMode === 'v2') {
+      expect(deviceWrites).toEqual([]); // a BPF program instead
+    } else {
+      // runc 1.1.5 on this host (strace of runc run): one deny-all, then one allow per rule.
+      expect(deviceWrites.filter((w) => w.startsWith('devices.deny='))).toEqual(['devices.deny=a']);
+      expect(new Set(deviceWrites).size).toBe(deviceWrites.length);
+    }
+    // The text form says the same.
+    const text = bed.keel.ok(['explain', '--bundle', b.dir]);
+    expect(text.split('\n').filter((l) => l.includes('to devices.deny'))).toHaveLength(explained.cgroupMode === 'v2' ? 0 : 1);
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { containerCgroupPath } from '../../../src/cgroups/manager.js';
+import { defaultSpec } from '../../../src/spec/default.js';
 import { DEFAULT_ALLOWED_DEVICES, mergeResources, resourceWarnings, sharesToWeight, v1DeviceWrites, v1Writes, v2UpdateResources, v2Writes } from '../../../src/cgroups/resources.js';
 
 const RESOURCES = {
@@ -39,6 +40,17 @@ describe('cgroup v1 translation', () => {
     // No rules in the config: the same baseline (as runc), not the parent's devices.
     expect(lines(v1DeviceWrites(undefined))).toEqual(['devices/devices.deny=a', ...lines(v1DeviceWrites([])).slice(1)]);
     expect(v1DeviceWrites(undefined)).toHaveLength(1 + DEFAULT_ALLOWED_DEVICES.length);
+  });
+
+  it('device rules: a config\'s deny-all is written once, as runc 1.1.5 writes it (strace: one "a *:* rwm" to devices.deny)', () => {
+    // keel spec's rules, and the first rule of Docker's, podman's and containerd's configs.
+    const spec = lines(v1DeviceWrites(defaultSpec().linux!.resources!.devices));
+    expect(spec.filter((l) => l.startsWith('devices/devices.deny'))).toEqual(['devices/devices.deny=a']);
+    expect(spec).toEqual(lines(v1DeviceWrites(undefined)));
+    // Rules before a later "a" rule change nothing: writing starts at it.
+    const privileged = lines(v1DeviceWrites([{ allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }, { allow: true, access: 'rwm' }]));
+    expect(privileged[0]).toBe('devices/devices.allow=a');
+    expect(privileged).toHaveLength(1 + DEFAULT_ALLOWED_DEVICES.length);
   });
 
   it('refuses unified (v2) keys on a v1 host, naming the field', () => {
