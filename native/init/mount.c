@@ -71,6 +71,25 @@ static int open_existing(struct init_ctx *ctx, const char *path)
 	return fd;
 }
 
+static void close_keeping_errno(int fd)
+{
+	int saved = errno;
+	close(fd);
+	errno = saved;
+}
+
+/*
+ * /proc/self/fd/N of an fd resolved in the root, the path keel mounts over. After pivot_root that
+ * is the container's own /proc, which a config may leave out: say so, rather than ENOENT alone.
+ */
+static int proc_fd_target(struct init_ctx *ctx, int fd, char *target, size_t len)
+{
+	fd_path(fd, target, len);
+	if (access("/proc/self/fd", F_OK) == 0)
+		return 0;
+	return step_failed(ctx, "keel reaches the path through /proc/self/fd, and the container has no /proc: add a proc mount at /proc");
+}
+
 /* Remounts the mount at path with its own flags minus `clear`, plus `add`. */
 static int remount_in_root(struct init_ctx *ctx, const char *path, unsigned long add, unsigned long clear)
 {
@@ -78,7 +97,8 @@ static int remount_in_root(struct init_ctx *ctx, const char *path, unsigned long
 	int fd = open_existing(ctx, path);
 	if (fd < 0)
 		return -1;
-	fd_path(fd, target, sizeof(target));
+	if (proc_fd_target(ctx, fd, target, sizeof(target)) < 0)
+		return close_keeping_errno(fd), -1;
 	unsigned long inherited = mounted_flags(target);
 	unsigned long flags = (inherited & ~clear) | add;
 	int rc = mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL);
@@ -158,7 +178,8 @@ static int set_propagation(struct init_ctx *ctx, const char *path, unsigned long
 	int fd = open_existing(ctx, path);
 	if (fd < 0)
 		return -1;
-	fd_path(fd, target, sizeof(target));
+	if (proc_fd_target(ctx, fd, target, sizeof(target)) < 0)
+		return close_keeping_errno(fd), -1;
 	int rc = mount(NULL, target, NULL, propagation, NULL);
 	if (rc < 0)
 		step_failed(ctx, "mount --make-%s", propagation_name(propagation));
@@ -290,7 +311,8 @@ int op_mask_path(struct init_ctx *ctx, const struct op *op)
 	int fd = open_in_root(ctx, op->strs[0], CREATE_DIR, false);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : step_failed(ctx, "open \"%.150s\" in the container root", op->strs[0]);
-	fd_path(fd, target, sizeof(target));
+	if (proc_fd_target(ctx, fd, target, sizeof(target)) < 0)
+		return close_keeping_errno(fd), -1;
 	int rc = fstat(fd, &st);
 	if (rc < 0)
 		step_failed(ctx, "fstat");
@@ -309,7 +331,8 @@ int op_readonly_path(struct init_ctx *ctx, const struct op *op)
 	int fd = open_in_root(ctx, op->strs[0], CREATE_DIR, false);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : step_failed(ctx, "open \"%.150s\" in the container root", op->strs[0]);
-	fd_path(fd, target, sizeof(target));
+	if (proc_fd_target(ctx, fd, target, sizeof(target)) < 0)
+		return close_keeping_errno(fd), -1;
 	int rc = mount(target, target, NULL, MS_BIND | MS_REC, NULL);
 	int saved = errno;
 	close(fd);

@@ -229,7 +229,14 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[], 
   }
   for (const path of linux.readonlyPaths ?? []) plan.push(ops.readonlyPath(containerPath(path)));
   for (const path of linux.maskedPaths ?? []) plan.push(ops.maskPath(containerPath(path)));
-  if (spec.root?.readonly) plan.push(ops.remount('/', MS.RDONLY, ['ro']));
+  if (spec.root?.readonly) {
+    // keel-init remounts "/" through /proc/self/fd/N, the container's own /proc by then. runc 1.1.5
+    // fails every container without /proc ("open /proc/self/fd"); keel runs those that need none.
+    if (!mounts.some((m) => containerPath(m.destination) === '/proc')) {
+      report('/root/readonly', 'a read-only root needs /proc in the container (keel remounts "/" through /proc/self/fd), and no mount is at /proc: add {"destination": "/proc", "type": "proc", "source": "proc"} to /mounts, or set readonly to false');
+    }
+    plan.push(ops.remount('/', MS.RDONLY, ['ro']));
+  }
   return plan;
 }
 

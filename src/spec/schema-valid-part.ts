@@ -80,6 +80,10 @@ function locate(problem: SpecProblem, indices: Map<string, number[]>, changed: r
   // "missing required field X" of an object whose X was taken out: the schema named X already.
   const missing = /^missing required field "([^"]+)"/.exec(problem.message)?.[1];
   if (missing !== undefined && changed.includes(`${path}/${escapeToken(missing)}`)) return undefined;
+  // A verdict on a whole array ("no mount is at /proc: add ... to /mounts") may be wrong once some
+  // of its elements were taken out: the schema's problem comes first.
+  const cited = problem.message.match(/(?:\/[\w.-]+)+/g) ?? [];
+  if (cited.some((pointer) => changed.some((c) => c.startsWith(`${pointer}/`) && /^\/\d+$/.test(c.slice(pointer.length))))) return undefined;
   // A message may point at another value ("first at /linux/namespaces/2"): in original indices too.
   const message = problem.message.replace(/(?:\/[^\s"'/()]+)+/g, (pointer) => toOriginal(pointer, indices));
   return { path, message };

@@ -113,6 +113,12 @@ describe('compilePlan', () => {
     expect(at('set-ids')).toBeLessThan(at('fork-init'));
   });
 
+  it('refuses a read-only root without a /proc mount, naming root.readonly (keel remounts "/" through /proc/self/fd)', () => {
+    const noProc = (s: Spec) => (s.mounts = s.mounts!.filter((m) => m.destination !== '/proc'));
+    expect(() => compilePlan(input(noProc))).toThrow(/^config\.json: \/root\/readonly: a read-only root needs \/proc in the container/);
+    expect(compilePlan(input((s) => (noProc(s), (s.root!.readonly = false)))).ops.some((o) => o.name === 'remount' && o.args.path === '/')).toBe(false);
+  });
+
   it('turns mount options into flags, data and a remount for bind mounts', () => {
     const plan = compilePlan(
       input((s) => {
@@ -121,6 +127,7 @@ describe('compilePlan', () => {
           { destination: '/etc/app.conf', type: 'bind', source: '/srv/app.conf', options: ['bind'] },
           { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', 'size=10m'] },
         ];
+        s.root!.readonly = false; // without /proc, a read-only root is refused
       }),
     ).ops.filter((o) => o.code === OpCode.MOUNT);
     const [data, file, tmp] = plan;
@@ -144,7 +151,11 @@ describe('compilePlan', () => {
   });
 
   it('turns tmpcopyup into the copy-up field of a tmpfs mount, not filesystem data', () => {
-    const [tmp] = compilePlan(input((s) => (s.mounts = [{ destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'tmpcopyup'] }]))).ops.filter((o) => o.name === 'mount');
+    const onlyRun = (s: Spec) => {
+      s.mounts = [{ destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'tmpcopyup'] }];
+      s.root!.readonly = false; // without /proc, a read-only root is refused
+    };
+    const [tmp] = compilePlan(input(onlyRun)).ops.filter((o) => o.name === 'mount');
     expect(tmp!.ints[4]).toBe(1n);
     expect(tmp!.strs[3]).toBe('');
   });
