@@ -145,6 +145,24 @@ export function mkfifo(path: string, mode: number): void {
   check(`mkfifo ${path}`, call('keel_mkfifo', DataType.I32, [DataType.String, DataType.I32], [path, mode]));
 }
 
+/**
+ * mount(2); `dir`, when given, is the working directory of the call (relative paths in `data`
+ * resolve below it). `what` names the mount in the error.
+ */
+export function mount(what: string, source: string, target: string, fstype: string, flags: number, data: string, dir = ''): void {
+  check(
+    `mount(2) of ${what} on ${target}`,
+    call('keel_mount', DataType.I32, [DataType.String, DataType.String, DataType.String, DataType.I32, DataType.String, DataType.String], [source, target, fstype, flags, data, dir]),
+  );
+}
+
+export const MNT_DETACH = 2;
+
+/** umount2(2) of `target`; flags 0 or MNT_DETACH. */
+export function umount2(target: string, flags: number): void {
+  check(`umount2(2) of ${target}`, call('keel_umount2', DataType.I32, [DataType.String, DataType.I32], [target, flags]));
+}
+
 /** An fd to read `path` resolved inside `root` (symlinks and ".." cannot leave it), close-on-exec. */
 export function openInRoot(root: string, path: string): number {
   return check(`open ${path} in ${root}`, call('keel_open_in_root', DataType.I32, [DataType.String, DataType.String], [root, path]));

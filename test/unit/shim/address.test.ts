@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 
 import { groupOf, parseShimFlags, socketAddress } from '../../../src/shim/address.js';
-import { mountArgs } from '../../../src/shim/rootfs.js';
 import { outputTarget } from '../../../src/shim/process-io.js';
 
 describe('socketAddress', () => {
@@ -53,17 +52,6 @@ describe('parseShimFlags', () => {
   it('refuses an unknown flag and a flag without its value, as Go does', () => {
     expect(() => parseShimFlags(['-bogus', 'x'])).toThrow('flag provided but not defined: -bogus');
     expect(() => parseShimFlags(['-id'])).toThrow('flag needs an argument: -id');
-  });
-});
-
-describe('mountArgs', () => {
-  it("mounts an overlay snapshot with its options, as containerd's overlayfs snapshotter sends it", () => {
-    const m = { type: 'overlay', source: 'overlay', target: '', options: ['index=off', 'workdir=/s/2/work', 'upperdir=/s/2/fs', 'lowerdir=/s/1/fs'] };
-    expect(mountArgs(m, '/b/rootfs')).toEqual(['-t', 'overlay', '-o', 'index=off,workdir=/s/2/work,upperdir=/s/2/fs,lowerdir=/s/1/fs', 'overlay', '/b/rootfs']);
-  });
-
-  it('passes a bind as an option, not as a file system type', () => {
-    expect(mountArgs({ type: 'bind', source: '/s/1/fs', target: '', options: ['rbind', 'ro'] }, '/r')).toEqual(['-o', 'rbind,ro', '/s/1/fs', '/r']);
   });
 });
 
