@@ -194,9 +194,10 @@ test-cgroup2: all host-deps
 test-systemd: all host-deps
 	KEEL_VM_SYSTEMD=1 bash test/cgroup2/run.sh -- bash test/systemd/in-guest.sh
 
-# keel against runc (and crun where the host lets it run): one table, also kept in bench/results/.
+# keel against runc (and crun where the host lets it run), then keel's shim and runc's under
+# containerd (bench/containerd.sh): two tables, also kept in bench/results/.
 bench: all host-deps
-	@bash test/host/ensure-packages.sh hyperfine jq time
+	@bash test/host/ensure-packages.sh hyperfine jq time containerd
 	bash bench/run.sh
 
 # keel checkpoint/restore with the real CRIU, in the test-cgroup2 guest (Debian's kernel, where
