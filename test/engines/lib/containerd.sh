@@ -259,6 +259,13 @@ sc_containerd_shim-exits() {
   done
   [ -S "$sock" ] || fail "no shim socket at $sock while the pod runs"
   [ "$(awk '{print $4}' "/proc/${pids[0]}/stat")" = "$(awk '{print $4}' "/proc/${pids[1]}/stat")" ] || fail "the pod's two tasks have different shims"
+  # keel's shim runs with the Node flags it was built with (make writes them to build/shim-node-flags).
+  if [ "$RT" = keel-shim ]; then
+    local flags cmd
+    flags=$(cat "$(dirname "$(readlink -f "$KEEL_SHIM")")/../build/shim-node-flags") || fail "no build/shim-node-flags beside $KEEL_SHIM: run make"
+    cmd=$(tr '\0' ' ' <"/proc/$(awk '{print $4}' "/proc/${pids[0]}/stat")/cmdline")
+    [[ $cmd == *" $flags "*containerd-shim-keel-v1* ]] || fail "the shim runs as '$cmd', without the Node flags it was built with ($flags)"
+  fi
   for id in sx1-$RT sx2-$RT; do
     ctr_ tasks kill -s SIGKILL "$id"
     eventually 10 task_status_is "$id" STOPPED || fail "task $id not STOPPED after SIGKILL"
