@@ -169,6 +169,16 @@ int64_t keel_seqpacket_pair(void)
 	return pair;
 }
 
+/* A pipe, both ends close-on-exec, packed as (read << 32) | write: a binary:// logger's stdout,
+ * stderr and readiness pipes. */
+int64_t keel_pipe(void)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	return ((int64_t)fds[0] << 32) | (uint32_t)fds[1];
+}
+
 /* A stream pair: the console socket keel hands keel-init when it relays the terminal itself. */
 int64_t keel_stream_pair(void)
 {

@@ -84,19 +84,24 @@ export function spawnInit(exeFd: number, fds: number[], base: number, syncFd: nu
   return check('start keel-init', result);
 }
 
-function socketPair(funcName: string): [number, number] {
+function fdPair(funcName: string, what: string): [number, number] {
   const packed = BigInt(call(funcName, DataType.BigInt, [], []) as unknown as bigint);
-  if (packed < 0n) throw new NativeError('socketpair', Number(-packed));
+  if (packed < 0n) throw new NativeError(what, Number(-packed));
   return [Number(packed >> 32n), Number(packed & 0xffffffffn)];
 }
 
+/** A pipe, [read end, write end], both close-on-exec. */
+export function pipe(): [number, number] {
+  return fdPair('keel_pipe', 'pipe2');
+}
+
 export function seqpacketPair(): [number, number] {
-  return socketPair('keel_seqpacket_pair');
+  return fdPair('keel_seqpacket_pair', 'socketpair');
 }
 
 /** A connected AF_UNIX stream pair, close-on-exec (keel's own console socket). */
 export function streamPair(): [number, number] {
-  return socketPair('keel_stream_pair');
+  return fdPair('keel_stream_pair', 'socketpair');
 }
 
 /**

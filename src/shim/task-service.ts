@@ -177,7 +177,7 @@ export class TaskService {
     const paths = pathsOf(r);
     let io: ProcessIo | undefined;
     try {
-      io = new ProcessIo(paths);
+      io = await ProcessIo.open(paths, id, this.opts.namespace);
       const created = await createContainer(store, {
         id,
         bundle,
@@ -225,7 +225,7 @@ export class TaskService {
     const proc = this.process(task, execId);
     if (!proc.pending) throw new RpcError(Code.FAILED_PRECONDITION, `process "${execId}" of container "${task.id}" has already been started`);
     const paths = proc.paths;
-    const io = new ProcessIo(paths);
+    const io = await ProcessIo.open(paths, execId, this.opts.namespace);
     proc.startRequested = true;
     let started;
     try {
@@ -344,6 +344,7 @@ export class TaskService {
       }
       if (!proc.exit) throw new RpcError(Code.FAILED_PRECONDITION, `process "${execId}" of container "${task.id}" is still running: kill it first`);
       task.execs.delete(execId);
+      await proc.io?.close();
       this.opts.publisher.publish('TaskDelete', { containerId: task.id, pid: proc.pid, exitStatus: proc.exit.status, exitedAt: M.timestampOf(proc.exit.at), id: execId });
       return { pid: proc.pid, exitStatus: proc.exit.status, exitedAt: M.timestampOf(proc.exit.at) };
     }
@@ -355,6 +356,7 @@ export class TaskService {
     // A created task's init dies in that delete; its exit comes through the reaper.
     await Promise.race([init.exited, new Promise((r) => setTimeout(r, 5000).unref())]);
     if (task.rootfsMounted) unmountRootfs(task.bundle);
+    await init.io?.close();
     this.tasks.delete(task.id);
     const exit = init.exit ?? { status: 128 + 9, at: Date.now() };
     const exitedAt = M.timestampOf(exit.at);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { groupOf, parseShimFlags, socketAddress } from '../../../src/shim/address.js';
-import { outputTarget } from '../../../src/shim/process-io.js';
+import { outputTarget } from '../../../src/shim/stdio-uri.js';
 
 describe('socketAddress', () => {
   it("names the socket as containerd's runc shim does", () => {
@@ -56,10 +56,22 @@ describe('parseShimFlags', () => {
 });
 
 describe('outputTarget', () => {
-  it('takes fifo paths, file:// URIs and nothing; refuses binary:// naming the URI', () => {
+  it('takes fifo paths, file:// URIs and nothing', () => {
     expect(outputTarget('/run/fifo/x-stdout')).toEqual({ kind: 'fifo', path: '/run/fifo/x-stdout' });
     expect(outputTarget('file:///var/log/c%20x.log')).toEqual({ kind: 'file', path: '/var/log/c x.log' });
     expect(outputTarget('')).toEqual({ kind: 'null' });
-    expect(() => outputTarget('binary:///usr/bin/logger?a=b')).toThrow(/stdio "binary:\/\/\/usr\/bin\/logger\?a=b": binary:\/\/ logging is not supported/);
+    expect(() => outputTarget('syslog://x')).toThrow('stdio "syslog://x": unknown scheme');
+  });
+
+  // containerd's NewBinaryCmd: the URI's path, then each query key and its first value, as Go's
+  // url.ParseQuery reads them ("+" is a space, a key without "=" has the value "").
+  it('takes binary:// URIs as the logging program and its arguments', () => {
+    expect(outputTarget('binary:///usr/local/bin/my%20logger?id=c1&flag&name=a+b&id=c2')).toEqual({
+      kind: 'binary',
+      path: '/usr/local/bin/my logger',
+      args: ['id', 'c1', 'flag', '', 'name', 'a b'],
+    });
+    expect(outputTarget('binary:///bin/logger')).toEqual({ kind: 'binary', path: '/bin/logger', args: [] });
+    expect(() => outputTarget('binary://')).toThrow('stdio "binary://": a binary:// URI names the logging program by its absolute path');
   });
 });
