@@ -23,7 +23,7 @@ import { NoSuchContainer, StateStore } from '../state/store.js';
 import { log } from '../util/log.js';
 import * as M from './messages.js';
 import { ProcessIo, type StdioPaths } from './process-io.js';
-import { METRICS_V1_TYPE_URL, metricsV1, MetricsV1 } from './metrics.js';
+import { METRICS_V1_TYPE_URL, METRICS_V2_TYPE_URL, metricsV1, MetricsV1, metricsV2, MetricsV2 } from './metrics.js';
 import { decode, encode, type Message, type Schema } from './protobuf.js';
 import type { Publisher } from './publisher.js';
 import type { Exit, Reaper } from './reaper.js';
@@ -462,7 +462,7 @@ export class TaskService {
     const task = this.task(r.id as string);
     const record = task.store.readLive(task.id, 'read the stats of');
     const source = managedCgroupOf(record).statsSource();
-    if (source.v2) throw new RpcError(Code.UNIMPLEMENTED, 'Stats on a cgroup v2 host is not implemented by containerd-shim-keel-v1 yet (keel events --stats ID gives the figures)');
+    if (source.v2) return { stats: { typeUrl: METRICS_V2_TYPE_URL, value: encode(MetricsV2, metricsV2(source.read, source.listHugetlb)) } };
     return { stats: { typeUrl: METRICS_V1_TYPE_URL, value: encode(MetricsV1, metricsV1(collectStats(source))) } };
   }
 
