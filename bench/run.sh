@@ -1,6 +1,7 @@
 #!/bin/bash
 # keel against runc and crun, same bundle, same run, clean environment for every runtime.
-# Prints one markdown table and writes it to bench/results/<date>-<host facts>.md.
+# Prints one markdown table and writes it to bench/results/<date>-<host facts>.md, followed by
+# bench/containerd.sh's (keel's shim and runc's under containerd; BENCH_CONTAINERD=0 leaves it out).
 #   bench/run.sh [RUNS]      (default 20 runs per timing)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -131,6 +132,11 @@ report=$T/report.md
   row '50 concurrent create+start, wall ms' fifty
   row 'containers left after deleting those 50' left
 } >"$report"
+if [ "${BENCH_CONTAINERD:-1}" != 0 ]; then
+  echo >>"$report"
+  if bash "$here/bench/containerd.sh" "$runs" "$T/containerd.md" >/dev/null; then cat "$T/containerd.md" >>"$report"
+  else echo "## containerd: the section failed (its reason is above; bench/containerd.sh runs it alone)" >>"$report"; fi
+fi
 cat "$report"
 mkdir -p "$here/bench/results"
 cp "$report" "$here/bench/results/$(date -u +%Y-%m-%d)-$(nproc)cpu-$(uname -r | cut -d- -f1)-$(stat -fc %T /sys/fs/cgroup | sed 's/cgroup2fs/cgroup2/;s/tmpfs/hybrid/').md"

@@ -20,6 +20,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -168,6 +169,16 @@ int64_t keel_seqpacket_pair(void)
 	return pair;
 }
 
+/* A pipe, both ends close-on-exec, packed as (read << 32) | write: a binary:// logger's stdout,
+ * stderr and readiness pipes. */
+int64_t keel_pipe(void)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	return ((int64_t)fds[0] << 32) | (uint32_t)fds[1];
+}
+
 /* A stream pair: the console socket keel hands keel-init when it relays the terminal itself. */
 int64_t keel_stream_pair(void)
 {
@@ -213,6 +224,61 @@ int keel_flock(int fd, int op)
 int keel_mkfifo(const char *path, int mode)
 {
 	return mkfifo(path, (mode_t)mode) < 0 ? -errno : 0;
+}
+
+struct mount_args {
+	const char *dir, *source, *target, *fstype, *data;
+	unsigned long flags;
+	volatile int err;
+};
+
+static int mount_child(void *arg)
+{
+	struct mount_args *a = arg;
+	if (syscall(SYS_chdir, a->dir) < 0 ||
+	    syscall(SYS_mount, a->source, a->target, a->fstype, a->flags, a->data) < 0)
+		a->err = errno;
+	syscall(SYS_exit, 0);
+	return 0;
+}
+
+/*
+ * mount(2). With dir not empty the call is made with dir as the working directory, so that
+ * relative paths in data (an overlay's lowerdirs, when their absolute paths would not fit in the
+ * page the kernel copies of data) resolve below it. Node's threads share one working directory, so
+ * the chdir happens in a child that shares Node's memory (CLONE_VM | CLONE_VFORK, as keel_spawn)
+ * and not its working directory; its mount is the same mount namespace's. It runs only raw system
+ * calls, with every signal blocked, and exits without a signal to its parent (reaped here with
+ * __WALL): the shim's reaper never sees it.
+ */
+int keel_mount(const char *source, const char *target, const char *fstype, int flags, const char *data, const char *dir)
+{
+	const char *opts = *data ? data : NULL;
+	if (!*dir)
+		return mount(source, target, fstype, (unsigned long)(unsigned)flags, opts) < 0 ? -errno : 0;
+	struct mount_args a = { .dir = dir, .source = source, .target = target, .fstype = fstype, .data = opts, .flags = (unsigned long)(unsigned)flags };
+	void *stack = mmap(NULL, SPAWN_STACK_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return -errno;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int pid = clone(mount_child, (char *)stack + SPAWN_STACK_SIZE, CLONE_VM | CLONE_VFORK, &a);
+	int err = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	munmap(stack, SPAWN_STACK_SIZE);
+	if (pid < 0)
+		return -err;
+	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	return a.err ? -a.err : 0;
+}
+
+/* umount2(2): flags 0, or MNT_DETACH for a mount still busy. */
+int keel_umount2(const char *target, int flags)
+{
+	return umount2(target, flags) < 0 ? -errno : 0;
 }
 
 /*

@@ -84,19 +84,24 @@ export function spawnInit(exeFd: number, fds: number[], base: number, syncFd: nu
   return check('start keel-init', result);
 }
 
-function socketPair(funcName: string): [number, number] {
+function fdPair(funcName: string, what: string): [number, number] {
   const packed = BigInt(call(funcName, DataType.BigInt, [], []) as unknown as bigint);
-  if (packed < 0n) throw new NativeError('socketpair', Number(-packed));
+  if (packed < 0n) throw new NativeError(what, Number(-packed));
   return [Number(packed >> 32n), Number(packed & 0xffffffffn)];
 }
 
+/** A pipe, [read end, write end], both close-on-exec. */
+export function pipe(): [number, number] {
+  return fdPair('keel_pipe', 'pipe2');
+}
+
 export function seqpacketPair(): [number, number] {
-  return socketPair('keel_seqpacket_pair');
+  return fdPair('keel_seqpacket_pair', 'socketpair');
 }
 
 /** A connected AF_UNIX stream pair, close-on-exec (keel's own console socket). */
 export function streamPair(): [number, number] {
-  return socketPair('keel_stream_pair');
+  return fdPair('keel_stream_pair', 'socketpair');
 }
 
 /**
@@ -143,6 +148,24 @@ export function flock(fd: number, op: number): void {
 
 export function mkfifo(path: string, mode: number): void {
   check(`mkfifo ${path}`, call('keel_mkfifo', DataType.I32, [DataType.String, DataType.I32], [path, mode]));
+}
+
+/**
+ * mount(2); `dir`, when given, is the working directory of the call (relative paths in `data`
+ * resolve below it). `what` names the mount in the error.
+ */
+export function mount(what: string, source: string, target: string, fstype: string, flags: number, data: string, dir = ''): void {
+  check(
+    `mount(2) of ${what} on ${target}`,
+    call('keel_mount', DataType.I32, [DataType.String, DataType.String, DataType.String, DataType.I32, DataType.String, DataType.String], [source, target, fstype, flags, data, dir]),
+  );
+}
+
+export const MNT_DETACH = 2;
+
+/** umount2(2) of `target`; flags 0 or MNT_DETACH. */
+export function umount2(target: string, flags: number): void {
+  check(`umount2(2) of ${target}`, call('keel_umount2', DataType.I32, [DataType.String, DataType.I32], [target, flags]));
 }
 
 /** An fd to read `path` resolved inside `root` (symlinks and ".." cannot leave it), close-on-exec. */

@@ -16,6 +16,7 @@ import { errnoCode } from '../util/errors.js';
 import { log, Logger, setLogger } from '../util/log.js';
 import { groupOf, parseShimFlags, socketAddress, socketPath, SOCKET_DIR, type ShimFlags } from './address.js';
 import { DeleteResponse, timestampOf } from './messages.js';
+import { shimNodeFlags } from './node-flags.js';
 import { encode } from '../protobuf/proto3.js';
 import { Publisher } from './publisher.js';
 import { Reaper } from './reaper.js';
@@ -78,7 +79,7 @@ async function start(flags: ShimFlags): Promise<void> {
   const args = ['-namespace', flags.namespace, '-id', flags.id, '-address', flags.address, '-publish-binary', flags.publishBinary];
   if (flags.debug) args.push('-debug');
   const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
-  const child = spawn(process.execPath, [process.argv[1]!, ...args], { cwd: process.cwd(), detached: true, stdio: ['ignore', 'ignore', logFd, fd] });
+  const child = spawn(process.execPath, [...shimNodeFlags(), process.argv[1]!, ...args], { cwd: process.cwd(), detached: true, stdio: ['ignore', 'ignore', logFd, fd] });
   child.unref();
   adjustOomScore(child.pid!);
   process.stdout.write(address);

@@ -1,16 +1,19 @@
 /**
  * A container process's stdio as containerd passes it: paths of fifos it reads and writes
- * (stdin, stdout, stderr), `file://` URIs, or nothing. Without a terminal the process gets the
- * fifos themselves, so what it writes goes straight to containerd and nothing can be lost
- * between its last write and its exit. The shim keeps a read end of each output fifo, as runc's
- * shim does, so that a client going away does not kill the process with SIGPIPE. With a
- * terminal the shim relays: stdin fifo -> pty master -> stdout fifo.
+ * (stdin, stdout, stderr), `file://` URIs, `binary://` URIs, or nothing. Without a terminal the
+ * process gets the fifos themselves, so what it writes goes straight to containerd and nothing
+ * can be lost between its last write and its exit. The shim keeps a read end of each output
+ * fifo, as runc's shim does, so that a client going away does not kill the process with SIGPIPE.
+ * With a terminal the shim relays: stdin fifo -> pty master -> stdout fifo. A binary:// stdout
+ * starts a logging program (binary-logger.ts) that reads the process's stdout and stderr pipes.
  */
 import { closeSync, constants, openSync } from 'node:fs';
 import net from 'node:net';
 import tty from 'node:tty';
 
 import { KeelError } from '../util/errors.js';
+import { BinaryLogger } from './binary-logger.js';
+import { outputTarget } from './stdio-uri.js';
 
 export interface StdioPaths {
   stdin: string;
@@ -21,15 +24,6 @@ export interface StdioPaths {
 
 /** How long the output of a terminal may take to drain after its process exits. */
 const DRAIN_MS = 2000;
-
-/** Where an output goes: a fifo path, a file:// URI, or nowhere. Pure: what to open, how. */
-export function outputTarget(uri: string): { kind: 'null' } | { kind: 'fifo' | 'file'; path: string } {
-  if (uri === '') return { kind: 'null' };
-  if (uri.startsWith('file://')) return { kind: 'file', path: decodeURIComponent(uri.slice('file://'.length)) };
-  if (uri.startsWith('binary://')) throw new KeelError(`stdio "${uri}": binary:// logging is not supported by containerd-shim-keel-v1 yet; use fifos or file://`);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) throw new KeelError(`stdio "${uri}": unknown scheme; containerd-shim-keel-v1 takes fifo paths and file:// URIs`);
-  return { kind: 'fifo', path: uri };
-}
 
 /**
  * A fifo opened without blocking whatever the other side does: O_RDWR never waits, and a reopen
@@ -55,12 +49,39 @@ export class ProcessIo {
   private relayDone: Promise<void> = Promise.resolve();
   private stdinStream: net.Socket | undefined;
   private master: number | undefined;
+  /** The logging program of a binary:// stdout, which gets stderr too (as with runc's shim). */
+  private logger: BinaryLogger | undefined;
 
-  constructor(readonly paths: StdioPaths) {
+  /**
+   * The stdio of process `id` (the container's, or an exec's id) of containerd namespace
+   * `namespace`; with a binary:// stdout, once its logging program says it is ready.
+   */
+  static async open(paths: StdioPaths, id: string, namespace: string): Promise<ProcessIo> {
+    const stdout = outputTarget(paths.stdout);
+    if (stdout.kind !== 'binary') return new ProcessIo(paths);
+    if (paths.terminal) throw new KeelError(`stdio "${paths.stdout}": binary:// logging takes a process's stdout and stderr, and a process with a terminal has neither; use a fifo`);
+    const logger = await BinaryLogger.start(stdout, { CONTAINER_ID: id, CONTAINER_NAMESPACE: namespace });
+    try {
+      return new ProcessIo(paths, logger);
+    } catch (err) {
+      await logger.stop();
+      throw err;
+    }
+  }
+
+  private constructor(
+    readonly paths: StdioPaths,
+    logger?: BinaryLogger,
+  ) {
     const opened: number[] = [];
     const track = (fd: number) => (opened.push(fd), fd);
     try {
       const stdin = paths.stdin ? track(openFifo(paths.stdin, constants.O_RDONLY)) : undefined;
+      if (logger) {
+        this.logger = logger;
+        this.stdio = [stdin ?? track(openSync('/dev/null', constants.O_RDONLY)), logger.stdout, logger.stderr];
+        return;
+      }
       const stdout = this.openOutput(paths.stdout, track);
       if (paths.terminal) {
         // keel-init gives the process the pty as 0, 1 and 2; until then it holds /dev/null.
@@ -80,6 +101,7 @@ export class ProcessIo {
 
   private openOutput(uri: string, track: (fd: number) => number): number {
     const target = outputTarget(uri);
+    if (target.kind === 'binary') throw new KeelError(`stdio "${uri}": binary:// is taken for stdout (which gives the logging program stderr too), not for stderr alone`);
     if (target.kind === 'null') return track(openSync('/dev/null', constants.O_WRONLY));
     if (target.kind === 'file') return track(openSync(target.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o640));
     const fd = track(openFifo(target.path, constants.O_WRONLY));
@@ -89,7 +111,13 @@ export class ProcessIo {
 
   /** Once the process holds its stdio: the shim's copies go (its output fifos then end with the process). */
   handedOver(): void {
-    for (const fd of new Set(this.stdio)) closeSync(fd);
+    for (const fd of new Set(this.ownStdio)) closeSync(fd);
+    this.logger?.closeWriteEnds();
+  }
+
+  /** The stdio fds this object opened itself (a logging program's pipes are the logger's to close). */
+  private get ownStdio(): number[] {
+    return this.logger ? [this.stdio[0]] : this.stdio;
   }
 
   /** With a terminal: relays between the fifos and the pty `master` until the process's side closes. */
@@ -136,9 +164,18 @@ export class ProcessIo {
     for (const fd of this.held.splice(0)) closeSync(fd);
   }
 
-  /** A process that never started: every fd the shim opened for it goes. */
+  /**
+   * containerd's Delete of the process: its logging program, if any, is asked to finish (it
+   * has had the end of the process's output since the process exited), as runc's shim asks it.
+   */
+  async close(): Promise<void> {
+    await this.logger?.stop();
+  }
+
+  /** A process that never started: every fd the shim opened for it goes (and its logging program). */
   abandon(): void {
-    for (const fd of new Set([...this.stdio, ...this.held.splice(0), this.relayIn, this.relayOut])) {
+    void this.logger?.stop();
+    for (const fd of new Set([...this.ownStdio, ...this.held.splice(0), this.relayIn, this.relayOut])) {
       if (fd === undefined) continue;
       try {
         closeSync(fd);

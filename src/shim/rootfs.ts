@@ -1,40 +1,27 @@
 /**
  * The container's root file system as containerd hands it to the shim: mounts (a snapshotter's
  * overlay or bind) to make on <bundle>/rootfs before create, and to take off at delete, as the
- * shim contract requires. mount(8) and umount(8) do the work: they know every type and option
- * containerd's snapshotters produce.
+ * shim contract requires. mount(2) and umount2(2) are called through libkeel: starting mount(8)
+ * and umount(8) cost a process start each per container.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { MNT_DETACH, mount, NativeError, umount2 } from '../native/libkeel.js';
 import { KeelError } from '../util/errors.js';
 
-export interface RootMount {
-  type: string;
-  source: string;
-  target: string;
-  options: string[];
-}
+import { mountCalls, type RootMount } from './rootfs-mounts.js';
 
-/** mount(8)'s arguments for one of containerd's mounts on `target`. Pure. */
-export function mountArgs(m: RootMount, target: string): string[] {
-  const args: string[] = [];
-  // A bind is an option to mount(8), not a file system type.
-  if (m.type && m.type !== 'bind' && m.type !== 'rbind') args.push('-t', m.type);
-  const options = m.type === 'rbind' && !m.options.includes('rbind') ? ['rbind', ...m.options] : m.options;
-  if (options.length) args.push('-o', options.join(','));
-  args.push(m.source, target);
-  return args;
-}
+export type { RootMount };
 
 export function mountRootfs(bundle: string, mounts: readonly RootMount[]): void {
   const target = join(bundle, 'rootfs');
   for (const m of mounts) {
-    const result = spawnSync('mount', mountArgs(m, target), { encoding: 'utf8' });
-    if (result.status !== 0) {
+    try {
+      for (const c of mountCalls(m, target)) mount(`${m.type || 'mount'} from ${m.source}`, c.source, target, c.fstype, c.flags, c.data, c.dir);
+    } catch (err) {
       unmountRootfs(bundle);
-      throw new KeelError(`cannot mount the container's root file system (${m.type} from ${m.source}) on ${target}: ${(result.stderr || String(result.error ?? '')).trim()}`);
+      if (err instanceof NativeError) throw new KeelError(`cannot mount the container's root file system: ${err.message}`);
+      throw err;
     }
   }
 }
@@ -42,18 +29,19 @@ export function mountRootfs(bundle: string, mounts: readonly RootMount[]): void 
 /** Takes every mount off <bundle>/rootfs (stacked ones too); nothing mounted is not an error. */
 export function unmountRootfs(bundle: string): void {
   const target = join(bundle, 'rootfs');
-  if (!existsSync(target)) return;
-  // At most as many as are stacked there; each umount takes the top one.
-  for (let i = 0; i < 16 && isMountPoint(target); i++) {
-    const result = spawnSync('umount', [target], { encoding: 'utf8' });
-    if (result.status !== 0) {
-      const lazy = spawnSync('umount', ['-l', target], { encoding: 'utf8' });
-      if (lazy.status !== 0) throw new KeelError(`cannot unmount ${target}: ${(lazy.stderr || result.stderr).trim()}`);
+  // At most as many as are stacked there; each umount2 takes the top one, and EINVAL says none is left.
+  for (let i = 0; i < 16; i++) {
+    try {
+      umount2(target, 0);
+    } catch (err) {
+      const code = err instanceof NativeError ? err.code : '';
+      if (code === 'EINVAL' || code === 'ENOENT') return;
+      try {
+        // Busy (a process of the container still has it open): detached now, gone when it lets go.
+        umount2(target, MNT_DETACH);
+      } catch (lazy) {
+        throw new KeelError(`cannot unmount the container's root file system: ${(lazy as Error).message}`);
+      }
     }
   }
-}
-
-function isMountPoint(path: string): boolean {
-  const info = readFileSync('/proc/self/mountinfo', 'utf8');
-  return info.split('\n').some((line) => line.split(' ')[4] === path.replace(/ /g, '\\040'));
 }

@@ -23,7 +23,7 @@ import { NoSuchContainer, StateStore } from '../state/store.js';
 import { log } from '../util/log.js';
 import * as M from './messages.js';
 import { ProcessIo, type StdioPaths } from './process-io.js';
-import { METRICS_V1_TYPE_URL, metricsV1, MetricsV1 } from './metrics.js';
+import { METRICS_V1_TYPE_URL, METRICS_V2_TYPE_URL, metricsV1, MetricsV1, metricsV2, MetricsV2 } from './metrics.js';
 import { decode, encode, type Message, type Schema } from '../protobuf/proto3.js';
 import type { Publisher } from './publisher.js';
 import type { Exit, Reaper } from './reaper.js';
@@ -177,7 +177,7 @@ export class TaskService {
     const paths = pathsOf(r);
     let io: ProcessIo | undefined;
     try {
-      io = new ProcessIo(paths);
+      io = await ProcessIo.open(paths, id, this.opts.namespace);
       const created = await createContainer(store, {
         id,
         bundle,
@@ -225,7 +225,7 @@ export class TaskService {
     const proc = this.process(task, execId);
     if (!proc.pending) throw new RpcError(Code.FAILED_PRECONDITION, `process "${execId}" of container "${task.id}" has already been started`);
     const paths = proc.paths;
-    const io = new ProcessIo(paths);
+    const io = await ProcessIo.open(paths, execId, this.opts.namespace);
     proc.startRequested = true;
     let started;
     try {
@@ -344,6 +344,7 @@ export class TaskService {
       }
       if (!proc.exit) throw new RpcError(Code.FAILED_PRECONDITION, `process "${execId}" of container "${task.id}" is still running: kill it first`);
       task.execs.delete(execId);
+      await proc.io?.close();
       this.opts.publisher.publish('TaskDelete', { containerId: task.id, pid: proc.pid, exitStatus: proc.exit.status, exitedAt: M.timestampOf(proc.exit.at), id: execId });
       return { pid: proc.pid, exitStatus: proc.exit.status, exitedAt: M.timestampOf(proc.exit.at) };
     }
@@ -355,6 +356,7 @@ export class TaskService {
     // A created task's init dies in that delete; its exit comes through the reaper.
     await Promise.race([init.exited, new Promise((r) => setTimeout(r, 5000).unref())]);
     if (task.rootfsMounted) unmountRootfs(task.bundle);
+    await init.io?.close();
     this.tasks.delete(task.id);
     const exit = init.exit ?? { status: 128 + 9, at: Date.now() };
     const exitedAt = M.timestampOf(exit.at);
@@ -460,7 +462,7 @@ export class TaskService {
     const task = this.task(r.id as string);
     const record = task.store.readLive(task.id, 'read the stats of');
     const source = managedCgroupOf(record).statsSource();
-    if (source.v2) throw new RpcError(Code.UNIMPLEMENTED, 'Stats on a cgroup v2 host is not implemented by containerd-shim-keel-v1 yet (keel events --stats ID gives the figures)');
+    if (source.v2) return { stats: { typeUrl: METRICS_V2_TYPE_URL, value: encode(MetricsV2, metricsV2(source.read, source.listHugetlb)) } };
     return { stats: { typeUrl: METRICS_V1_TYPE_URL, value: encode(MetricsV1, metricsV1(collectStats(source))) } };
   }
 

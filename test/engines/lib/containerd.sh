@@ -60,7 +60,7 @@ containerd_stop() {
   stop_pid "$(cat "$CTD/pid")" 10 containerd
 }
 
-containerd_scenarios="run-output-exit no-leaked-fds detached-kill-delete kill-all exec exec-tty pause-resume ps metrics memory-limit interactive-tty big-output events shim-killed shim-exits oom-event hooks"
+containerd_scenarios="run-output-exit no-leaked-fds detached-kill-delete kill-all exec exec-tty pause-resume ps metrics memory-limit interactive-tty big-output events shim-killed shim-exits oom-event hooks binary-log"
 # CGROUP_MANAGER=systemd (make test-systemd, systemd as PID 1): the runc shim's SystemdCgroup option.
 [ "${CGROUP_MANAGER:-cgroupfs}" = systemd ] && containerd_scenarios+=" systemd-scope"
 
@@ -259,6 +259,13 @@ sc_containerd_shim-exits() {
   done
   [ -S "$sock" ] || fail "no shim socket at $sock while the pod runs"
   [ "$(awk '{print $4}' "/proc/${pids[0]}/stat")" = "$(awk '{print $4}' "/proc/${pids[1]}/stat")" ] || fail "the pod's two tasks have different shims"
+  # keel's shim runs with the Node flags it was built with (make writes them to build/shim-node-flags).
+  if [ "$RT" = keel-shim ]; then
+    local flags cmd
+    flags=$(cat "$(dirname "$(readlink -f "$KEEL_SHIM")")/../build/shim-node-flags") || fail "no build/shim-node-flags beside $KEEL_SHIM: run make"
+    cmd=$(tr '\0' ' ' <"/proc/$(awk '{print $4}' "/proc/${pids[0]}/stat")/cmdline")
+    [[ $cmd == *" $flags "*containerd-shim-keel-v1* ]] || fail "the shim runs as '$cmd', without the Node flags it was built with ($flags)"
+  fi
   for id in sx1-$RT sx2-$RT; do
     ctr_ tasks kill -s SIGKILL "$id"
     eventually 10 task_status_is "$id" STOPPED || fail "task $id not STOPPED after SIGKILL"
@@ -266,6 +273,32 @@ sc_containerd_shim-exits() {
     ctr_ containers rm "$id" >/dev/null 2>&1
   done
   eventually 5 test ! -e "$sock" || fail "the shim's socket $sock is left after its last task was deleted"
+}
+
+# A binary:// log URI (ctr run --log-uri): the logging program gets the process's stdout and
+# stderr as its fds 3 and 4 and fd 5 to say it is ready, CONTAINER_ID and CONTAINER_NAMESPACE,
+# and the URI's query as its arguments (containerd 1.6's pkg/process/io.go, which runc's shim runs).
+sc_containerd_binary-log() {
+  local dir=$T/binary-log-$RT logger=$T/binary-logger.sh id=blog-$RT out
+  mkdir -p "$dir"
+  cat >"$logger" <<'LOGGER'
+#!/bin/sh
+# binary-logger.sh dir DIR
+printf '%s\n' "$@" >"$2/args"
+env >"$2/env"
+/bin/cat <&3 >"$2/stdout" &
+/bin/cat <&4 >"$2/stderr" &
+printf x >&5
+exec 5>&-
+wait
+LOGGER
+  chmod +x "$logger"
+  out=$(ctr_run --log-uri "binary://$logger?dir=$dir" --rm "$CTD_IMAGE" "$id" sh -c 'echo to-stdout; echo to-stderr >&2' 2>&1) || fail "ctr run --log-uri: $out"
+  eventually 5 grep -qx to-stdout "$dir/stdout" || fail "the process's stdout did not reach the logger: '$(cat "$dir/stdout" 2>&1)'"
+  eventually 5 grep -qx to-stderr "$dir/stderr" || fail "the process's stderr did not reach the logger: '$(cat "$dir/stderr" 2>&1)'"
+  grep -qx "CONTAINER_ID=$id" "$dir/env" || fail "the logger's environment lacks CONTAINER_ID=$id: $(tr '\n' ' ' <"$dir/env")"
+  grep -qx "CONTAINER_NAMESPACE=$CTD_NS" "$dir/env" || fail "the logger's environment lacks CONTAINER_NAMESPACE=$CTD_NS: $(tr '\n' ' ' <"$dir/env")"
+  [ "$(tr '\n' ' ' <"$dir/args")" = "dir $dir " ] || fail "the logger's arguments are '$(tr '\n' ' ' <"$dir/args")', want 'dir $dir '"
 }
 
 # Whether ctr events has shown a /tasks/oom event for container ID.

@@ -6,8 +6,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { groupOf, parseShimFlags, socketAddress } from '../../../src/shim/address.js';
-import { mountArgs } from '../../../src/shim/rootfs.js';
-import { outputTarget } from '../../../src/shim/process-io.js';
+import { outputTarget } from '../../../src/shim/stdio-uri.js';
 
 describe('socketAddress', () => {
   it("names the socket as containerd's runc shim does", () => {
@@ -56,22 +55,23 @@ describe('parseShimFlags', () => {
   });
 });
 
-describe('mountArgs', () => {
-  it("mounts an overlay snapshot with its options, as containerd's overlayfs snapshotter sends it", () => {
-    const m = { type: 'overlay', source: 'overlay', target: '', options: ['index=off', 'workdir=/s/2/work', 'upperdir=/s/2/fs', 'lowerdir=/s/1/fs'] };
-    expect(mountArgs(m, '/b/rootfs')).toEqual(['-t', 'overlay', '-o', 'index=off,workdir=/s/2/work,upperdir=/s/2/fs,lowerdir=/s/1/fs', 'overlay', '/b/rootfs']);
-  });
-
-  it('passes a bind as an option, not as a file system type', () => {
-    expect(mountArgs({ type: 'bind', source: '/s/1/fs', target: '', options: ['rbind', 'ro'] }, '/r')).toEqual(['-o', 'rbind,ro', '/s/1/fs', '/r']);
-  });
-});
-
 describe('outputTarget', () => {
-  it('takes fifo paths, file:// URIs and nothing; refuses binary:// naming the URI', () => {
+  it('takes fifo paths, file:// URIs and nothing', () => {
     expect(outputTarget('/run/fifo/x-stdout')).toEqual({ kind: 'fifo', path: '/run/fifo/x-stdout' });
     expect(outputTarget('file:///var/log/c%20x.log')).toEqual({ kind: 'file', path: '/var/log/c x.log' });
     expect(outputTarget('')).toEqual({ kind: 'null' });
-    expect(() => outputTarget('binary:///usr/bin/logger?a=b')).toThrow(/stdio "binary:\/\/\/usr\/bin\/logger\?a=b": binary:\/\/ logging is not supported/);
+    expect(() => outputTarget('syslog://x')).toThrow('stdio "syslog://x": unknown scheme');
+  });
+
+  // containerd's NewBinaryCmd: the URI's path, then each query key and its first value, as Go's
+  // url.ParseQuery reads them ("+" is a space, a key without "=" has the value "").
+  it('takes binary:// URIs as the logging program and its arguments', () => {
+    expect(outputTarget('binary:///usr/local/bin/my%20logger?id=c1&flag&name=a+b&id=c2')).toEqual({
+      kind: 'binary',
+      path: '/usr/local/bin/my logger',
+      args: ['id', 'c1', 'flag', '', 'name', 'a b'],
+    });
+    expect(outputTarget('binary:///bin/logger')).toEqual({ kind: 'binary', path: '/bin/logger', args: [] });
+    expect(() => outputTarget('binary://')).toThrow('stdio "binary://": a binary:// URI names the logging program by its absolute path');
   });
 });
