@@ -126,13 +126,15 @@ dist/keel: native/launch/keel.c dist/keel.cjs dist/keel-full.cjs dist/keel-spawn
 # for everything else (the long-lived shim, delete). The .cjs imports keel's modules and runs from
 # dist/ beside keel-init and libkeel.so; its extension tells Node it is CommonJS (this checkout's
 # package.json says "module"). rm first: the name was a link to the .cjs file once.
+# It starts the long-lived shim as $(NODE) $(SHIM_NODE_FLAGS) containerd-shim-keel-v1.cjs ...
+SHIM_DEFINES = -DKEEL_NODE='"$(NODE)"' -DKEEL_SHIM_NODE_FLAGS='"$(SHIM_NODE_FLAGS)"'
 SHIM_SRCS := native/launch/shim.c native/launch/shim-rules.c native/launch/json-scan.c native/launch/sha256.c
 dist/containerd-shim-keel-v1: $(SHIM_SRCS) $(wildcard native/launch/*.h) dist/containerd-shim-keel-v1.cjs | build/musl-include/linux
 	rm -f $@
 	if [ -z "$(NO_MUSL)" ] && command -v musl-gcc >/dev/null; then \
-		musl-gcc $(CFLAGS) -DKEEL_NODE='"$(NODE)"' -static -s -o $@ $(SHIM_SRCS); \
+		musl-gcc $(CFLAGS) $(SHIM_DEFINES) -static -s -o $@ $(SHIM_SRCS); \
 	else \
-		$(CC) $(CFLAGS) -DKEEL_NODE='"$(NODE)"' -static -s -o $@ $(SHIM_SRCS); \
+		$(CC) $(CFLAGS) $(SHIM_DEFINES) -static -s -o $@ $(SHIM_SRCS); \
 	fi
 dist/containerd-shim-keel-v1.cjs: $(BUNDLE_DEPS) dist/keel-init dist/libkeel.so $(FFI_ADDON) | deps
 	@mkdir -p dist

@@ -34,6 +34,11 @@
 #error "build with -DKEEL_NODE=\"/path/to/node\" (the node that built containerd-shim-keel-v1.cjs)"
 #endif
 
+/* Node's flags for the long-lived shim (the Makefile's SHIM_NODE_FLAGS), words split at spaces. */
+#ifndef KEEL_SHIM_NODE_FLAGS
+#define KEEL_SHIM_NODE_FLAGS ""
+#endif
+
 #define NAME "containerd-shim-keel-v1"
 #define SCRIPT NAME ".cjs"
 /* Larger runtime options or config files than these are not what containerd or an operator sends. */
@@ -269,7 +274,15 @@ out:
 /* Starts the long-lived shim (see exec_long_lived) and returns its pid, or -1 after saying why. */
 static pid_t spawn_long_lived(const struct flags *f, int sock, int log, const char *script)
 {
-	char *args[] = { "node", (char *)script, "-namespace", (char *)f->namespace, "-id", (char *)f->id, "-address", (char *)f->address, "-publish-binary", (char *)f->publish_binary, f->debug ? "-debug" : NULL, NULL };
+	char node_flags[] = KEEL_SHIM_NODE_FLAGS, *args[sizeof(node_flags) / 2 + 16], *save = NULL;
+	size_t n = 0;
+	args[n++] = "node";
+	for (char *word = strtok_r(node_flags, " ", &save); word; word = strtok_r(NULL, " ", &save)) args[n++] = word;
+	char *shim_args[] = { (char *)script, "-namespace", (char *)f->namespace, "-id", (char *)f->id, "-address", (char *)f->address, "-publish-binary", (char *)f->publish_binary };
+	for (size_t i = 0; i < sizeof(shim_args) / sizeof(shim_args[0]); i++) args[n++] = shim_args[i];
+	if (f->debug)
+		args[n++] = "-debug";
+	args[n] = NULL;
 	int report[2];
 	if (pipe2(report, O_CLOEXEC) < 0)
 		return fail("pipe2: %s", strerror(errno)), -1;

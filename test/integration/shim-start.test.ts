@@ -68,14 +68,14 @@ function start(b: string, ns: string, id: string, opts: { input?: Buffer; extra?
   return { status: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString(), ms: Date.now() - began };
 }
 
-/** The long-lived shims started from bundle b: node on the .cjs, working in b. */
+/** The long-lived shims started from bundle b: node (with the build's SHIM_NODE_FLAGS) on the .cjs, working in b. */
 function shimsIn(b: string): number[] {
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (argv[1] === SCRIPT && readlinkSync(`/proc/${entry}/cwd`) === b) found.push(Number(entry));
+      if (argv.includes(SCRIPT) && readlinkSync(`/proc/${entry}/cwd`) === b) found.push(Number(entry));
     } catch {
       // Gone meanwhile.
     }
@@ -103,7 +103,8 @@ describe('containerd-shim-keel-v1 start', () => {
 
     const [pid, ...others] = shimsIn(b);
     expect(others).toEqual([]);
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(2, -1);
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const argv = cmdline.slice(cmdline.indexOf(SCRIPT) + 1, -1);
     expect(argv).toEqual(['-namespace', 'ns1', '-id', 'c1', '-address', containerd, '-publish-binary', '/usr/bin/containerd', '-debug']);
     // Its own session (and so process group), not the caller's.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
