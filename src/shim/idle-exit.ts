@@ -1,11 +1,13 @@
 /**
  * When a long-lived shim may end. containerd sends Shutdown after each task's delete; runc's shim
- * ends as soon as it serves no container. This one also waits until no client is connected and
- * none has connected for `lingerMs`: `start` (native/launch/shim.c) hands a group's socket to
- * containerd for one more container once it has seen the shim answer, and containerd connects
- * only after start has returned. A shim that ended in between would leave that container with
- * no shim ("start failed: ... connect"). With one shim per namespace, containers of the group
- * come and go all the time, so that window is met, not just possible.
+ * ends as soon as it serves no container. This one also waits until no client is connected and,
+ * if a `start` looked at it lately, until `lingerMs` after that: start (native/launch/shim.c)
+ * connects and hangs up to see whether the group's shim answers, hands that shim to containerd
+ * for one more container, and containerd connects only after start has returned. A shim that
+ * ended in between would leave that container with no shim ("failed to get task pid: ttrpc:
+ * closed"). With one shim per namespace, containers come and go all the time, so that window is
+ * met, not just possible. start's look is told from containerd's connections by what it sends:
+ * nothing.
  */
 export interface IdleExitOptions {
   /** Whether a container is served (or being created). */
@@ -16,13 +18,15 @@ export interface IdleExitOptions {
   now?: () => number;
 }
 
-interface Closable {
+/** What is needed of a client's socket. */
+export interface ClientSocket {
+  readonly bytesRead: number;
   once(event: 'close', listener: () => void): unknown;
 }
 
 export class IdleExit {
   private open = 0;
-  private lastConnect = -Infinity;
+  private lastLook = -Infinity;
   private wanted = false;
   private done = false;
   private timer: NodeJS.Timeout | undefined;
@@ -32,12 +36,12 @@ export class IdleExit {
     this.now = opts.now ?? Date.now;
   }
 
-  /** A client connected (containerd for a container, or a start looking for a live shim). */
-  connected(socket: Closable): void {
+  /** A client connected: containerd for a container, or a start looking for a live shim. */
+  connected(socket: ClientSocket): void {
     this.open++;
-    this.lastConnect = this.now();
     socket.once('close', () => {
       this.open--;
+      if (socket.bytesRead === 0) this.lastLook = this.now();
       this.check();
     });
   }
@@ -57,7 +61,7 @@ export class IdleExit {
       return;
     }
     if (this.open > 0) return;
-    const wait = this.lastConnect + this.opts.lingerMs - this.now();
+    const wait = this.lastLook + this.opts.lingerMs - this.now();
     if (wait > 0) {
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.check(), wait);

@@ -354,7 +354,7 @@ sc_containerd_shim-per-namespace-killed() {
 # must succeed, and the shim end after the last. (keel's shim once ended there under a container that start had just handed it:
 # "failed to get task pid: ttrpc: closed", about one run in fifty.)
 sc_containerd_shim-per-namespace-churn() {
-  local round i failed=0
+  local round i failed=0 why=
   for round in 1 2 3 4; do
     for i in 1 2 3 4 5 6; do
       (
@@ -365,10 +365,13 @@ sc_containerd_shim-per-namespace-churn() {
     wait
   done
   for i in "$T"/churn-*-"$RT".log; do
-    grep -q '^failed$' "$i" && failed=$((failed + 1)) && cat "$i"
+    grep -q '^failed$' "$i" || continue
+    failed=$((failed + 1))
+    cat "$i"
+    why=$(grep -av '^failed$' "$i" | tail -1)
   done
   rm -f "$T"/churn-*-"$RT".log
-  [ "$failed" = 0 ] || fail "$failed of 24 ctr run --rm in the namespace's shim failed"
+  [ "$failed" = 0 ] || fail "$failed of 24 ctr run --rm in the namespace's shim failed, the last with: $why"
   local sock=/run/containerd/s/$(printf '%s' "$CTD_SOCK/$CTD_NS/$CTD_NS" | sha256sum | cut -d' ' -f1)
   eventually 8 test ! -e "$sock" || fail "the namespace's shim (socket $sock) still runs after its last task was deleted"
 }
