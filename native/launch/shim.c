@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -360,6 +361,15 @@ static int start(const struct flags *f, const char *script)
 		return fail("mkdir /run/containerd: %s", strerror(errno));
 	if (mkdir(SHIM_SOCKET_DIR, 0711) < 0 && errno != EEXIST)
 		return fail("mkdir " SHIM_SOCKET_DIR ": %s", strerror(errno));
+	/*
+	 * One start at a time looks at and binds sockets: another start's socket is bound a moment
+	 * before it listens, and a look in between would take it for a stale one and replace it,
+	 * leaving that start's shim with no name and so no container, for ever. With one shim per
+	 * namespace, starts of one group at once are the rule. The lock goes with the listen.
+	 */
+	int lock = open(SHIM_SOCKET_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lock < 0 || flock(lock, LOCK_EX) < 0)
+		return fail("lock " SHIM_SOCKET_DIR ": %s", strerror(errno));
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
 	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -384,6 +394,7 @@ static int start(const struct flags *f, const char *script)
 	/* Node's default backlog, as the shim's own listen had. */
 	if (listen(sock, 511) < 0)
 		return fail("listen %s: %s", path, strerror(errno));
+	close(lock);
 	if (chmod(path, 0600) < 0)
 		return fail("chmod %s: %s", path, strerror(errno));
 	if (write_address(address))

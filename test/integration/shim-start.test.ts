@@ -8,7 +8,7 @@
  * bundle's address file, and leave the long-lived shim in a session of its own with the socket as
  * fd 3, its stderr on the bundle's log fifo, its OOM score one above containerd's.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,7 +41,7 @@ afterAll(() => {
     }
   }
   for (const fd of logReaders) closeSync(fd);
-  for (const ns of ['ns1', 'ns2', 'ns3']) for (const group of ['pod1', 'c3', 'c9', ns, 'c5']) rmSync(socketOf(ns, group), { force: true });
+  for (const ns of ['ns1', 'ns2', 'ns3']) for (const group of ['pod1', 'c3', 'c9', ns, 'c5', 'pod-at-once']) rmSync(socketOf(ns, group), { force: true });
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -138,6 +138,60 @@ describe('containerd-shim-keel-v1 start', () => {
     const now = shimsIn(b).filter((pid) => pid !== first);
     expect(now).toHaveLength(1);
     expect(readlinkSync(`/proc/${now[0]}/fd/3`)).toBe(`socket:[${socketInode(socketOf('ns1', 'c3'))}]`);
+  });
+
+  it('gives twelve containers of one pod started at once one shim', async () => {
+    const bundles = Array.from({ length: 12 }, (_, i) => bundle(`r${i}`, { 'io.kubernetes.cri.sandbox-id': 'pod-at-once' }));
+    const starts = bundles.map(
+      (b, i) =>
+        new Promise<string>((resolve) => {
+          const child = spawn(SHIM, ['-namespace', 'ns3', '-address', containerd, '-publish-binary', '/usr/bin/containerd', '-id', `r${i}`, 'start'], { cwd: b, stdio: ['ignore', 'pipe', 'pipe'] });
+          let out = '';
+          child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+          child.on('close', (code) => resolve(`${code}: ${out}`));
+        }),
+    );
+    expect(new Set(await Promise.all(starts))).toEqual(new Set([`0: ${addressOf('ns3', 'pod-at-once')}`]));
+    expect(bundles.flatMap((b) => shimsIn(b))).toHaveLength(1);
+  });
+
+  it('waits for another start between its bind and its listen instead of taking that socket for a stale one', async () => {
+    // Another start, played by python: it holds the lock start takes (flock of the socket
+    // directory), has bound the group's socket and listens only half a second later.
+    const path = socketOf('ns3', 'pod-half-bound');
+    const other = spawn('python3', ['-c', [
+      'import fcntl, os, socket, sys, time',
+      "d = os.open('/run/containerd/s', os.O_RDONLY)",
+      'fcntl.flock(d, fcntl.LOCK_EX)',
+      's = socket.socket(socket.AF_UNIX)',
+      `s.bind(${JSON.stringify(path)})`,
+      "print('bound', flush=True)",
+      'time.sleep(0.5)',
+      's.listen(16)',
+      'fcntl.flock(d, fcntl.LOCK_UN)',
+      'sys.stdin.read()',
+    ].join('\n')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve) => other.stdout.once('data', () => resolve()));
+      const inode = statSync(path).ino;
+      const b = bundle('hb1', { 'io.kubernetes.cri.sandbox-id': 'pod-half-bound' });
+      const r = await new Promise<string>((resolve) => {
+        const child = spawn(SHIM, ['-namespace', 'ns3', '-address', containerd, '-publish-binary', '/usr/bin/containerd', '-id', 'hb1', 'start'], { cwd: b, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('close', (code) => resolve(`${code}: ${out}`));
+      });
+      const started = shimsIn(b);
+      expect(r).toBe(`0: ${addressOf('ns3', 'pod-half-bound')}`);
+      expect(started).toEqual([]);
+      expect(statSync(path).ino).toBe(inode);
+    } finally {
+      other.stdin.end();
+      other.kill();
+      rmSync(path, { force: true });
+    }
   });
 
   it('groups by namespace when the runtime options name a shim config saying so', () => {
