@@ -120,7 +120,7 @@ dist/keel: native/launch/keel.c dist/keel.cjs dist/keel-full.cjs dist/keel-spawn
 		$(CC) $(CFLAGS) -DKEEL_NODE='"$(NODE)"' -static -s -o $@ $<; \
 	fi
 
-# The Node/V8 flags of the long-lived shim (src/shim/node-flags.ts; whatever starts it puts them
+# The Node/V8 flags of the long-lived shim (compiled into the static `start`, which puts them
 # before the bundle on node's command line). --lite-mode (no optimizing compiler: ~5 MB less of
 # node's code touched) and --v8-pool-size=1 (3 threads fewer) cut its RSS from ~53 to ~48 MB with
 # no slower `ctr run`; the other flags tried changed nothing (docs/containerd-shim.md, "Memory").
@@ -131,16 +131,25 @@ build/shim-node-flags: FORCE
 	@[ "$$(cat $@ 2>/dev/null)" = '$(SHIM_NODE_FLAGS)' ] || printf '%s' '$(SHIM_NODE_FLAGS)' >$@
 FORCE:
 
-# containerd-shim-keel-v1: keel as a containerd runtime v2 shim (src/shim/), one bundle that
-# imports keel's modules and runs from dist/ beside keel-init and libkeel.so, with node's #! line.
-# containerd runs it by that name; the name is a link to the .cjs file, whose extension tells Node
-# it is CommonJS (this checkout's package.json says "module"); Node follows the link.
-dist/containerd-shim-keel-v1: dist/containerd-shim-keel-v1.cjs
-	ln -sfn containerd-shim-keel-v1.cjs $@
-dist/containerd-shim-keel-v1.cjs: $(BUNDLE_DEPS) dist/keel-init dist/libkeel.so $(FFI_ADDON) build/shim-node-flags | deps
+# containerd-shim-keel-v1: keel as a containerd runtime v2 shim (src/shim/). containerd runs it by
+# that name: a small static program (native/launch/shim.c, linked like dist/keel) that answers
+# `start` itself, before any Node starts, and execs node on containerd-shim-keel-v1.cjs beside it
+# for everything else (the long-lived shim, delete). The .cjs imports keel's modules and runs from
+# dist/ beside keel-init and libkeel.so; its extension tells Node it is CommonJS (this checkout's
+# package.json says "module"). rm first: the name was a link to the .cjs file once.
+# It starts the long-lived shim as $(NODE) $(SHIM_NODE_FLAGS) containerd-shim-keel-v1.cjs ...
+SHIM_DEFINES = -DKEEL_NODE='"$(NODE)"' -DKEEL_SHIM_NODE_FLAGS='"$(SHIM_NODE_FLAGS)"'
+SHIM_SRCS := native/launch/shim.c native/launch/shim-rules.c native/launch/json-scan.c native/launch/sha256.c
+dist/containerd-shim-keel-v1: $(SHIM_SRCS) $(wildcard native/launch/*.h) dist/containerd-shim-keel-v1.cjs build/shim-node-flags | build/musl-include/linux
+	rm -f $@
+	if [ -z "$(NO_MUSL)" ] && command -v musl-gcc >/dev/null; then \
+		musl-gcc $(CFLAGS) $(SHIM_DEFINES) -static -s -o $@ $(SHIM_SRCS); \
+	else \
+		$(CC) $(CFLAGS) $(SHIM_DEFINES) -static -s -o $@ $(SHIM_SRCS); \
+	fi
+dist/containerd-shim-keel-v1.cjs: $(BUNDLE_DEPS) dist/keel-init dist/libkeel.so $(FFI_ADDON) | deps
 	@mkdir -p dist
-	$(ESBUILD_CJS) --minify-whitespace --minify-syntax src/shim/main.ts --outfile=$@ --banner:js='#!$(NODE)' \
-		--define:KEEL_SHIM_NODE_FLAGS='"$(SHIM_NODE_FLAGS)"'
+	$(ESBUILD_CJS) --minify-whitespace --minify-syntax src/shim/main.ts --outfile=$@ --banner:js='#!$(NODE)'
 	chmod +x $@
 
 typecheck: build/generated/validators.mjs build/generated/syscalls.mjs | deps

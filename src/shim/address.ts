@@ -1,31 +1,8 @@
 /**
- * Where a shim listens and which containers share one: containerd's rules for shims
- * (runtime/v2/shim/util_unix.go, runc's manager), as pure functions.
+ * containerd's shim command line and socket addresses, as pure functions. Which containers share
+ * a shim and where it listens (containerd's socket name rule) are native/launch/shim-rules.c's:
+ * `start`, which applies them, is the static program's.
  */
-import { createHash } from 'node:crypto';
-import { posix } from 'node:path';
-
-/** containerd 1.6/1.7 put shim sockets here, whatever its own state directory. */
-export const SOCKET_DIR = '/run/containerd/s';
-
-/** Annotations that put containers in one shim (a pod), in the order runc's shim reads them. */
-export const GROUP_ANNOTATIONS = ['io.containerd.runc.v2.group', 'io.kubernetes.cri.sandbox-id'];
-
-/** The shim address for a group: unix://<SOCKET_DIR>/<sha256 of containerd's address, namespace and group joined as a path>. */
-export function socketAddress(containerdAddress: string, namespace: string, group: string): string {
-  // Go's filepath.Join cleans the result, as posix.join does (no "//", no trailing "/").
-  const digest = createHash('sha256').update(posix.join(containerdAddress, namespace, group)).digest('hex');
-  return `unix://${SOCKET_DIR}/${digest}`;
-}
-
-/** The group a container's shim serves: its pod's sandbox id when it has one, else itself. */
-export function groupOf(id: string, annotations: Record<string, string> | undefined): string {
-  for (const key of GROUP_ANNOTATIONS) {
-    const group = annotations?.[key];
-    if (group) return group;
-  }
-  return id;
-}
 
 /** The socket path of a unix:// address. */
 export function socketPath(address: string): string {
@@ -43,7 +20,11 @@ export interface ShimFlags {
   action: string;
 }
 
-/** The command line containerd gives a shim, parsed as Go's flag package does (-flag value, --flag=value, -debug). */
+/**
+ * The command line containerd gives a shim, parsed as Go's flag package does (-flag value,
+ * --flag=value, -debug). native/launch/shim.c reads it the same way to find `start`, and hands
+ * anything it cannot read to this.
+ */
 export function parseShimFlags(argv: readonly string[]): ShimFlags {
   const flags: ShimFlags = { namespace: '', address: '', publishBinary: '', id: '', bundle: '', debug: false, action: '' };
   const names: Record<string, keyof ShimFlags> = { namespace: 'namespace', address: 'address', 'publish-binary': 'publishBinary', id: 'id', bundle: 'bundle' };

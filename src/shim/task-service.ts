@@ -76,7 +76,8 @@ export interface ServiceOptions {
   publisher: Publisher;
   reaper: Reaper;
   /** Called when Shutdown leaves nothing to serve. */
-  onShutdown: () => void;
+  /** Shutdown came and no container is served (or `now` asked to end regardless). */
+  onShutdown: (now: boolean) => void;
 }
 
 /** keel's errors as gRPC codes containerd understands. */
@@ -111,11 +112,13 @@ function jsonOf<T>(any: Message | undefined, what: string): T {
 
 export class TaskService {
   private readonly tasks = new Map<string, Task>();
+  /** Creates under way: their containers count as served before they are in tasks. */
+  private creating = 0;
 
   constructor(private readonly opts: ServiceOptions) {}
 
   get taskCount(): number {
-    return this.tasks.size;
+    return this.tasks.size + this.creating;
   }
 
   register(server: TtrpcServer): void {
@@ -129,7 +132,7 @@ export class TaskService {
           throw rpc;
         }
       });
-    method('Create', M.CreateTaskRequest, M.CreateTaskResponse, (r) => this.create(r));
+    method('Create', M.CreateTaskRequest, M.CreateTaskResponse, (r) => this.whileCreating(() => this.create(r)));
     method('Start', M.StartRequest, M.StartResponse, (r) => this.start(r));
     method('Delete', M.DeleteRequest, M.DeleteResponse, (r) => this.delete(r));
     method('Exec', M.ExecProcessRequest, M.Empty, (r) => this.exec(r));
@@ -161,6 +164,16 @@ export class TaskService {
     const proc = task.execs.get(execId);
     if (!proc) throw new RpcError(Code.NOT_FOUND, `process "${execId}" of container "${task.id}": not found`);
     return proc;
+  }
+
+  /** A Shutdown for another container while this Create runs must not end the shim. */
+  private async whileCreating<T>(create: () => Promise<T>): Promise<T> {
+    this.creating++;
+    try {
+      return await create();
+    } finally {
+      this.creating--;
+    }
   }
 
   private async create(r: Message): Promise<Message> {
@@ -472,8 +485,8 @@ export class TaskService {
   }
 
   private shutdown(r: Message): Message {
-    if (this.tasks.size && !r.now) return {};
-    this.opts.onShutdown();
+    if (this.taskCount && !r.now) return {};
+    this.opts.onShutdown(Boolean(r.now));
     return {};
   }
 }

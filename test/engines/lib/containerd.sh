@@ -60,11 +60,13 @@ containerd_stop() {
   stop_pid "$(cat "$CTD/pid")" 10 containerd
 }
 
-containerd_scenarios="run-output-exit no-leaked-fds detached-kill-delete kill-all exec exec-tty pause-resume ps metrics memory-limit interactive-tty big-output events shim-killed shim-exits oom-event hooks binary-log"
+containerd_scenarios="run-output-exit no-leaked-fds detached-kill-delete kill-all exec exec-tty pause-resume ps metrics memory-limit interactive-tty big-output events shim-killed shim-exits shim-per-namespace shim-per-namespace-killed shim-per-namespace-churn oom-event hooks binary-log"
 # CGROUP_MANAGER=systemd (make test-systemd, systemd as PID 1): the runc shim's SystemdCgroup option.
 [ "${CGROUP_MANAGER:-cgroupfs}" = systemd ] && containerd_scenarios+=" systemd-scope"
 
 # ---- scenarios: $RT is the runtime's name, $RT_PATH its binary; CTD_IMAGE is set ----
+
+rootfs_unmounted() { ! grep -q "/$1/rootfs " /proc/self/mountinfo; }
 
 task_status_is() { ctr_ tasks ls 2>/dev/null | awk -v id="$1" '$1 == id {print $3}' | grep -qx "$2"; }
 
@@ -241,7 +243,8 @@ sc_containerd_shim-killed() {
   eventually 10 process_gone "$pid" "sleep 300" || fail "the task's init $pid outlived its shim's death by 10 s"
   ctr_ tasks delete "$ID" >/dev/null 2>&1
   ctr_ containers rm "$ID" 2>&1 || fail "ctr container rm failed"
-  ! grep -q "/$ID/rootfs " /proc/self/mountinfo || fail "the rootfs of $ID is still mounted"
+  # containerd runs the dead shim's `delete` (which unmounts) on its own, not within ctr's delete.
+  eventually 5 rootfs_unmounted "$ID" || fail "the rootfs of $ID is still mounted"
   eventually 5 test ! -d "$cg" || fail "cgroup $cg is left"
 }
 
@@ -299,6 +302,111 @@ LOGGER
   grep -qx "CONTAINER_ID=$id" "$dir/env" || fail "the logger's environment lacks CONTAINER_ID=$id: $(tr '\n' ' ' <"$dir/env")"
   grep -qx "CONTAINER_NAMESPACE=$CTD_NS" "$dir/env" || fail "the logger's environment lacks CONTAINER_NAMESPACE=$CTD_NS: $(tr '\n' ' ' <"$dir/env")"
   [ "$(tr '\n' ' ' <"$dir/args")" = "dir $dir " ] || fail "the logger's arguments are '$(tr '\n' ' ' <"$dir/args")', want 'dir $dir '"
+}
+
+# One shim for every container of the namespace. keel's shim: the operator's setting, a shim
+# config {"shimGroup": "namespace"} named by the runtime options (ctr's --runtime-config-path, the
+# CRI's ConfigPath), which containerd writes on start's stdin. runc's shim has no such setting; the
+# same grouping is its group annotation with the namespace as the group, which the runc columns
+# use as the reference. Either way the socket is containerd's name for the group <namespace>.
+ctr_run_in_namespace_shim() { # ARGS...
+  if [ "$RT" = keel-shim ]; then
+    printf '{"shimGroup": "namespace"}\n' >"$T/shim-per-namespace.json"
+    ctr_run --runtime-config-path "$T/shim-per-namespace.json" "$@"
+  else
+    ctr_run --annotation "io.containerd.runc.v2.group=$CTD_NS" "$@"
+  fi
+}
+
+shim_of() { awk '{print $4}' "/proc/$(ctr_ tasks ls | awk -v id="$1" '$1 == id {print $2}')/stat"; }
+
+# Containers come and go while others run: each joins the one shim (also after the first, whose
+# bundle was the shim's working directory and whose log fifo was its stderr, is deleted), exec
+# still works in the others, and the shim ends, removing its socket, after the last delete.
+sc_containerd_shim-per-namespace() {
+  local sock id out shim
+  sock=/run/containerd/s/$(printf '%s' "$CTD_SOCK/$CTD_NS/$CTD_NS" | sha256sum | cut -d' ' -f1)
+  for id in pn1-$RT pn2-$RT pn3-$RT; do
+    out=$(ctr_run_in_namespace_shim -d "$CTD_IMAGE" "$id" sleep 300 2>&1) || fail "ctr run -d $id: $out"
+    eventually 10 task_status_is "$id" RUNNING || fail "task $id is not RUNNING"
+  done
+  [ -S "$sock" ] || fail "no shim socket at $sock (the namespace's group) while its tasks run"
+  shim=$(shim_of "pn1-$RT")
+  for id in pn2-$RT pn3-$RT; do
+    [ "$(shim_of "$id")" = "$shim" ] || fail "task $id has shim $(shim_of "$id"), pn1-$RT has $shim"
+  done
+  ctr_ tasks kill -s SIGKILL "pn1-$RT"
+  eventually 10 task_status_is "pn1-$RT" STOPPED || fail "task pn1-$RT not STOPPED after SIGKILL"
+  out=$(ctr_ tasks delete "pn1-$RT" 2>&1) || fail "ctr task delete pn1-$RT: $out"
+  ctr_ containers rm "pn1-$RT" >/dev/null 2>&1
+  kill -0 "$shim" 2>/dev/null || fail "the shim ended with the first task's delete while two others run"
+  out=$(ctr_ tasks exec --exec-id e1 "pn3-$RT" sh -c 'echo exec after the first left' 2>&1)
+  expect_line '^exec after the first left$' "$out" "ctr task exec in pn3-$RT"
+  out=$(ctr_run_in_namespace_shim -d "$CTD_IMAGE" "pn4-$RT" sleep 300 2>&1) || fail "ctr run -d pn4-$RT: $out"
+  eventually 10 task_status_is "pn4-$RT" RUNNING || fail "task pn4-$RT is not RUNNING"
+  [ "$(shim_of "pn4-$RT")" = "$shim" ] || fail "task pn4-$RT did not join the namespace's shim $shim"
+  for id in pn2-$RT pn3-$RT pn4-$RT; do
+    ctr_ tasks kill -s SIGKILL "$id"
+    eventually 10 task_status_is "$id" STOPPED || fail "task $id not STOPPED after SIGKILL"
+    out=$(ctr_ tasks delete "$id" 2>&1) || fail "ctr task delete $id: $out"
+    ctr_ containers rm "$id" >/dev/null 2>&1
+  done
+  eventually 8 test ! -e "$sock" || fail "the shim's socket $sock is left after its last task was deleted"
+  # Gone, or a zombie (an empty command line) until this host's PID 1 reaps it.
+  eventually 5 test -z "$(tr -d '\0' <"/proc/$shim/cmdline" 2>/dev/null)" || fail "the shim $shim still runs after its last task was deleted"
+}
+
+# The namespace's shim is SIGKILLed while three tasks run: containerd runs `<shim> delete` for
+# each, and `ctr task delete` then leaves no process, rootfs mount or cgroup of any of them.
+sc_containerd_shim-per-namespace-killed() {
+  local id out shim pids=() cgs=() i=0
+  for id in pk1-$RT pk2-$RT pk3-$RT; do
+    out=$(ctr_run_in_namespace_shim -d "$CTD_IMAGE" "$id" sleep 300 2>&1) || fail "ctr run -d $id: $out"
+    eventually 10 task_status_is "$id" RUNNING || fail "task $id is not RUNNING"
+    pids+=("$(ctr_ tasks ls | awk -v id="$id" '$1 == id {print $2}')")
+    cgs+=("$(cgroup_dir_of "${pids[-1]}" memory)")
+    [ -d "${cgs[-1]}" ] || fail "no memory cgroup for the init of $id"
+  done
+  shim=$(shim_of "pk1-$RT")
+  [ "$(shim_of "pk3-$RT")" = "$shim" ] || fail "pk1-$RT and pk3-$RT have different shims"
+  kill -KILL "$shim"
+  # A killed shim cannot remove its socket (containerd's name for it); the lane does.
+  rm -f "/run/containerd/s/$(printf '%s' "$CTD_SOCK/$CTD_NS/$CTD_NS" | sha256sum | cut -d' ' -f1)"
+  for id in pk1-$RT pk2-$RT pk3-$RT; do
+    eventually 10 process_gone "${pids[$i]}" "sleep 300" || fail "the init ${pids[$i]} of $id outlived its shim's death by 10 s"
+    ctr_ tasks delete "$id" >/dev/null 2>&1
+    ctr_ containers rm "$id" 2>&1 || fail "ctr container rm $id failed"
+    eventually 5 rootfs_unmounted "$id" || fail "the rootfs of $id is still mounted"
+    eventually 5 test ! -d "${cgs[$i]}" || fail "cgroup ${cgs[$i]} of $id is left"
+    i=$((i + 1))
+  done
+}
+
+# Short containers of the namespace's shim come and go six at a time: one may be started just as
+# the last other one is deleted, when the shim, serving none, is asked to shut down. Every run
+# must succeed, and the shim end after the last. (keel's shim once ended there under a container that start had just handed it:
+# "failed to get task pid: ttrpc: closed", about one run in fifty.)
+sc_containerd_shim-per-namespace-churn() {
+  local round i failed=0 why=
+  for round in 1 2 3 4; do
+    for i in 1 2 3 4 5 6; do
+      (
+        sleep "0.$((RANDOM % 10))"
+        ctr_run_in_namespace_shim --rm "$CTD_IMAGE" "ch$round-$i-$RT" /bin/true >"$T/churn-$round-$i-$RT.log" 2>&1 || echo failed >>"$T/churn-$round-$i-$RT.log"
+      ) &
+    done
+    wait
+  done
+  for i in "$T"/churn-*-"$RT".log; do
+    grep -q '^failed$' "$i" || continue
+    failed=$((failed + 1))
+    cat "$i"
+    why=$(grep -av '^failed$' "$i" | tail -1)
+  done
+  rm -f "$T"/churn-*-"$RT".log
+  [ "$failed" = 0 ] || fail "$failed of 24 ctr run --rm in the namespace's shim failed, the last with: $why"
+  local sock=/run/containerd/s/$(printf '%s' "$CTD_SOCK/$CTD_NS/$CTD_NS" | sha256sum | cut -d' ' -f1)
+  eventually 8 test ! -e "$sock" || fail "the namespace's shim (socket $sock) still runs after its last task was deleted"
 }
 
 # Whether ctr events has shown a /tasks/oom event for container ID.

@@ -1,34 +1,11 @@
 /**
- * containerd's rules for shims, against what containerd 1.6.20 and its runc shim did on this
- * project's machine: the socket of a task run with `ctr -a /tmp/shimtry/ctd/containerd.sock
- * -n shimtry run -d ... addr1` (runc's shim) was written to its bundle's "address" file as below.
+ * The shim's command line as containerd 1.6 passes it, mount arguments and stdio URIs. The socket
+ * name and grouping rules are native/launch/shim-rules.c's, tested in shim-rules.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 
-import { groupOf, parseShimFlags, socketAddress } from '../../../src/shim/address.js';
+import { parseShimFlags } from '../../../src/shim/address.js';
 import { outputTarget } from '../../../src/shim/stdio-uri.js';
-
-describe('socketAddress', () => {
-  it("names the socket as containerd's runc shim does", () => {
-    expect(socketAddress('/tmp/shimtry/ctd/containerd.sock', 'shimtry', 'addr1')).toBe('unix:///run/containerd/s/bbe149e5089c41fe7954b9c3e31d619b98f829b9043b32c401fae8cc971a492f');
-  });
-
-  it("joins as Go's filepath.Join: a trailing or doubled slash makes no other name", () => {
-    // sha256sum of "/run/containerd/containerd.sock/default/demo"
-    const want = 'unix:///run/containerd/s/12117510a54ae87cb9f59e68c4b6897783ff70cec968b5b5967a0a0cd503057e';
-    expect(socketAddress('/run/containerd/containerd.sock', 'default', 'demo')).toBe(want);
-    expect(socketAddress('/run/containerd//containerd.sock/', 'default', 'demo')).toBe(want);
-  });
-});
-
-describe('groupOf', () => {
-  it("puts a pod's containers in one shim by the CRI sandbox id, others alone", () => {
-    expect(groupOf('c1', { 'io.kubernetes.cri.sandbox-id': 'pod1' })).toBe('pod1');
-    expect(groupOf('c1', { 'io.containerd.runc.v2.group': 'g', 'io.kubernetes.cri.sandbox-id': 'pod1' })).toBe('g');
-    expect(groupOf('c1', {})).toBe('c1');
-    expect(groupOf('c1', undefined)).toBe('c1');
-  });
-});
 
 describe('parseShimFlags', () => {
   it("reads containerd 1.6's start command line (client.Command, then -id and -debug, then the action)", () => {

@@ -1,0 +1,45 @@
+/*
+ * containerd's rules for a shim's `start`, as pure functions: which containers share a shim
+ * (the group), where that shim listens (the socket address), and the operator's setting that
+ * makes the group the namespace (runtime options on start's stdin). Errors are written to error
+ * (one line, no newline) and the function returns 0.
+ */
+#ifndef KEEL_SHIM_RULES_H
+#define KEEL_SHIM_RULES_H
+#include <stddef.h>
+
+/* containerd 1.6/1.7 put shim sockets here, whatever its own state directory. */
+#define SHIM_SOCKET_DIR "/run/containerd/s"
+#define SHIM_ADDRESS_SIZE (sizeof("unix://" SHIM_SOCKET_DIR "/") + 64)
+
+/* Go's filepath.Join: the non-empty elements joined by '/', then cleaned as filepath.Clean does. malloc'd. */
+char *go_path_join(const char *const *elems, size_t n);
+
+/* unix://SHIM_SOCKET_DIR/<sha256 hex of go_path_join(containerd address, namespace, group)>. */
+int shim_socket_address(const char *containerd_address, const char *ns, const char *group, char out[SHIM_ADDRESS_SIZE]);
+
+/*
+ * The group of container id from its bundle's config.json: the first non-empty annotation of
+ * io.containerd.runc.v2.group, io.kubernetes.cri.sandbox-id (runc's shim's order), else the id.
+ * *group is malloc'd.
+ */
+int shim_group(const char *config, size_t len, const char *id, char **group, char *error, size_t error_size);
+
+/* How containers share shims: runc's rule (a pod, else the container alone), or one per namespace. */
+enum shim_grouping {
+	GROUP_BY_POD,
+	GROUP_BY_NAMESPACE,
+};
+
+/*
+ * The config file the runtime options name, from what containerd wrote on start's stdin: a
+ * protobuf Any of runtimeoptions.v1.Options (the CRI plugin's options for a runtime type it does
+ * not know, ctr's --runtime-config-path). *path is NULL (and 1 returned) for no options or other
+ * options; malloc'd otherwise.
+ */
+int shim_options_config_path(const unsigned char *any, size_t len, char **path, char *error, size_t error_size);
+
+/* The grouping a shim config file (JSON: {"shimGroup": "pod" | "namespace"}) asks for. */
+int shim_grouping_of(const char *config, size_t len, enum shim_grouping *grouping, char *error, size_t error_size);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * The shim's pure C rules (native/launch/shim-rules.c, json-scan.c, sha256.c) on the command
+ * line, for test/unit/shim/shim-start.test.ts, which builds this with them:
+ *   sha256 FILE...            the digest of each file, one a line
+ *   join ELEM... --           go_path_join of the elements (repeatable: ELEM... -- ELEM... --)
+ *   address ADDR NS GROUP...  the socket address of each triple, one a line
+ *   group ID                  the group of config.json text on stdin
+ *   options                   the config path of the runtime options (an Any) on stdin, or "none"
+ *   grouping                  "pod" or "namespace" from a shim config on stdin
+ * A refusal prints "error: <why>" and exits 1.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json-scan.h"
+#include "sha256.h"
+#include "shim-rules.h"
+
+static char *slurp(FILE *in, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0, got;
+	char *buf = malloc(cap + 1);
+	while (buf && (got = fread(buf + n, 1, cap - n, in)) > 0) {
+		n += got;
+		if (n == cap)
+			buf = realloc(buf, (cap *= 2) + 1);
+	}
+	if (!buf)
+		exit(2);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+int main(int argc, char **argv)
+{
+	char error[256] = "";
+	size_t len;
+	if (argc < 2)
+		return 2;
+	if (!strcmp(argv[1], "sha256")) {
+		for (int i = 2; i < argc; i++) {
+			FILE *f = fopen(argv[i], "rb");
+			if (!f)
+				return 2;
+			char *data = slurp(f, &len), hex[65];
+			fclose(f);
+			sha256_hex(data, len, hex);
+			printf("%s\n", hex);
+			free(data);
+		}
+		return 0;
+	}
+	if (!strcmp(argv[1], "join")) {
+		for (int i = 2; i < argc;) {
+			int end = i;
+			while (end < argc && strcmp(argv[end], "--")) end++;
+			char *joined = go_path_join((const char *const *)argv + i, (size_t)(end - i));
+			printf("%s\n", joined);
+			free(joined);
+			i = end + 1;
+		}
+		return 0;
+	}
+	if (!strcmp(argv[1], "address")) {
+		char address[SHIM_ADDRESS_SIZE];
+		for (int i = 2; i + 2 < argc; i += 3) {
+			if (!shim_socket_address(argv[i], argv[i + 1], argv[i + 2], address))
+				return 2;
+			printf("%s\n", address);
+		}
+		return 0;
+	}
+	char *in = slurp(stdin, &len), *out = NULL;
+	int ok;
+	if (!strcmp(argv[1], "group") && argc == 3) {
+		ok = shim_group(in, len, argv[2], &out, error, sizeof(error));
+	} else if (!strcmp(argv[1], "options")) {
+		ok = shim_options_config_path((const unsigned char *)in, len, &out, error, sizeof(error));
+	} else if (!strcmp(argv[1], "grouping")) {
+		enum shim_grouping grouping;
+		ok = shim_grouping_of(in, len, &grouping, error, sizeof(error));
+		out = strdup(grouping == GROUP_BY_NAMESPACE ? "namespace" : "pod");
+	} else {
+		return 2;
+	}
+	if (!ok) {
+		printf("error: %s\n", error);
+		return 1;
+	}
+	fwrite(out ? out : "none", 1, strlen(out ? out : "none"), stdout);
+	return 0;
+}

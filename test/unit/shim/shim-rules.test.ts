@@ -1,0 +1,250 @@
+/**
+ * The C rules of the shim's `start` (native/launch/sha256.c, json-scan.c, shim-rules.c), through
+ * a small driver built here with them (shim-rules-driver.c), against outside references:
+ * sha256sum and Node's crypto for SHA-256; Go's filepath.Join as its documentation states it
+ * (Node's path.posix.normalize does the same cleaning but keeps a trailing '/', which Go drops);
+ * the socket address containerd 1.6.20's runc shim wrote on this machine; JSON.parse for the
+ * annotations; protoc's encoding of the runtime options containerd 1.6.20 was seen writing on a
+ * shim's stdin for `ctr run --runtime-config-path`.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { ROOT } from '../../helpers/source-imports.js';
+
+const LAUNCH = join(ROOT, 'native/launch');
+let dir: string;
+let driver: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'keel-shim-rules-'));
+  driver = join(dir, 'driver');
+  const sources = ['shim-rules.c', 'json-scan.c', 'sha256.c'].map((f) => join(LAUNCH, f));
+  execFileSync(process.env.CC ?? 'cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-I', LAUNCH, '-o', driver, join(ROOT, 'test/unit/shim/shim-rules-driver.c'), ...sources]);
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(args: string[], input?: Buffer | string): { status: number; out: string } {
+  const r = spawnSync(driver, args, { input: input ?? '', maxBuffer: 1 << 26 });
+  if (r.status === null || r.status > 1) throw new Error(`driver ${args[0]}: status ${r.status}, ${r.stderr.toString()}`);
+  return { status: r.status, out: r.stdout.toString('utf8') };
+}
+
+/** A small deterministic generator (xorshift32), so that a failure can be run again as it was. */
+function generator(seed: number) {
+  let x = seed >>> 0 || 1;
+  const next = () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+  return { int: (n: number) => next() % n, pick: <T>(xs: readonly T[]) => xs[next() % xs.length]!, bytes: (n: number) => Buffer.from(Array.from({ length: n }, () => next() & 0xff)) };
+}
+
+/** Go's filepath.Join: the non-empty elements joined by '/' and cleaned; "" when all are empty. */
+function goJoin(...elems: string[]): string {
+  const joined = elems.filter((e) => e !== '').join('/');
+  if (!joined) return '';
+  const clean = posix.normalize(joined);
+  return clean.length > 1 && clean.endsWith('/') ? clean.slice(0, -1) : clean;
+}
+
+describe('sha256', () => {
+  it('gives what sha256sum gives for every length around the block and padding edges, and 1 MiB', () => {
+    const g = generator(19);
+    const lengths = [...Array.from({ length: 200 }, (_, i) => i), 447, 448, 511, 512, 1000, 4096, 1 << 20];
+    const files = lengths.map((n) => {
+      const f = join(dir, `data-${n}`);
+      writeFileSync(f, g.bytes(n));
+      return f;
+    });
+    const ours = run(['sha256', ...files]).out.trim().split('\n');
+    const theirs = execFileSync('sha256sum', files).toString().trim().split('\n').map((l) => l.split(' ')[0]);
+    expect(ours).toEqual(theirs);
+    expect(ours).toHaveLength(lengths.length);
+  });
+});
+
+describe('go_path_join', () => {
+  it("cleans as Go's filepath.Join (fixed cases from its documented rules)", () => {
+    const cases: [string[], string][] = [
+      [['/run/containerd/containerd.sock', 'default', 'demo'], '/run/containerd/containerd.sock/default/demo'],
+      [['/run/containerd//containerd.sock/', 'default', 'demo/'], '/run/containerd/containerd.sock/default/demo'],
+      [['a', '', 'b'], 'a/b'],
+      [['', ''], ''],
+      [['', 'a'], 'a'],
+      [['/', '..'], '/'],
+      [['/a/..', '..', 'b'], '/b'],
+      [['a/', '../..'], '..'],
+      [['../a', '../../b'], '../../b'],
+      [['.', '.'], '.'],
+      [['a/./b/.', '.c', '..d', '...'], 'a/b/.c/..d/...'],
+      [['//', '//'], '/'],
+    ];
+    const args = cases.flatMap(([elems]) => [...elems, '--']);
+    expect(run(['join', ...args]).out.split('\n').slice(0, -1)).toEqual(cases.map(([, want]) => want));
+  });
+
+  it('agrees with the reference on 2000 generated paths of slashes, dots and names', () => {
+    const g = generator(7);
+    const parts = ['a', 'bb', '.', '..', '...', '', '/', '//', 'c.d', '.e', 'f..'];
+    const cases = Array.from({ length: 2000 }, () => Array.from({ length: 1 + g.int(3) }, () => Array.from({ length: g.int(6) }, () => g.pick(parts)).join(g.pick(['/', '', '//']))));
+    const out = run(['join', ...cases.flatMap((elems) => [...elems, '--'])]).out.split('\n').slice(0, -1);
+    expect(out).toEqual(cases.map((elems) => goJoin(...elems)));
+  });
+});
+
+describe('shim_socket_address', () => {
+  it("names the socket as containerd 1.6.20's runc shim did on this machine", () => {
+    // ctr -a /tmp/shimtry/ctd/containerd.sock -n shimtry run -d ... addr1, runc's shim: its bundle's "address" file.
+    expect(run(['address', '/tmp/shimtry/ctd/containerd.sock', 'shimtry', 'addr1']).out).toBe('unix:///run/containerd/s/bbe149e5089c41fe7954b9c3e31d619b98f829b9043b32c401fae8cc971a492f\n');
+  });
+
+  it('is the sha256 of the Go-joined path for 1000 generated triples (UTF-8 names included)', () => {
+    const g = generator(11);
+    const names = ['default', 'k8s.io', 'ns', 'pod-1', 'é', '日本', 'a b', '.', '..', 'x/y', ''];
+    const triples = Array.from({ length: 1000 }, () => [g.pick(['/run/containerd/containerd.sock', '/tmp//c.sock/', 'rel/c.sock', '/']), g.pick(names.filter(Boolean)), g.pick(names) + g.pick(['', '/', String(g.int(100))])]);
+    const out = run(['address', ...triples.flat()]).out.split('\n').slice(0, -1);
+    expect(out).toEqual(triples.map(([a, n, grp]) => `unix:///run/containerd/s/${createHash('sha256').update(goJoin(a!, n!, grp!)).digest('hex')}`));
+  });
+});
+
+/** runc's shim's grouping over JSON.parse's reading of the document, as UTF-8 bytes. */
+function referenceGroup(text: string, id: string): string {
+  const annotations = (JSON.parse(text) as { annotations?: Record<string, unknown> }).annotations;
+  for (const key of ['io.containerd.runc.v2.group', 'io.kubernetes.cri.sandbox-id']) {
+    const v = annotations && typeof annotations === 'object' && !Array.isArray(annotations) ? annotations[key] : undefined;
+    if (typeof v === 'string' && v) return Buffer.from(v, 'utf8').toString('utf8');
+  }
+  return id;
+}
+
+/** JSON text of a value, each string character written plainly or as a \u escape at random. */
+function serialize(value: unknown, g: ReturnType<typeof generator>): string {
+  if (typeof value === 'string') {
+    let out = '"';
+    for (const ch of value) {
+      const code = ch.codePointAt(0)!;
+      if (ch === '"' || ch === '\\' || code < 0x20 || g.int(3) === 0) {
+        const units = code > 0xffff ? [0xd800 + ((code - 0x10000) >> 10), 0xdc00 + ((code - 0x10000) & 0x3ff)] : [code];
+        out += units.map((u) => `\\u${u.toString(16).padStart(4, '0')}`).join('');
+      } else out += ch;
+    }
+    return out + '"';
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => serialize(v, g)).join(', ')}]`;
+  if (value && typeof value === 'object') return `{ ${Object.entries(value).map(([k, v]) => `${serialize(k, g)}:${serialize(v, g)}`).join(',\n')} }`;
+  return JSON.stringify(value);
+}
+
+describe('shim_group', () => {
+  it('reads the pod annotations of 300 generated config.json documents as JSON.parse does (escapes, UTF-8, other members)', () => {
+    const g = generator(3);
+    const values = ['pod1', '', 'sandbox-é', '"quoted"\\', 'tab\there', '😀 pod', 'line\nbreak', '日本/x'];
+    for (let i = 0; i < 300; i++) {
+      const annotations: Record<string, unknown> = {};
+      if (g.int(2)) annotations['io.kubernetes.cri.sandbox-id'] = g.pick(values);
+      if (g.int(3) === 0) annotations['io.containerd.runc.v2.group'] = g.pick(values);
+      if (g.int(2)) annotations['io.kubernetes.cri.container-type'] = 'container';
+      const config: Record<string, unknown> = { ociVersion: '1.0.2', process: { args: ['sh', '-c', 'echo "}"'], env: ['A=1'] }, root: { path: 'rootfs' }, linux: { resources: { memory: { limit: -1.5e3 } }, x: [true, false, null, [], {}] } };
+      if (g.int(5)) config.annotations = annotations;
+      const text = serialize(config, g);
+      const r = run(['group', `c${i}`], text);
+      expect({ text, status: r.status, out: r.out }).toEqual({ text, status: 0, out: referenceGroup(text, `c${i}`) });
+    }
+  });
+
+  it('takes the last of a member named twice, as JSON.parse does', () => {
+    for (const text of [
+      '{"annotations": {"io.kubernetes.cri.sandbox-id": "a", "io.kubernetes.cri.sandbox-id": "b"}}',
+      '{"annotations": {"io.kubernetes.cri.sandbox-id": "a"}, "annotations": {}}',
+      '{"annotations": {}, "annotations": {"io.kubernetes.cri.sandbox-id": "b"}}',
+      '{"annotations": {"io.kubernetes.cri.sandbox-id": "a"}, "annotations": 5}',
+      '{"\\u0061nnotations": {"io.kubernetes.cri.sandbox-i\\u0064": "\\ud83d\\ude00"}}',
+      '{"annotations": {"io.kubernetes.cri.sandbox-id": "\\ud800x"}}',
+      '["annotations", {"io.kubernetes.cri.sandbox-id": "a"}]',
+    ]) {
+      expect(run(['group', 'c'], text).out).toBe(referenceGroup(text, 'c'));
+    }
+  });
+
+  it('refuses what JSON.parse refuses, in one line saying where', () => {
+    const bad = ['', '{', '{"a":}', '{"a":1,}', '[1 2]', '{"a":"\u0001"}', '{"a":01}', '{"a":-}', '{"a":1.}', '{"a":1e}', '{"a":tru}', "{'a':1}", '{"a":"\\u12"}', '{"a":"\\x"}', '{} {}', '\ufeff{}', '{"a" 1}', '{"a":1 "b":2}'];
+    for (const text of bad) {
+      expect(() => JSON.parse(text)).toThrow();
+      const r = run(['group', 'c'], text);
+      expect({ text, ...r }).toMatchObject({ text, status: 1, out: expect.stringMatching(/^error: config\.json is not JSON: .+ at byte \d+\n$/) as unknown });
+    }
+  });
+
+  it('refuses bytes that are not UTF-8 and nesting deeper than 512 (where JSON.parse would go on)', () => {
+    expect(run(['group', 'c'], Buffer.from('{"a":"\xff"}', 'latin1')).out).toBe('error: config.json is not JSON: bytes that are not UTF-8 at byte 6\n');
+    expect(run(['group', 'c'], Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d])).out).toMatch(/not UTF-8/);
+    expect(run(['group', 'c'], `${'['.repeat(600)}${']'.repeat(600)}`).out).toMatch(/^error: config\.json is not JSON: nested too deep/);
+    expect(run(['group', 'c'], `{"annotations":{}, "x":${'['.repeat(500)}${']'.repeat(500)}}`).out).toBe('c');
+  });
+
+  it('refuses an annotation that is not a string, naming it', () => {
+    expect(run(['group', 'c'], '{"annotations": {"io.kubernetes.cri.sandbox-id": 5}}').out).toBe('error: config.json: annotations.io.kubernetes.cri.sandbox-id is not a string\n');
+    expect(run(['group', 'c'], '{"annotations": {"io.containerd.runc.v2.group": {"a": "b"}}}').out).toBe('error: config.json: annotations.io.containerd.runc.v2.group is not a string\n');
+  });
+});
+
+// `protoc --encode` of containerd's runtimeoptions.v1.Options and google.protobuf.Any, from the
+// text beside each. The first is the byte for byte what containerd 1.6.20 wrote on a shim's stdin
+// for `ctr run --runtime-config-path /tmp/ss/shim.json`, but for the path.
+const hex = (s: string) => Buffer.from(s, 'hex');
+const OPTIONS = {
+  // type_url: "runtimeoptions.v1.Options" value: <config_path: "/etc/keel/shim.json">
+  plain: hex('0a1972756e74696d656f7074696f6e732e76312e4f7074696f6e73121512132f6574632f6b65656c2f7368696d2e6a736f6e'),
+  // type_url: "type.googleapis.com/runtimeoptions.v1.Options", the same value
+  prefixed: hex('0a2d747970652e676f6f676c65617069732e636f6d2f72756e74696d656f7074696f6e732e76312e4f7074696f6e73121512132f6574632f6b65656c2f7368696d2e6a736f6e'),
+  // the same with type_url: "io.containerd.keel.v1.config" inside the Options too (the CRI's TypeUrl)
+  withTypeUrl: hex('0a1972756e74696d656f7074696f6e732e76312e4f7074696f6e7312330a1c696f2e636f6e7461696e6572642e6b65656c2e76312e636f6e66696712132f6574632f6b65656c2f7368696d2e6a736f6e'),
+  // type_url: "containerd.runc.v1.Options" value: "\x0a\x01x"
+  runc: hex('0a1a636f6e7461696e6572642e72756e632e76312e4f7074696f6e7312030a0178'),
+  // type_url: "runtimeoptions.v1.Options" (no value: no config path)
+  empty: hex('0a1972756e74696d656f7074696f6e732e76312e4f7074696f6e73'),
+  // type_url: "xruntimeoptions.v1.Options" value: "\x12\x01x"
+  otherName: hex('0a1a7872756e74696d656f7074696f6e732e76312e4f7074696f6e731203120178'),
+};
+
+describe('shim_options_config_path', () => {
+  it('finds the ConfigPath of runtimeoptions.v1.Options, with or without a type URL prefix', () => {
+    expect(run(['options'], OPTIONS.plain).out).toBe('/etc/keel/shim.json');
+    expect(run(['options'], OPTIONS.prefixed).out).toBe('/etc/keel/shim.json');
+    expect(run(['options'], OPTIONS.withTypeUrl).out).toBe('/etc/keel/shim.json');
+  });
+
+  it('has no config for no options, other options or options without a path', () => {
+    for (const any of [Buffer.alloc(0), OPTIONS.runc, OPTIONS.empty, OPTIONS.otherName]) expect(run(['options'], any)).toEqual({ status: 0, out: 'none' });
+  });
+
+  it('refuses bytes that are not a protobuf message', () => {
+    for (const bad of [OPTIONS.plain.subarray(0, 30), hex('0a'), hex('0f00'), hex('12ffffffffffffffffff01')]) {
+      expect(run(['options'], bad)).toEqual({ status: 1, out: 'error: runtime options on stdin: not a protobuf Any of runtimeoptions.v1.Options\n' });
+    }
+  });
+});
+
+describe('shim_grouping_of', () => {
+  it('reads shimGroup: namespace, pod or absent (pod)', () => {
+    expect(run(['grouping'], '{"shimGroup": "namespace"}').out).toBe('namespace');
+    expect(run(['grouping'], '{"shimGroup": "pod", "other": [1]}').out).toBe('pod');
+    expect(run(['grouping'], '{}').out).toBe('pod');
+  });
+
+  it('refuses another value or a file that is not JSON', () => {
+    expect(run(['grouping'], '{"shimGroup": "container"}').out).toBe('error: shimGroup must be "pod" or "namespace"\n');
+    expect(run(['grouping'], '{"shimGroup": true}').out).toBe('error: shimGroup must be "pod" or "namespace"\n');
+    expect(run(['grouping'], 'shimGroup = "namespace"').out).toMatch(/^error: not JSON: unexpected character at byte 0/);
+  });
+});
