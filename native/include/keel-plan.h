@@ -84,6 +84,8 @@ enum keel_op_code {
 	                       * strs: host interface, name in the container (may hold %d); moves it
 	                       * into the current network namespace, with its permanent global
 	                       * addresses, and sets it up */
+	OP_REOPEN_DEV_NULL = 58, /* after pivot_root, where the container has its own /dev: each of
+	                          * fds 0-2 that is a /dev/null becomes the container's /dev/null */
 	OP_MAX
 };
 

@@ -64,6 +64,7 @@ static const op_handler handlers[OP_MAX] = {
 	[OP_MEMORY_POLICY] = op_memory_policy,
 	[OP_NETLINK_HOST] = op_netlink_host,
 	[OP_NET_DEVICE] = op_net_device,
+	[OP_REOPEN_DEV_NULL] = op_reopen_dev_null,
 };
 
 /*

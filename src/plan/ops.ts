@@ -54,6 +54,7 @@ export const OpCode = {
   MEMORY_POLICY: 55,
   NETLINK_HOST: 56,
   NET_DEVICE: 57,
+  REOPEN_DEV_NULL: 58,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
@@ -176,6 +177,9 @@ export const ops = {
   mkdir: (path: string, why: string) => op(OpCode.MKDIR, 'mkdir', `create directory ${q(path)} (${why})`, { path }, [], [path]),
 
   pivotRoot: () => op(OpCode.PIVOT_ROOT, 'pivot-root', 'pivot_root into the container root and detach the host root', {}),
+
+  reopenDevNull: () =>
+    op(OpCode.REOPEN_DEV_NULL, 'reopen-dev-null', "replace the stdio that is the host's /dev/null with the container's /dev/null", {}),
 
   chroot: () => op(OpCode.CHROOT, 'chroot', 'move the root to / and chroot into it (the root is on ramfs, where pivot_root cannot work)', {}),
 
