@@ -5,7 +5,7 @@
  * cgroup, mount or process). The new container gets the bundle's cgroup limits and its own id.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmdirSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { attachDeviceProgram } from '../native/libkeel.js';
@@ -14,11 +14,13 @@ import { checkCriu, DEFAULT_CRIU } from '../criu/check.js';
 import { criuFailure } from '../criu/log.js';
 import { unlockCriuNetwork } from '../criu/network-unlock.js';
 import type { RestoreOptions } from '../criu/options.js';
+import { restoreMountpoints } from '../criu/restore-mountpoints.js';
 import { restoreRequest } from '../criu/restore-request.js';
 import { CriuSwrk } from '../criu/swrk.js';
 import { runHooksOrThrow, runHooksWarning } from '../hooks/run.js';
 import { hookState } from '../hooks/state.js';
 import { loadBundle } from '../spec/load.js';
+import type { Mount } from '../spec/types.js';
 import { readProcStat } from '../util/proc.js';
 import { creatingRecord } from '../state/new-record.js';
 import { validateId, type StateStore } from '../state/store.js';
@@ -50,6 +52,7 @@ export async function restoreContainer(store: StateStore, target: RestoreTarget,
     throw new KeelError(`cannot restore container "${id}": process.terminal is true, and keel does not restore a container's terminal yet (issue #18)`);
   }
   const descriptors = readDescriptors(opts.imagesDir);
+  await makeMountpoints(id, spec.mounts ?? [], bundle, rootfs);
 
   const driver = selectCgroupDriver({ systemdCgroup: false });
   const cgroup = driver.place(spec, id);
@@ -130,6 +133,28 @@ export async function restoreContainer(store: StateStore, target: RestoreTarget,
   // rst_sibling made the init keel's child: wait for it as `run` waits, and leave with its status.
   const { waitSync } = await import('../native/libkeel.js');
   return waitSync(record.pid);
+}
+
+/** The mount points CRIU will mount onto (a fresh rootfs has none of them); what exists is left alone. */
+async function makeMountpoints(id: string, mounts: Mount[], bundle: string, rootfs: string): Promise<void> {
+  const points = restoreMountpoints(mounts, bundle, rootfs, kindOf);
+  if (!points.length) return;
+  const { makeMountpoint } = await import('../native/libkeel.js');
+  for (const p of points) {
+    try {
+      makeMountpoint(p.root, p.path, p.asFile);
+    } catch (err) {
+      throw new KeelError(`cannot restore container "${id}": cannot make the mount point of ${p.destination} (${p.path} in ${p.root}): ${(err as Error).message}`);
+    }
+  }
+}
+
+function kindOf(path: string): 'file' | 'dir' | undefined {
+  try {
+    return statSync(path).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return undefined;
+  }
 }
 
 function readDescriptors(imagesDir: string): string[] {

@@ -150,6 +150,11 @@ export function openInRoot(root: string, path: string): number {
   return check(`open ${path} in ${root}`, call('keel_open_in_root', DataType.I32, [DataType.String, DataType.String], [root, path]));
 }
 
+/** Makes what is missing of the absolute `path` under `root` (as if it were "/"): directories, the last one a file with `asFile`. */
+export function makeMountpoint(root: string, path: string, asFile: boolean): void {
+  check(`make the mount point ${path} in ${root}`, call('keel_make_mountpoint', DataType.I32, [DataType.String, DataType.String, DataType.I32], [root, path, asFile ? 1 : 0]));
+}
+
 /** A connected AF_UNIX stream socket (the engine's --console-socket), close-on-exec. */
 export function connectUnix(path: string): number {
   return check(`connect to ${path}`, call('keel_connect_unix', DataType.I32, [DataType.String], [path]));

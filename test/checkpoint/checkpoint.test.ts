@@ -4,7 +4,7 @@
  * file of its rootfs, which the host reads: a restored one must go on from where it was saved.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/host.js';
 import { useTestbed } from '../helpers/testbed.js';
 import type { Bundle } from '../helpers/bundle.js';
+import type { Spec } from '../../src/spec/types.js';
 
 const bed = useTestbed();
 const images = mkdtempSync(join(tmpdir(), 'keel-ckpt-'));
@@ -106,6 +107,40 @@ describe('keel checkpoint and restore with CRIU', () => {
     bed.keel.ok(['restore', '-d', '--bundle', b.dir, '--image-path', join(images, 'c', 'dump'), 'ck-c2']);
     expect(await countsPast(b, saved + 3)).toBe(true);
     bed.keel.ok(['delete', '--force', 'ck-c2']);
+  });
+
+  it("restores into another bundle, whose fresh rootfs and volume lack the binds' mount points (podman's restore --import)", async () => {
+    const host = mkdtempSync(join(tmpdir(), 'keel-ckpt-src-'));
+    try {
+      writeFileSync(join(host, 'note'), 'note\n');
+      const withBinds = (volume: string) => (s: Spec) => {
+        s.process!.args = ['sh', '-c', COUNTER];
+        s.mounts!.push(
+          { destination: '/etc/keel-note', type: 'bind', source: join(host, 'note'), options: ['bind'] },
+          { destination: '/data', type: 'bind', source: volume, options: ['rbind'] },
+          { destination: '/data/inner/note', type: 'bind', source: join(host, 'note'), options: ['bind'] },
+        );
+      };
+      mkdirSync(join(host, 'vol1'));
+      const first = bed.bundle(withBinds(join(host, 'vol1')));
+      bed.keel.ok(['run', '-d', '--bundle', first.dir, 'ck-e']);
+      expect(await countsPast(first, 3)).toBe(true);
+      const dir = join(images, 'e');
+      bed.keel.ok(['checkpoint', '--image-path', dir, 'ck-e']);
+      const saved = count(first);
+
+      mkdirSync(join(host, 'vol2'));
+      const second = bed.bundle(withBinds(join(host, 'vol2')));
+      expect(existsSync(join(second.rootfs, 'etc/keel-note'))).toBe(false);
+      bed.keel.ok(['restore', '-d', '--bundle', second.dir, '--image-path', dir, 'ck-e2']);
+      // It counts on in the new rootfs, from where it was saved in the old one.
+      expect(await eventually(() => count(second) > saved + 3, 20_000)).toBe(true);
+      expect(statSync(join(second.rootfs, 'etc/keel-note')).isFile()).toBe(true);
+      expect(statSync(join(host, 'vol2/inner/note')).isFile()).toBe(true);
+      bed.keel.ok(['delete', '--force', 'ck-e2']);
+    } finally {
+      rmSync(host, { recursive: true, force: true });
+    }
   });
 
   it('a failed checkpoint leaves the container running as it was', async () => {
