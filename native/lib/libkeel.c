@@ -426,6 +426,17 @@ int keel_recv_fd(int sock, int wait)
 	return keel_scm_recv(sock, wait ? 0 : MSG_DONTWAIT);
 }
 
+/*
+ * Waits for the next message on sock and returns the fd it carries (SCM_RIGHTS), leaving the
+ * message itself to be read: with MSG_PEEK the kernel installs a copy of the fd and keeps the
+ * message queued. -EPROTO when it carries none (or the peer is gone). CRIU sends its notify
+ * "orphan-pts-master" so, with the restored terminal's master, which a plain read would drop.
+ */
+int keel_peek_fd(int sock)
+{
+	return keel_scm_recv(sock, MSG_PEEK);
+}
+
 /* Sends `data` (the seccomp agent's process state, JSON) with `fd` as SCM_RIGHTS, in one sendmsg. */
 int keel_send_fd(int sock, const char *data, int fd)
 {

@@ -20,7 +20,7 @@ import { CriuSwrk } from '../criu/swrk.js';
 import { runHooksOrThrow, runHooksWarning } from '../hooks/run.js';
 import { hookState } from '../hooks/state.js';
 import { loadBundle } from '../spec/load.js';
-import type { Mount } from '../spec/types.js';
+import type { Mount, Spec } from '../spec/types.js';
 import { readProcStat } from '../util/proc.js';
 import { creatingRecord } from '../state/new-record.js';
 import { validateId, type StateStore } from '../state/store.js';
@@ -28,6 +28,8 @@ import { KeelError, fsError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
 import { DESCRIPTORS_FILE } from './checkpoint.js';
+import { deleteContainer } from './delete.js';
+import { RestoredTerminal, unexpectedTerminal } from './restore-terminal.js';
 
 export interface RestoreTarget {
   id: string;
@@ -37,7 +39,7 @@ export interface RestoreTarget {
   detach: boolean;
 }
 
-/** Returns the exit status to leave with: 0 when detached, else the restored init's, as runc. */
+/** Returns the exit status to leave with: 0 when detached, else the restored init's exit code, as runc. */
 export async function restoreContainer(store: StateStore, target: RestoreTarget, opts: RestoreOptions, criuBinary = DEFAULT_CRIU): Promise<number> {
   const { id } = target;
   validateId(id);
@@ -48,10 +50,29 @@ export async function restoreContainer(store: StateStore, target: RestoreTarget,
   if (!existsSync(join(opts.imagesDir, 'inventory.img'))) {
     throw new KeelError(`cannot restore container "${id}": ${opts.imagesDir} holds no checkpoint (no inventory.img): name the checkpoint's directory with --image-path`);
   }
-  if (spec.process?.terminal) {
-    throw new KeelError(`cannot restore container "${id}": process.terminal is true, and keel does not restore a container's terminal yet (issue #18)`);
-  }
   const descriptors = readDescriptors(opts.imagesDir);
+  const terminal = await RestoredTerminal.open(id, !!spec.process?.terminal, target);
+  try {
+    await restoreInto(store, target, { bundle, spec, rootfs, descriptors, terminal }, opts, criuBinary);
+  } catch (err) {
+    terminal?.close();
+    throw err;
+  }
+  terminal?.close(true);
+  if (target.detach) return 0;
+  return waitRestored(store, id, spec, terminal?.master);
+}
+
+interface Restorable {
+  bundle: string;
+  spec: Spec;
+  rootfs: string;
+  descriptors: string[];
+  terminal?: RestoredTerminal;
+}
+
+async function restoreInto(store: StateStore, target: RestoreTarget, { bundle, spec, rootfs, descriptors, terminal }: Restorable, opts: RestoreOptions, criuBinary: string): Promise<void> {
+  const { id } = target;
   await makeMountpoints(id, spec.mounts ?? [], bundle, rootfs);
 
   const driver = selectCgroupDriver({ systemdCgroup: false });
@@ -87,8 +108,13 @@ export async function restoreContainer(store: StateStore, target: RestoreTarget,
         // CRIU itself joins the new cgroup, with the bundle's limits, so what it restores starts there.
         await cgroup.create(criuRpc.pid, attachDeviceProgram);
         const req = restoreRequest(opts, { bundle, spec, root, imagesDirFd, workDirFd, cgroupPath: cgroup.path, descriptors, joinedNamespaces });
-        const resp = await criuRpc.request(req, async (script, pid) => {
+        const resp = await criuRpc.request(req, async (script, pid, fd) => {
           log().debug(`criu: ${script}`);
+          if (script === 'orphan-pts-master') {
+            await (terminal ? terminal.take(fd) : unexpectedTerminal(id, fd));
+          } else if (fd !== undefined) {
+            closeSync(fd);
+          }
           if (script === 'setup-namespaces' && pid) {
             // runc's moment for them: the namespaces exist, no restored process runs yet.
             const state = hookState(spec, id, bundle, 'creating', pid);
@@ -107,6 +133,7 @@ export async function restoreContainer(store: StateStore, target: RestoreTarget,
         record.pid = resp.restore?.pid ?? record.pid;
         if (!record.pid) throw new KeelError(`cannot restore container "${id}": CRIU reported success without the restored init's pid`);
         record.pidStartTime = readProcStat(record.pid)?.startTime;
+        terminal?.requireReceived();
       } finally {
         await criuRpc.close();
       }
@@ -129,10 +156,27 @@ export async function restoreContainer(store: StateStore, target: RestoreTarget,
   } finally {
     lock.release();
   }
-  if (target.detach) return 0;
-  // rst_sibling made the init keel's child: wait for it as `run` waits, and leave with its status.
-  const { waitSync } = await import('../native/libkeel.js');
-  return waitSync(record.pid);
+}
+
+/**
+ * A foreground restore, as runc's: rst_sibling made the init keel's child, which keel waits for
+ * as `run` does (signals passed on, the terminal relayed when keel holds its master), then deletes
+ * the container and leaves with its exit status.
+ */
+async function waitRestored(store: StateStore, id: string, spec: Spec, master: number | undefined): Promise<number> {
+  const pid = store.read(id).pid!;
+  const { exitCodeOf, waitForegroundProcess } = await import('./run.js');
+  try {
+    const status =
+      master === undefined
+        ? await waitForegroundProcess(pid)
+        : await (await import('./terminal-relay.js')).relayTerminal(master, () => waitForegroundProcess(pid, undefined, { relayingTerminal: true }), {
+            consoleSize: spec.process?.consoleSize,
+          });
+    return exitCodeOf(status);
+  } finally {
+    await deleteContainer(store, id, true);
+  }
 }
 
 /** The mount points CRIU will mount onto (a fresh rootfs has none of them); what exists is left alone. */

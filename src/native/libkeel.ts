@@ -6,6 +6,7 @@
  * name and types with the function libkeel.c exports.
  */
 import { createRequire } from 'node:module';
+import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -105,6 +106,15 @@ export function streamPair(): [number, number] {
  */
 export function receiveFd(sock: number, what: string, wait: boolean): number {
   return check(`receive ${what} from keel-init`, call('keel_recv_fd', DataType.I32, [DataType.I32, DataType.I32], [sock, wait ? 1 : 0]));
+}
+
+/**
+ * The fd the next message on `sock` carries (SCM_RIGHTS), or undefined when it carries none; the
+ * message stays queued for a plain read. Waits for the message.
+ */
+export function peekFd(sock: number, what: string): number | undefined {
+  const r = call('keel_peek_fd', DataType.I32, [DataType.I32], [sock]);
+  return r === -constants.errno.EPROTO ? undefined : check(`receive ${what}`, r);
 }
 
 /** Whether `fd` became readable (or its peer went away) within `timeoutMs`; -1 waits without a limit. */
