@@ -32,8 +32,8 @@ export class RestoredTerminal {
       throw new KeelError(`cannot restore container "${id}": process.terminal is true but no --console-socket was given: detached, keel passes the restored terminal to whoever listens there (pass --console-socket)`);
     }
     if (!target.consoleSocket) return new RestoredTerminal(id, undefined);
-    const { connectUnix } = await import('../native/libkeel.js');
-    return new RestoredTerminal(id, connectUnix(target.consoleSocket));
+    const { openConsoleSocket } = await import('./console.js');
+    return new RestoredTerminal(id, (await openConsoleSocket(target.consoleSocket)).initFd);
   }
 
   /** CRIU's "orphan-pts-master" notify: `fd` is the new master, which this takes over. */
