@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -188,6 +189,25 @@ describe('keel checkpoint and restore with CRIU', () => {
       // keel restore handed back the wait status itself (7 << 8, which the shell saw as 0).
       expect(await fg.code, fg.err()).toBe(7);
       expect(bed.keel.containers()).toEqual([]);
+
+      // The same checkpoint (it had no terminal) under a config with one: refused, nothing left
+      // (runc 1.1.5 restores it and closes the console socket without a master).
+      b.spec.process!.terminal = true;
+      b.save();
+      rmSync(join(b.rootfs, 'stop'));
+      const sock = join(b.dir, 'console.sock');
+      const listener = createServer((c) => c.destroy()).listen(sock);
+      try {
+        const r = bed.keel.run(['restore', '-d', '--console-socket', sock, '--bundle', b.dir, '--image-path', dir, 'ck-fg3']);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toBe('keel: cannot restore container "ck-fg3": process.terminal is true, and the checkpoint has no terminal (CRIU sent no pty master): restore it with the bundle it was created with, or set "terminal": false\n');
+        expect(bed.keel.containers()).toEqual([]);
+        const before = count(b);
+        await new Promise((r) => setTimeout(r, 1000));
+        expect(count(b)).toBe(before);
+      } finally {
+        listener.close();
+      }
     });
 
     it('a terminal: restored with a new pty whose master goes to --console-socket, or is relayed by keel in the foreground; refused detached without a socket', async () => {
