@@ -221,17 +221,18 @@ describe('keel checkpoint and restore with CRIU', () => {
       /** What the terminal showed since the holder received its n-th master. */
       const sinceMaster = (n: number) => shown().split('[master ').slice(n).join('[master ');
       try {
-        expect(await eventually(() => listening.includes('listening'), 10_000)).toBe(true);
+        // Python's start alone takes seconds under TCG, more when other guests share the host.
+        expect(await eventually(() => listening.includes('listening'), 60_000)).toBe(true);
         const b = bed.bundle((s) => {
           s.process!.terminal = true;
           s.process!.args = ['sh', '-c', TICKER];
         });
         bed.keel.ok(['run', '-d', '--console-socket', sock, '--bundle', b.dir, 'ck-tty']);
-        expect(await eventually(() => ticks(shown()).length > 3, 20_000)).toBe(true);
+        expect(await eventually(() => ticks(shown()).length > 3, 60_000)).toBe(true);
         const dir = join(images, 'tty');
         bed.keel.ok(['checkpoint', '--image-path', dir, 'ck-tty']);
         // The processes are gone with the dump, and with them the old pty's other side.
-        expect(await eventually(() => shown().includes('[hangup]'), 10_000)).toBe(true);
+        expect(await eventually(() => shown().includes('[hangup]'), 30_000)).toBe(true);
         const before = ticks(shown()).at(-1)!;
 
         const refused = bed.keel.run(['restore', '-d', '--bundle', b.dir, '--image-path', dir, 'ck-tty2']);
