@@ -25,6 +25,7 @@ import { readProcStat } from '../util/proc.js';
 import { creatingRecord } from '../state/new-record.js';
 import { validateId, type StateStore } from '../state/store.js';
 import { KeelError, fsError } from '../util/errors.js';
+import { strerror } from '../util/errno.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
 import { DESCRIPTORS_FILE } from './checkpoint.js';
@@ -183,12 +184,13 @@ async function waitRestored(store: StateStore, id: string, spec: Spec, master: n
 async function makeMountpoints(id: string, mounts: Mount[], bundle: string, rootfs: string): Promise<void> {
   const points = restoreMountpoints(mounts, bundle, rootfs, kindOf);
   if (!points.length) return;
-  const { makeMountpoint } = await import('../native/libkeel.js');
+  const { NativeError, makeMountpoint } = await import('../native/libkeel.js');
   for (const p of points) {
     try {
       makeMountpoint(p.root, p.path, p.asFile);
     } catch (err) {
-      throw new KeelError(`cannot restore container "${id}": cannot make the mount point of ${p.destination} (${p.path} in ${p.root}): ${(err as Error).message}`);
+      if (!(err instanceof NativeError)) throw err;
+      throw new KeelError(`cannot restore container "${id}": cannot make the mount point of ${p.destination} (${p.path} in ${p.root}): ${strerror(err.errno)}`);
     }
   }
 }
