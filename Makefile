@@ -222,8 +222,10 @@ bench: all host-deps
 	bash bench/run.sh
 
 # keel checkpoint/restore with the real CRIU, in the test-cgroup2 guest (Debian's kernel, where
-# `criu check` passes; this host's does not). See docs/checkpoint.md.
+# `criu check` passes; this host's does not), then podman's on runc and keel (the guest runs the
+# host's podman, so it is installed here). See docs/checkpoint.md.
 test-checkpoint: all host-deps
+	@bash test/host/ensure-packages.sh podman
 	bash test/cgroup2/run.sh -- bash test/checkpoint/in-guest.sh
 
 # The same benchmark in the test-cgroup2 guest (pure cgroup v2), so crun runs and gets its column;

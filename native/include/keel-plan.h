@@ -85,6 +85,8 @@ enum keel_op_code {
 	                       * into the current network namespace, with its permanent global
 	                       * addresses, and sets it up */
 	OP_LOOPBACK_UP = 58,  /* sets "lo" up in the current (new) network namespace */
+	OP_REOPEN_DEV_NULL = 59, /* after pivot_root, where the container has its own /dev: each of
+	                          * fds 0-2 that is a /dev/null becomes the container's /dev/null */
 	OP_MAX
 };
 

@@ -83,3 +83,37 @@ int op_mkdir(struct init_ctx *ctx, const struct op *op)
 	close(fd);
 	return 0;
 }
+
+/*
+ * As runc: stdio the engine handed over as the host's /dev/null (conmon's stdin) becomes the
+ * container's own /dev/null. Left as it was, fd 0 would be a file on a mount the container does
+ * not have, which CRIU cannot dump ("Can't lookup mount") and which ties the container to the host's /dev.
+ */
+int op_reopen_dev_null(struct init_ctx *ctx, const struct op *op)
+{
+	(void)op;
+	struct stat null_st, st;
+	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null_fd < 0)
+		return step_failed(ctx, "open /dev/null");
+	if (fstat(null_fd, &null_st) < 0) {
+		close(null_fd);
+		return step_failed(ctx, "fstat /dev/null");
+	}
+	for (int fd = 0; fd < 3; fd++) {
+		/* A closed stdio fd stays closed. */
+		if (fstat(fd, &st) < 0)
+			continue;
+		if (!S_ISCHR(st.st_mode) || st.st_rdev != null_st.st_rdev)
+			continue;
+		/* dup3 without O_CLOEXEC: the program inherits it, as it did the one it replaces. */
+		if (dup3(null_fd, fd, 0) < 0) {
+			int err = errno;
+			close(null_fd);
+			errno = err;
+			return step_failed(ctx, "dup3 /dev/null onto fd %d", fd);
+		}
+	}
+	close(null_fd);
+	return 0;
+}

@@ -112,6 +112,7 @@ int op_memory_policy(struct init_ctx *, const struct op *);
 int op_netlink_host(struct init_ctx *, const struct op *);
 int op_net_device(struct init_ctx *, const struct op *);
 int op_loopback_up(struct init_ctx *, const struct op *);
+int op_reopen_dev_null(struct init_ctx *, const struct op *);
 
 /* mount.c: the checks of keel_mount_check on a destination resolved in the root (fd) */
 int check_destination(struct init_ctx *ctx, const char *dest, int fd, int checks);

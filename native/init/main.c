@@ -65,6 +65,7 @@ static const op_handler handlers[OP_MAX] = {
 	[OP_NETLINK_HOST] = op_netlink_host,
 	[OP_NET_DEVICE] = op_net_device,
 	[OP_LOOPBACK_UP] = op_loopback_up,
+	[OP_REOPEN_DEV_NULL] = op_reopen_dev_null,
 };
 
 /*

@@ -296,6 +296,65 @@ int keel_open_in_root(const char *root, const char *path)
 	return fd < 0 ? -err : fd;
 }
 
+/*
+ * Makes what is missing of the absolute path under root, as if root were "/" (keel-openat2.h):
+ * its directories, and its last component as a directory or, with as_file, an empty file. What
+ * exists is left as it is (a dangling symlink too). A restore's mount points: CRIU mounts onto
+ * them but does not make them (keel-init makes a new container's own while it mounts).
+ */
+int keel_make_mountpoint(const char *root, const char *path, int as_file)
+{
+	char prefix[4096];
+	size_t len = strlen(path);
+	if (path[0] != '/')
+		return -EINVAL;
+	if (len >= sizeof(prefix))
+		return -ENAMETOOLONG;
+	int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return -errno;
+	int rc = 0;
+	for (size_t end = 1; end <= len; end++) {
+		if ((path[end] != '/' && path[end] != '\0') || path[end - 1] == '/')
+			continue;
+		memcpy(prefix, path, end);
+		prefix[end] = '\0';
+		int fd = keel_openat2_in_root(root_fd, prefix, O_PATH, 0);
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		if (errno != ENOENT) {
+			rc = -errno;
+			break;
+		}
+		/* The parent resolved in the step before (or is the root itself). */
+		char *slash = strrchr(prefix, '/');
+		const char *name = slash + 1;
+		*slash = '\0';
+		int parent = keel_openat2_in_root(root_fd, prefix[0] ? prefix : "/", O_PATH | O_DIRECTORY, 0);
+		if (parent < 0) {
+			rc = -errno;
+			break;
+		}
+		int made = path[end] == '\0' && as_file ? openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644)
+							: mkdirat(parent, name, 0755);
+		int err = errno;
+		if (made >= 0 && path[end] == '\0' && as_file)
+			close(made);
+		close(parent);
+		/* EEXIST: a symlink whose target is missing; CRIU says so if it matters. */
+		if (made < 0 && err != EEXIST) {
+			rc = -err;
+			break;
+		}
+		if (made < 0)
+			break;
+	}
+	close(root_fd);
+	return rc;
+}
+
 /* A connected AF_UNIX stream socket to path (the engine's --console-socket), close-on-exec. */
 int keel_connect_unix(const char *path)
 {
@@ -431,6 +490,17 @@ int keel_wait_exit(int pid, int timeout_ms)
 int keel_recv_fd(int sock, int wait)
 {
 	return keel_scm_recv(sock, wait ? 0 : MSG_DONTWAIT);
+}
+
+/*
+ * Waits for the next message on sock and returns the fd it carries (SCM_RIGHTS), leaving the
+ * message itself to be read: with MSG_PEEK the kernel installs a copy of the fd and keeps the
+ * message queued. -EPROTO when it carries none (or the peer is gone). CRIU sends its notify
+ * "orphan-pts-master" so, with the restored terminal's master, which a plain read would drop.
+ */
+int keel_peek_fd(int sock)
+{
+	return keel_scm_recv(sock, MSG_PEEK);
 }
 
 /* Sends `data` (the seccomp agent's process state, JSON) with `fd` as SCM_RIGHTS, in one sendmsg. */

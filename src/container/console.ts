@@ -6,6 +6,9 @@
  */
 import { closeSync } from 'node:fs';
 
+import { KeelError } from '../util/errors.js';
+import { strerror } from '../util/errno.js';
+
 export interface ConsoleSocket {
   /** The end keel-init sends the master over (keel closes its copy once keel-init has it). */
   initFd: number;
@@ -19,8 +22,15 @@ export interface ConsoleSocket {
  * to do so: only a foreground process can have one).
  */
 export async function openConsoleSocket(socketPath: string | undefined): Promise<ConsoleSocket> {
-  const { connectUnix, streamPair } = await import('../native/libkeel.js');
-  if (socketPath) return { initFd: connectUnix(socketPath) };
+  const { NativeError, connectUnix, streamPair } = await import('../native/libkeel.js');
+  if (socketPath) {
+    try {
+      return { initFd: connectUnix(socketPath) };
+    } catch (err) {
+      if (!(err instanceof NativeError)) throw err;
+      throw new KeelError(`--console-socket ${socketPath}: cannot connect: ${strerror(err.errno)} (nothing listens there: the engine's socket, made before it calls keel)`);
+    }
+  }
   const [keelFd, initFd] = streamPair();
   return { initFd, keelFd };
 }

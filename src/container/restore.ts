@@ -5,7 +5,7 @@
  * cgroup, mount or process). The new container gets the bundle's cgroup limits and its own id.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmdirSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { attachDeviceProgram } from '../native/libkeel.js';
@@ -14,18 +14,23 @@ import { checkCriu, DEFAULT_CRIU } from '../criu/check.js';
 import { criuFailure } from '../criu/log.js';
 import { unlockCriuNetwork } from '../criu/network-unlock.js';
 import type { RestoreOptions } from '../criu/options.js';
+import { restoreMountpoints } from '../criu/restore-mountpoints.js';
 import { restoreRequest } from '../criu/restore-request.js';
 import { CriuSwrk } from '../criu/swrk.js';
 import { runHooksOrThrow, runHooksWarning } from '../hooks/run.js';
 import { hookState } from '../hooks/state.js';
 import { loadBundle } from '../spec/load.js';
+import type { Mount, Spec } from '../spec/types.js';
 import { readProcStat } from '../util/proc.js';
 import { creatingRecord } from '../state/new-record.js';
 import { validateId, type StateStore } from '../state/store.js';
 import { KeelError, fsError } from '../util/errors.js';
+import { strerror } from '../util/errno.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
 import { DESCRIPTORS_FILE } from './checkpoint.js';
+import { deleteContainer } from './delete.js';
+import { RestoredTerminal, unexpectedTerminal } from './restore-terminal.js';
 
 export interface RestoreTarget {
   id: string;
@@ -35,7 +40,7 @@ export interface RestoreTarget {
   detach: boolean;
 }
 
-/** Returns the exit status to leave with: 0 when detached, else the restored init's, as runc. */
+/** Returns the exit status to leave with: 0 when detached, else the restored init's exit code, as runc. */
 export async function restoreContainer(store: StateStore, target: RestoreTarget, opts: RestoreOptions, criuBinary = DEFAULT_CRIU): Promise<number> {
   const { id } = target;
   validateId(id);
@@ -46,10 +51,30 @@ export async function restoreContainer(store: StateStore, target: RestoreTarget,
   if (!existsSync(join(opts.imagesDir, 'inventory.img'))) {
     throw new KeelError(`cannot restore container "${id}": ${opts.imagesDir} holds no checkpoint (no inventory.img): name the checkpoint's directory with --image-path`);
   }
-  if (spec.process?.terminal) {
-    throw new KeelError(`cannot restore container "${id}": process.terminal is true, and keel does not restore a container's terminal yet (issue #18)`);
-  }
   const descriptors = readDescriptors(opts.imagesDir);
+  const terminal = await RestoredTerminal.open(id, !!spec.process?.terminal, target);
+  try {
+    await restoreInto(store, target, { bundle, spec, rootfs, descriptors, terminal }, opts, criuBinary);
+  } catch (err) {
+    terminal?.close();
+    throw err;
+  }
+  terminal?.close(true);
+  if (target.detach) return 0;
+  return waitRestored(store, id, spec, terminal?.master);
+}
+
+interface Restorable {
+  bundle: string;
+  spec: Spec;
+  rootfs: string;
+  descriptors: string[];
+  terminal?: RestoredTerminal;
+}
+
+async function restoreInto(store: StateStore, target: RestoreTarget, { bundle, spec, rootfs, descriptors, terminal }: Restorable, opts: RestoreOptions, criuBinary: string): Promise<void> {
+  const { id } = target;
+  await makeMountpoints(id, spec.mounts ?? [], bundle, rootfs);
 
   const driver = selectCgroupDriver({ systemdCgroup: false });
   const cgroup = driver.place(spec, id);
@@ -84,8 +109,13 @@ export async function restoreContainer(store: StateStore, target: RestoreTarget,
         // CRIU itself joins the new cgroup, with the bundle's limits, so what it restores starts there.
         await cgroup.create(criuRpc.pid, attachDeviceProgram);
         const req = restoreRequest(opts, { bundle, spec, root, imagesDirFd, workDirFd, cgroupPath: cgroup.path, descriptors, joinedNamespaces });
-        const resp = await criuRpc.request(req, async (script, pid) => {
+        const resp = await criuRpc.request(req, async (script, pid, fd) => {
           log().debug(`criu: ${script}`);
+          if (script === 'orphan-pts-master') {
+            await (terminal ? terminal.take(fd) : unexpectedTerminal(id, fd));
+          } else if (fd !== undefined) {
+            closeSync(fd);
+          }
           if (script === 'setup-namespaces' && pid) {
             // runc's moment for them: the namespaces exist, no restored process runs yet.
             const state = hookState(spec, id, bundle, 'creating', pid);
@@ -104,6 +134,7 @@ export async function restoreContainer(store: StateStore, target: RestoreTarget,
         record.pid = resp.restore?.pid ?? record.pid;
         if (!record.pid) throw new KeelError(`cannot restore container "${id}": CRIU reported success without the restored init's pid`);
         record.pidStartTime = readProcStat(record.pid)?.startTime;
+        terminal?.requireReceived();
       } finally {
         await criuRpc.close();
       }
@@ -126,10 +157,50 @@ export async function restoreContainer(store: StateStore, target: RestoreTarget,
   } finally {
     lock.release();
   }
-  if (target.detach) return 0;
-  // rst_sibling made the init keel's child: wait for it as `run` waits, and leave with its status.
-  const { waitSync } = await import('../native/libkeel.js');
-  return waitSync(record.pid);
+}
+
+/**
+ * A foreground restore, as runc's: rst_sibling made the init keel's child, which keel waits for
+ * as `run` does (signals passed on, the terminal relayed when keel holds its master), then deletes
+ * the container and leaves with its exit status.
+ */
+async function waitRestored(store: StateStore, id: string, spec: Spec, master: number | undefined): Promise<number> {
+  const pid = store.read(id).pid!;
+  const { exitCodeOf, waitForegroundProcess } = await import('./run.js');
+  try {
+    const status =
+      master === undefined
+        ? await waitForegroundProcess(pid)
+        : await (await import('./terminal-relay.js')).relayTerminal(master, () => waitForegroundProcess(pid, undefined, { relayingTerminal: true }), {
+            consoleSize: spec.process?.consoleSize,
+          });
+    return exitCodeOf(status);
+  } finally {
+    await deleteContainer(store, id, true);
+  }
+}
+
+/** The mount points CRIU will mount onto (a fresh rootfs has none of them); what exists is left alone. */
+async function makeMountpoints(id: string, mounts: Mount[], bundle: string, rootfs: string): Promise<void> {
+  const points = restoreMountpoints(mounts, bundle, rootfs, kindOf);
+  if (!points.length) return;
+  const { NativeError, makeMountpoint } = await import('../native/libkeel.js');
+  for (const p of points) {
+    try {
+      makeMountpoint(p.root, p.path, p.asFile);
+    } catch (err) {
+      if (!(err instanceof NativeError)) throw err;
+      throw new KeelError(`cannot restore container "${id}": cannot make the mount point of ${p.destination} (${p.path} in ${p.root}): ${strerror(err.errno)}`);
+    }
+  }
+}
+
+function kindOf(path: string): 'file' | 'dir' | undefined {
+  try {
+    return statSync(path).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return undefined;
+  }
 }
 
 function readDescriptors(imagesDir: string): string[] {

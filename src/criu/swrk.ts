@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, readSync, writeSync } from 'node:fs';
 import { once } from 'node:events';
 
-import { seqpacketPair } from '../native/libkeel.js';
+import { peekFd, seqpacketPair } from '../native/libkeel.js';
 import { KeelError } from '../util/errors.js';
 import { decode, encode, type Message } from '../protobuf/proto2.js';
 import { CRIU_REQ, CRIU_RESP, ReqType, type CriuResponse } from './rpc-messages.js';
@@ -16,8 +16,12 @@ import { CRIU_REQ, CRIU_RESP, ReqType, type CriuResponse } from './rpc-messages.
 /** CRIU's responses are small (no images go over the socket); runc reads them into 40 KiB. */
 const MAX_RESPONSE = 1 << 20;
 
-/** Called at each notify point; throwing fails the notify, and CRIU then fails the request. */
-export type NotifyHandler = (script: string, pid: number | undefined) => void | Promise<void>;
+/**
+ * Called at each notify point; throwing fails the notify, and CRIU then fails the request. `fd` is
+ * an fd CRIU sent with the notify (the restored terminal's master at "orphan-pts-master"): the
+ * handler owns it and closes it.
+ */
+export type NotifyHandler = (script: string, pid: number | undefined, fd: number | undefined) => void | Promise<void>;
 
 export class CriuSwrk {
   private constructor(
@@ -54,11 +58,16 @@ export class CriuSwrk {
   async request(req: Message, onNotify?: NotifyHandler): Promise<CriuResponse> {
     this.send(req);
     for (;;) {
+      // A notify may carry an fd, which a plain read of the message would drop.
+      const fd = peekFd(this.sock, `an fd from "${this.binary} swrk"`);
       const resp = this.receive();
-      if (resp.type !== ReqType.NOTIFY) return resp;
+      if (resp.type !== ReqType.NOTIFY || !onNotify) {
+        if (fd !== undefined) closeSync(fd);
+        if (resp.type !== ReqType.NOTIFY) return resp;
+      }
       let ok = true;
       try {
-        await onNotify?.(resp.notify?.script ?? '', resp.notify?.pid);
+        await onNotify?.(resp.notify?.script ?? '', resp.notify?.pid, fd);
       } catch (err) {
         ok = false;
         this.send({ type: ReqType.NOTIFY, notifySuccess: false });

@@ -6,6 +6,7 @@
  * name and types with the function libkeel.c exports.
  */
 import { createRequire } from 'node:module';
+import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -112,6 +113,15 @@ export function receiveFd(sock: number, what: string, wait: boolean): number {
   return check(`receive ${what} from keel-init`, call('keel_recv_fd', DataType.I32, [DataType.I32, DataType.I32], [sock, wait ? 1 : 0]));
 }
 
+/**
+ * The fd the next message on `sock` carries (SCM_RIGHTS), or undefined when it carries none; the
+ * message stays queued for a plain read. Waits for the message.
+ */
+export function peekFd(sock: number, what: string): number | undefined {
+  const r = call('keel_peek_fd', DataType.I32, [DataType.I32], [sock]);
+  return r === -constants.errno.EPROTO ? undefined : check(`receive ${what}`, r);
+}
+
 /** Whether `fd` became readable (or its peer went away) within `timeoutMs`; -1 waits without a limit. */
 export function waitReadable(fd: number, timeoutMs: number, what: string): boolean {
   return check(`wait for ${what}`, call('keel_wait_readable', DataType.I32, [DataType.I32, DataType.I32], [fd, timeoutMs])) === 1;
@@ -171,6 +181,11 @@ export function umount2(target: string, flags: number): void {
 /** An fd to read `path` resolved inside `root` (symlinks and ".." cannot leave it), close-on-exec. */
 export function openInRoot(root: string, path: string): number {
   return check(`open ${path} in ${root}`, call('keel_open_in_root', DataType.I32, [DataType.String, DataType.String], [root, path]));
+}
+
+/** Makes what is missing of the absolute `path` under `root` (as if it were "/"): directories, the last one a file with `asFile`. */
+export function makeMountpoint(root: string, path: string, asFile: boolean): void {
+  check(`make the mount point ${path} in ${root}`, call('keel_make_mountpoint', DataType.I32, [DataType.String, DataType.String, DataType.I32], [root, path, asFile ? 1 : 0]));
 }
 
 /** A connected AF_UNIX stream socket (the engine's --console-socket), close-on-exec. */

@@ -220,6 +220,8 @@ function planRootfs(input: CompileInput, ns: NamespacePlan, warnings: string[], 
     warnings.push(`the root filesystem ${rootfs} is on ramfs, where pivot_root cannot work: using chroot, which a process with CAP_SYS_CHROOT can leave`);
   }
   plan.push(host.rootfsIsRamfs ? ops.chroot() : ops.pivotRoot());
+  // runc's reOpenDevNull, where /dev is the container's own: no stdio keeps the host's /dev open.
+  if (!devIsBound) plan.push(ops.reopenDevNull());
   if (propagation !== undefined) plan.push(ops.setPropagation('/', propagation, linux.rootfsPropagation!));
 
   if (spec.hostname) plan.push(ops.sethostname(spec.hostname));

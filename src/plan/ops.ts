@@ -55,6 +55,7 @@ export const OpCode = {
   NETLINK_HOST: 56,
   NET_DEVICE: 57,
   LOOPBACK_UP: 58,
+  REOPEN_DEV_NULL: 59,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
@@ -177,6 +178,9 @@ export const ops = {
   mkdir: (path: string, why: string) => op(OpCode.MKDIR, 'mkdir', `create directory ${q(path)} (${why})`, { path }, [], [path]),
 
   pivotRoot: () => op(OpCode.PIVOT_ROOT, 'pivot-root', 'pivot_root into the container root and detach the host root', {}),
+
+  reopenDevNull: () =>
+    op(OpCode.REOPEN_DEV_NULL, 'reopen-dev-null', "replace the stdio that is the host's /dev/null with the container's /dev/null", {}),
 
   chroot: () => op(OpCode.CHROOT, 'chroot', 'move the root to / and chroot into it (the root is on ramfs, where pivot_root cannot work)', {}),
 

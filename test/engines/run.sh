@@ -30,7 +30,12 @@ source "$HERE/lib/common.sh"
 [ "$(id -u)" = 0 ] || { say "the engine lane needs root (engines, namespaces, cgroups)"; exit 2; }
 [ -x "$KEEL" ] || { say "no keel at $KEEL: run make first"; exit 2; }
 
-bash "$REPO/test/host/ensure-packages.sh" containerd podman docker.io busybox-static runc || exit 2
+# The packages of the engines asked for: in a QEMU guest (make test-checkpoint, test-systemd) the
+# host's, which the guest cannot install, and which the Makefile target installs first.
+declare -A ENGINE_PACKAGES=([containerd]=containerd [podman]=podman [docker]=docker.io [rootless]=podman)
+packages="busybox-static runc"
+for engine in $ENGINES; do packages+=" ${ENGINE_PACKAGES[$engine]:-}"; done
+bash "$REPO/test/host/ensure-packages.sh" $packages || exit 2
 
 # A caller's pipe inherited above fd 2 would be held open by the daemons started here.
 for fd in /proc/$$/fd/*; do

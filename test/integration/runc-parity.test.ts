@@ -246,6 +246,43 @@ describe('the process environment and groups, side by side with runc', () => {
   });
 });
 
+describe("stdio that is the host's /dev/null, side by side with runc", () => {
+  // fd 0: what it is, and the mount point of its mount when that mount is one of the container's
+  // (runc reopens the host's /dev/null as the container's own where /dev is the container's; CRIU
+  // cannot dump an fd on a mount the container does not have: podman's checkpoint failed so).
+  const SCRIPT =
+    'm=$(sed -n "s/^mnt_id:[[:space:]]*//p" /proc/$$/fdinfo/0); ' +
+    'echo "0 $(readlink /proc/$$/fd/0) $(awk -v m=$m \'$1 == m {print $5}\' /proc/$$/mountinfo)"';
+  const stdioUnderBoth = (edit: (s: Spec) => void) =>
+    both((rt, name) => {
+      const b = bundle((s) => {
+        s.process!.args = ['sh', '-c', `{ ${SCRIPT}; } >/report.tmp; mv /report.tmp /report`];
+        edit(s);
+      });
+      // Detached, as engines run it, the runtime hands its own stdio on: stdin is the host's /dev/null.
+      const id = `parity-null-${name}-${process.pid}`;
+      rt.ok(['run', '--detach', '--bundle', b.dir, id]);
+      waitForText(join(b.rootfs, 'report'), '\n');
+      rt.ok(['delete', '--force', id]);
+      return readFileSync(join(b.rootfs, 'report'), 'utf8');
+    });
+
+  it("becomes the container's own /dev/null where /dev is the container's, alike", () => {
+    const out = stdioUnderBoth(() => {});
+    expect(out.runc).toBe('0 /dev/null /dev\n');
+    expect(out.keel).toBe(out.runc);
+  });
+
+  it("stays the host's where /dev is a bind of the host's /dev, alike", () => {
+    const out = stdioUnderBoth((s) => {
+      s.mounts = [...(s.mounts ?? []).filter((m) => !m.destination.startsWith('/dev')), { destination: '/dev', type: 'bind', source: '/dev', options: ['rbind'] }];
+      s.linux!.devices = [];
+    });
+    expect(out.runc).toBe('0 /dev/null \n');
+    expect(out.keel).toBe(out.runc);
+  });
+});
+
 describe('linux.devices, side by side with runc', () => {
   it('a device path with a trailing slash or a doubled one is the node at the clean path, alike', () => {
     const out = both((rt, name) => {

@@ -178,6 +178,15 @@ describe('terminals', () => {
     bed.keel.ok(['delete', '--force', id]);
   });
 
+  it('a --console-socket where nothing listens fails in one line naming the flag, leaving nothing', () => {
+    const b = makeBundle((s) => (s.process!.terminal = true));
+    bundles.push(b);
+    const sock = join(b.dir, 'nobody.sock');
+    const r = bed.keel.run(['create', '--console-socket', sock, '--bundle', b.dir, 'no-listener']);
+    expect(r).toMatchObject({ code: 1, stderr: `keel: --console-socket ${sock}: cannot connect: no such file or directory (nothing listens there: the engine's socket, made before it calls keel)\n` });
+    expect(bed.keel.containers()).not.toContain('no-listener');
+  });
+
   it('create refuses a terminal without a console socket, leaving nothing', () => {
     const b = makeBundle((s) => (s.process!.terminal = true));
     bundles.push(b);

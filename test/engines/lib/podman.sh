@@ -71,6 +71,8 @@ IMG=$IMAGE_REF
 source "$(dirname "${BASH_SOURCE[0]}")/cli-scenarios.sh"
 podman_scenarios="$cli_scenarios state-removed"
 [ "$CGROUP_MANAGER" = systemd ] && podman_scenarios+=" systemd-scope"
+# CHECKPOINT=1 (make test-checkpoint): podman's checkpoint and restore, where CRIU works.
+[ "${CHECKPOINT:-0}" = 1 ] && source "$(dirname "${BASH_SOURCE[0]}")/podman-checkpoint.sh"
 define_cli_scenarios podman
 
 # podman passes no --root: the runtime keeps its state in its default root, /run/<runtime> for
