@@ -71,14 +71,25 @@ function start(b: string, ns: string, id: string, opts: { input?: Buffer; extra?
 /** The long-lived shims started from bundle b: node (with the build's SHIM_NODE_FLAGS) on the .cjs, working in b. */
 function shimsIn(b: string): number[] {
   const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (argv.includes(SCRIPT) && readlinkSync(`/proc/${entry}/cwd`) === b) found.push(Number(entry));
-    } catch {
-      // Gone meanwhile.
+  // start returns once the shim's execve has closed its close-on-exec report pipe, but the kernel
+  // sets up the new program's argument pages after that: for a moment /proc/PID/cmdline reads
+  // empty. Such a process in the bundle is a shim still being exec'd; look again.
+  for (let tries = 0; tries < 200; tries++) {
+    found.length = 0;
+    let execing = false;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+        if (readlinkSync(`/proc/${entry}/cwd`) !== b) continue;
+        if (cmdline === '' && !readFileSync(`/proc/${entry}/stat`, 'utf8').includes(') Z ')) execing = true;
+        if (cmdline.split('\0').includes(SCRIPT)) found.push(Number(entry));
+      } catch {
+        // Gone meanwhile.
+      }
     }
+    if (!execing) break;
+    spawnSync('sleep', ['0.01']);
   }
   found.forEach((pid) => shims.add(pid));
   return found;
