@@ -241,3 +241,52 @@ int shim_grouping_of(const char *config, size_t len, enum shim_grouping *groupin
 	free(r.value);
 	return ok;
 }
+
+int shim_state_root(const char *bundle_state, size_t len, char **root, char *error, size_t error_size)
+{
+	static const char *const path[] = { "root" };
+	struct json_result r;
+	json_string_at(bundle_state, len, path, 1, &r);
+	if (r.found == JSON_STRING && r.value_len && r.value[0] == '/' && strlen(r.value) == r.value_len) {
+		*root = r.value;
+		return 1;
+	}
+	free(r.value);
+	snprintf(error, error_size, "%s", r.found == JSON_MALFORMED ? r.error : "no \"root\" path in it");
+	return 0;
+}
+
+int shim_plain_id(const char *id)
+{
+	return *id && strcmp(id, ".") && strcmp(id, "..") && !strpbrk(id, "/@");
+}
+
+static size_t put_varint(unsigned char *out, uint64_t v)
+{
+	size_t n = 0;
+	do {
+		out[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	return n;
+}
+
+size_t shim_delete_response(uint32_t pid, uint32_t exit_status, int64_t seconds, int32_t nanos, unsigned char out[SHIM_DELETE_RESPONSE_MAX])
+{
+	unsigned char stamp[24];
+	size_t n = 0, s = 0;
+	/* int64 and int32 go as two's complement in 64 bits: a negative one takes ten bytes. */
+	if (seconds)
+		stamp[s++] = 0x08, s += put_varint(stamp + s, (uint64_t)seconds);
+	if (nanos)
+		stamp[s++] = 0x10, s += put_varint(stamp + s, (uint64_t)(int64_t)nanos);
+	if (pid)
+		out[n++] = 0x08, n += put_varint(out + n, pid);
+	if (exit_status)
+		out[n++] = 0x10, n += put_varint(out + n, exit_status);
+	/* A message field is written when set, even empty. */
+	out[n++] = 0x1a;
+	n += put_varint(out + n, s);
+	memcpy(out + n, stamp, s);
+	return n + s;
+}

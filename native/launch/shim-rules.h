@@ -7,6 +7,7 @@
 #ifndef KEEL_SHIM_RULES_H
 #define KEEL_SHIM_RULES_H
 #include <stddef.h>
+#include <stdint.h>
 
 /* containerd 1.6/1.7 put shim sockets here, whatever its own state directory. */
 #define SHIM_SOCKET_DIR "/run/containerd/s"
@@ -41,5 +42,23 @@ int shim_options_config_path(const unsigned char *any, size_t len, char **path, 
 
 /* The grouping a shim config file (JSON: {"shimGroup": "pod" | "namespace"}) asks for. */
 int shim_grouping_of(const char *config, size_t len, enum shim_grouping *grouping, char *error, size_t error_size);
+
+/*
+ * The root the Node shim kept a container's state under, from the bundle's keel-shim.json (what
+ * its Create wrote there: {"root": "..."}; src/shim/task-service.ts BUNDLE_STATE_FILE). *root is
+ * malloc'd; 0 if the file is not that.
+ */
+#define SHIM_BUNDLE_STATE_FILE "keel-shim.json"
+int shim_state_root(const char *bundle_state, size_t len, char **root, char *error, size_t error_size);
+
+/* Whether id can name a container directory as keel's state store makes it (no '/', no '@', not "." or ".."). */
+int shim_plain_id(const char *id);
+
+/*
+ * containerd.task.v2.DeleteResponse {pid, exit_status, exited_at {seconds, nanos}} in proto3's
+ * wire format (fields at their defaults left out, as protoc writes them). Returns the length.
+ */
+#define SHIM_DELETE_RESPONSE_MAX 40
+size_t shim_delete_response(uint32_t pid, uint32_t exit_status, int64_t seconds, int32_t nanos, unsigned char out[SHIM_DELETE_RESPONSE_MAX]);
 
 #endif

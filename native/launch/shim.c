@@ -11,8 +11,13 @@
  * listening socket as fd 3 and its stderr on the bundle's "log" fifo (containerd copies that
  * into its own log), one step easier for the OOM killer than containerd; then print the address
  * and nothing else (containerd reads stdout and stderr together as the address).
+ *
+ * delete, when keel's state holds nothing of the container any more, is done here too (see
+ * delete_if_gone): containerd runs it after every container whose shim connection it closes,
+ * and waits for it.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -23,10 +28,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shim-rules.h"
@@ -409,6 +416,76 @@ static int start(const struct flags *f, const char *script)
 	return 0;
 }
 
+/* Whether dir (which may not exist) holds an entry whose name begins with prefix. */
+static int has_entry_starting(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno != ENOENT;
+	size_t len = strlen(prefix);
+	struct dirent *e;
+	int found = 0;
+	while (!found && (e = readdir(d))) found = !strncmp(e->d_name, prefix, len);
+	closedir(d);
+	return found;
+}
+
+/*
+ * delete (runtime/v2/README.md): containerd runs it when it has closed its connection to a
+ * container's shim, after each Delete and Shutdown as well as after a shim died, and waits for
+ * it before it answers the client: for a container the Node shim has deleted already, a Node
+ * start there was ~60 ms of every `ctr run --rm`. When keel's state under the root the shim
+ * used (the bundle's keel-shim.json) holds neither the container nor a claim of its id in
+ * progress, what is left to do is the Node delete's rest: take the mounts off <bundle>/rootfs
+ * (src/shim/rootfs.ts unmountRootfs) and print a DeleteResponse (pid 0 as the state is gone,
+ * exit status 137 as runc's shim reports). Returns -1 for anything else: Node's delete
+ * (src/shim/main.ts) kills and removes what is left.
+ */
+static int delete_if_gone(const struct flags *f)
+{
+	if (!shim_plain_id(f->id) || !*f->namespace)
+		return -1;
+	char cwd[PATH_MAX], path[PATH_MAX], error[256], *root;
+	const char *bundle = f->bundle;
+	if (!*bundle) {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return -1;
+		bundle = cwd;
+	}
+	size_t len;
+	if (snprintf(path, sizeof(path), "%s/" SHIM_BUNDLE_STATE_FILE, bundle) >= (int)sizeof(path))
+		return -1;
+	char *state = read_file(path, MAX_CONFIG, &len);
+	if (!state)
+		return -1;
+	int ok = shim_state_root(state, len, &root, error, sizeof(error));
+	free(state);
+	if (!ok)
+		return -1;
+	struct stat st;
+	char claim[PATH_MAX];
+	int gone = snprintf(path, sizeof(path), "%s/%s", root, f->id) < (int)sizeof(path) && lstat(path, &st) < 0 && errno == ENOENT &&
+		   snprintf(claim, sizeof(claim), "%s@", f->id) < (int)sizeof(claim) && !has_entry_starting(root, claim);
+	free(root);
+	if (!gone)
+		return -1;
+	if (snprintf(path, sizeof(path), "%s/rootfs", bundle) >= (int)sizeof(path))
+		return -1;
+	/* Each umount2 takes the top one of stacked mounts; EINVAL says none is left. Busy: detached. */
+	for (int i = 0; i < 16; i++)
+		if (umount2(path, 0) < 0) {
+			if (errno == EINVAL || errno == ENOENT)
+				break;
+			if (umount2(path, MNT_DETACH) < 0)
+				return -1;
+		}
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	unsigned char response[SHIM_DELETE_RESPONSE_MAX];
+	size_t n = shim_delete_response(0, 128 + SIGKILL, now.tv_sec, (int32_t)now.tv_nsec, response);
+	return fwrite(response, 1, n, stdout) == n && fflush(stdout) == 0 ? 0 : fail("write the DeleteResponse: %s", strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	char dir[PATH_MAX], script[PATH_MAX + sizeof("/" SCRIPT)];
@@ -418,8 +495,12 @@ int main(int argc, char **argv)
 	}
 	snprintf(script, sizeof(script), "%s/" SCRIPT, dir);
 	struct flags f;
-	if (parse_flags(argc, argv, &f) && !strcmp(f.action, "start") && *f.namespace)
+	int parsed = parse_flags(argc, argv, &f);
+	if (parsed && !strcmp(f.action, "start") && *f.namespace)
 		return start(&f, script);
+	int deleted = parsed && !strcmp(f.action, "delete") ? delete_if_gone(&f) : -1;
+	if (deleted >= 0)
+		return deleted;
 
 	/* Anything else, flags Node should refuse included, is the Node shim's. */
 	char **args = calloc((size_t)argc + 2, sizeof(*args));

@@ -100,7 +100,10 @@ async function main(): Promise<number> {
     process.stderr.write(`${(err as Error).message}\n`);
     return 2;
   }
-  setLogger(new Logger(undefined, 'text', flags.debug));
+  // KEEL_SHIM_DEBUG_LOG (in containerd's environment) sends the debug lines, each step with its
+  // time, to a file of their own: the shim's stderr is its first container's log fifo.
+  const debugLog = process.env.KEEL_SHIM_DEBUG_LOG || undefined;
+  setLogger(new Logger(debugLog, 'text', flags.debug || debugLog !== undefined));
   if (flags.action === 'version') {
     process.stdout.write(`${join(process.argv[1] ?? 'containerd-shim-keel-v1')}:\n  Version: keel\n`);
     return 0;

@@ -9,6 +9,7 @@ import net from 'node:net';
 
 import { Request, Response } from './messages.js';
 import { decode, encode, type Message } from '../protobuf/proto3.js';
+import { log } from '../util/log.js';
 
 export const HEADER_LENGTH = 10;
 /** ttrpc's limit on a message; larger ones are answered with an error and discarded. */
@@ -164,7 +165,9 @@ export class TtrpcServer {
     for (const kv of req.metadata as { key: string; value: string }[]) metadata.set(kv.key, [...(metadata.get(kv.key) ?? []), kv.value]);
     try {
       const body = decode(method.request, req.payload as Buffer);
+      log().debug(`${String(req.method)} called`);
       const result = await method.handler(body, { metadata });
+      log().debug(`${String(req.method)} answered`);
       return { payload: encode(method.response, result) };
     } catch (err) {
       const code = err instanceof RpcError ? err.code : Code.UNKNOWN;

@@ -16,6 +16,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { requireRootAndBuild } from '../helpers/keel.js';
+import { ConnectRequest, ConnectResponse, StateRequest } from '../../src/shim/messages.js';
+import { decode, encode } from '../../src/protobuf/proto3.js';
+import { TtrpcClient } from '../../src/shim/ttrpc.js';
 
 const SHIM = join(new URL('../..', import.meta.url).pathname, 'dist/containerd-shim-keel-v1');
 const SCRIPT = `${SHIM}.cjs`;
@@ -41,7 +44,7 @@ afterAll(() => {
     }
   }
   for (const fd of logReaders) closeSync(fd);
-  for (const ns of ['ns1', 'ns2', 'ns3']) for (const group of ['pod1', 'c3', 'c9', ns, 'c5', 'pod-at-once']) rmSync(socketOf(ns, group), { force: true });
+  for (const ns of ['ns1', 'ns2', 'ns3']) for (const group of ['pod1', 'c3', 'c9', ns, 'c5', 'c10', 'pod-at-once']) rmSync(socketOf(ns, group), { force: true });
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -61,10 +64,10 @@ function bundle(id: string, annotations: Record<string, string> = {}): string {
   return b;
 }
 
-function start(b: string, ns: string, id: string, opts: { input?: Buffer; extra?: string[] } = {}) {
+function start(b: string, ns: string, id: string, opts: { input?: Buffer; extra?: string[]; env?: Record<string, string> } = {}) {
   const args = ['-namespace', ns, '-address', containerd, '-publish-binary', '/usr/bin/containerd', '-id', id, ...(opts.extra ?? []), 'start'];
   const began = Date.now();
-  const r = spawnSync(SHIM, args, { cwd: b, input: opts.input, timeout: 20_000, env: { PATH: '/usr/bin:/bin', TTRPC_ADDRESS: `${containerd}.ttrpc` } });
+  const r = spawnSync(SHIM, args, { cwd: b, input: opts.input, timeout: 20_000, env: { PATH: '/usr/bin:/bin', TTRPC_ADDRESS: `${containerd}.ttrpc`, ...opts.env } });
   return { status: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString(), ms: Date.now() - began };
 }
 
@@ -239,6 +242,30 @@ describe('containerd-shim-keel-v1 start', () => {
     expect(start(b, 'ns3', 'c8')).toMatchObject({ status: 1, stdout: '', stderr: `containerd-shim-keel-v1: config.json is not JSON: expected a member name at byte ${at}\n` });
     expect(shimsIn(b)).toEqual([]);
     expect(existsSync(join(b, 'address'))).toBe(false);
+  });
+
+  it('writes each ttrpc call, answered or failed, with its time to KEEL_SHIM_DEBUG_LOG when its environment names one', async () => {
+    const b = bundle('c10');
+    const debugLog = join(dir, 'shim-debug.log');
+    expect(start(b, 'ns3', 'c10', { env: { KEEL_SHIM_DEBUG_LOG: debugLog } })).toMatchObject({ status: 0, stdout: addressOf('ns3', 'c10') });
+    shimsIn(b);
+    const client = new TtrpcClient(socketOf('ns3', 'c10'));
+    try {
+      const connected = decode(ConnectResponse, await client.call('containerd.task.v2.Task', 'Connect', encode(ConnectRequest, { id: 'c10' })));
+      expect(connected.shimPid).toBe(shimsIn(b)[0]);
+      await expect(client.call('containerd.task.v2.Task', 'State', encode(StateRequest, { id: 'nothing-here' }))).rejects.toThrow('container "nothing-here": not found in this shim');
+    } finally {
+      client.close();
+    }
+    // The Logger's text lines: an ISO time, then the step with the ms since the shim's process began.
+    const line = (msg: string) => new RegExp(`^time="\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z" level=debug msg="${msg} \\(\\d+\\.\\d ms\\)"$`);
+    const lines = readFileSync(debugLog, 'utf8').trimEnd().split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(line('Connect called')),
+      expect.stringMatching(line('Connect answered')),
+      expect.stringMatching(line('State called')),
+      expect.stringMatching(line('State failed: container \\\\"nothing-here\\\\": not found in this shim')),
+    ]);
   });
 
   it("leaves every other action to Node's shim with the caller's arguments", () => {

@@ -311,7 +311,11 @@ LOGGER
 # use as the reference. Either way the socket is containerd's name for the group <namespace>.
 ctr_run_in_namespace_shim() { # ARGS...
   if [ "$RT" = keel-shim ]; then
-    printf '{"shimGroup": "namespace"}\n' >"$T/shim-per-namespace.json"
+    # Written once and whole (renamed into place): runs at once each rewriting it in place had a
+    # start read it empty ("not JSON") now and then.
+    [ -f "$T/shim-per-namespace.json" ] || {
+      printf '{"shimGroup": "namespace"}\n' >"$T/shim-per-namespace.json.$BASHPID" && mv -f "$T/shim-per-namespace.json.$BASHPID" "$T/shim-per-namespace.json"
+    }
     ctr_run --runtime-config-path "$T/shim-per-namespace.json" "$@"
   else
     ctr_run --annotation "io.containerd.runc.v2.group=$CTD_NS" "$@"

@@ -7,8 +7,12 @@
  *   group ID                  the group of config.json text on stdin
  *   options                   the config path of the runtime options (an Any) on stdin, or "none"
  *   grouping                  "pod" or "namespace" from a shim config on stdin
+ *   state-root                the root in a keel-shim.json on stdin
+ *   plain-id ID...            1 or 0 for each id, one a line
+ *   delete-response PID STATUS SECONDS NANOS   the DeleteResponse's bytes in hex
  * A refusal prints "error: <why>" and exits 1.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,12 +76,24 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (!strcmp(argv[1], "plain-id")) {
+		for (int i = 2; i < argc; i++) printf("%d\n", shim_plain_id(argv[i]));
+		return 0;
+	}
+	if (!strcmp(argv[1], "delete-response") && argc == 6) {
+		unsigned char bytes[SHIM_DELETE_RESPONSE_MAX];
+		size_t n = shim_delete_response((uint32_t)strtoul(argv[2], NULL, 10), (uint32_t)strtoul(argv[3], NULL, 10), strtoll(argv[4], NULL, 10), (int32_t)strtol(argv[5], NULL, 10), bytes);
+		for (size_t i = 0; i < n; i++) printf("%02x", bytes[i]);
+		return 0;
+	}
 	char *in = slurp(stdin, &len), *out = NULL;
 	int ok;
 	if (!strcmp(argv[1], "group") && argc == 3) {
 		ok = shim_group(in, len, argv[2], &out, error, sizeof(error));
 	} else if (!strcmp(argv[1], "options")) {
 		ok = shim_options_config_path((const unsigned char *)in, len, &out, error, sizeof(error));
+	} else if (!strcmp(argv[1], "state-root")) {
+		ok = shim_state_root(in, len, &out, error, sizeof(error));
 	} else if (!strcmp(argv[1], "grouping")) {
 		enum shim_grouping grouping;
 		ok = shim_grouping_of(in, len, &grouping, error, sizeof(error));

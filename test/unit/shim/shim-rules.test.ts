@@ -248,3 +248,36 @@ describe('shim_grouping_of', () => {
     expect(run(['grouping'], 'shimGroup = "namespace"').out).toMatch(/^error: not JSON: unexpected character at byte 0/);
   });
 });
+
+describe('shim_delete_response', () => {
+  // protoc --encode of containerd.task.v2.DeleteResponse's fields (pid = 1, exit_status = 2 as
+  // uint32, exited_at = 3 a google.protobuf.Timestamp: int64 seconds = 1, int32 nanos = 2) from
+  // the text beside each.
+  it('writes what protoc writes', () => {
+    // exit_status: 137 exited_at { seconds: 1765000000 nanos: 5000 }
+    expect(run(['delete-response', '0', '137', '1765000000', '5000']).out).toBe('1089011a0908c086cfc906108827');
+    // pid: 4242 exited_at { }
+    expect(run(['delete-response', '4242', '0', '0', '0']).out).toBe('0892211a00');
+    // pid: 4294967295 exit_status: 4294967295 exited_at { seconds: -1 nanos: 999999999 }
+    expect(run(['delete-response', '4294967295', '4294967295', '-1', '999999999']).out).toBe('08ffffffff0f10ffffffff0f1a1108ffffffffffffffffff0110ff93ebdc03');
+    // pid: 1 exit_status: 1 exited_at { seconds: 9223372036854775807 nanos: -1 }
+    expect(run(['delete-response', '1', '1', '9223372036854775807', '-1']).out).toBe('080110011a1508ffffffffffffffff7f10ffffffffffffffffff01');
+  });
+});
+
+describe('shim_state_root and shim_plain_id', () => {
+  it("reads the root the shim's Create wrote in keel-shim.json", () => {
+    const written = JSON.stringify({ root: '/run/containerd/keel/k8s.io' });
+    expect(run(['state-root'], written)).toEqual({ status: 0, out: '/run/containerd/keel/k8s.io' });
+    expect(run(['state-root'], '{"root": "/r\\u00e9/\\"x\\""}').out).toBe('/ré/"x"');
+  });
+
+  it('refuses a keel-shim.json without an absolute root', () => {
+    for (const text of ['{}', '{"root": ""}', '{"root": "relative"}', '{"root": 1}', '{"root": "/a\\u0000b"}']) expect(run(['state-root'], text)).toEqual({ status: 1, out: 'error: no "root" path in it\n' });
+    expect(run(['state-root'], '{"root": "/a",').out).toMatch(/^error: /);
+  });
+
+  it('takes the ids a state store names a directory by, no other', () => {
+    expect(run(['plain-id', 'c1', 'a.b-c_d', '...', '', '.', '..', 'a/b', 'a@creating.1']).out).toBe('1\n1\n1\n0\n0\n0\n0\n0\n');
+  });
+});
