@@ -243,8 +243,9 @@ sc_containerd_shim-killed() {
   eventually 10 process_gone "$pid" "sleep 300" || fail "the task's init $pid outlived its shim's death by 10 s"
   ctr_ tasks delete "$ID" >/dev/null 2>&1
   ctr_ containers rm "$ID" 2>&1 || fail "ctr container rm failed"
-  # containerd runs the dead shim's `delete` (which unmounts) on its own, not within ctr's delete.
-  eventually 5 rootfs_unmounted "$ID" || fail "the rootfs of $ID is still mounted"
+  # containerd runs the dead shim's `delete` (which unmounts) on its own, not within ctr's delete;
+  # with runc's shim that runs the runtime's delete first, which takes seconds in the TCG guest.
+  eventually 30 rootfs_unmounted "$ID" || fail "the rootfs of $ID is still mounted"
   eventually 5 test ! -d "$cg" || fail "cgroup $cg is left"
 }
 
@@ -380,7 +381,7 @@ sc_containerd_shim-per-namespace-killed() {
     eventually 10 process_gone "${pids[$i]}" "sleep 300" || fail "the init ${pids[$i]} of $id outlived its shim's death by 10 s"
     ctr_ tasks delete "$id" >/dev/null 2>&1
     ctr_ containers rm "$id" 2>&1 || fail "ctr container rm $id failed"
-    eventually 5 rootfs_unmounted "$id" || fail "the rootfs of $id is still mounted"
+    eventually 30 rootfs_unmounted "$id" || fail "the rootfs of $id is still mounted"
     eventually 5 test ! -d "${cgs[$i]}" || fail "cgroup ${cgs[$i]} of $id is left"
     i=$((i + 1))
   done
