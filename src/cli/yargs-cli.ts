@@ -27,6 +27,7 @@ import { stateCommand } from './commands/state.js';
 import { updateCommand } from './commands/update.js';
 import { PARSER_CONFIG } from './flags.js';
 import { applyLogging, applyLoggingFromRawArgs, globalOptions, type GlobalArgs } from './globals.js';
+import { flagMissingValue, valueFlagNames, type ParsedOptions } from './missing-value.js';
 import { KEEL_VERSION } from './version.js';
 import { prepareArgs } from './raw-args.js';
 
@@ -41,11 +42,22 @@ export const COMMANDS: readonly AnyCommand[] = [
 
 /** The yargs parser over `args` (the arguments after "keel"); tests pass commands whose handlers only record. */
 export function buildCli(args: string[], commands: readonly AnyCommand[] = COMMANDS) {
-  let cli = globalOptions(yargs(prepareArgs(args)))
+  const prepared = prepareArgs(args);
+  let cli = globalOptions(yargs(prepared));
+  // Asked where yargs has the command's options: before its checks (middleware), and when a
+  // check fails first (a positional it misses is found before any middleware runs).
+  const refuseMissingValue = () => {
+    const flag = flagMissingValue(prepared, valueFlagNames((cli as unknown as { getOptions(): ParsedOptions }).getOptions()));
+    if (flag) throw new KeelError(`flag needs an argument: ${flag}`);
+  };
+  cli = cli
     .parserConfiguration(PARSER_CONFIG)
     .scriptName('keel')
     .usage('keel: an OCI runtime\n\nUsage: keel [global options] <command> [options]')
-    .middleware(applyLogging);
+    .middleware(applyLogging)
+    // Before yargs' own checks, as runc's flag parsing comes before its arguments' (podman runs
+    // `restore --lsm-mount-context` alone and looks for this answer).
+    .middleware(refuseMissingValue, true);
   for (const command of commands) cli = cli.command(command);
   cli = cli
     .demandCommand(1, 'no command given: run "keel --help" for the list')
@@ -57,6 +69,7 @@ export function buildCli(args: string[], commands: readonly AnyCommand[] = COMMA
     .alias('help', 'h')
     .wrap(100)
     .fail((msg, err) => {
+      if (!err) refuseMissingValue();
       throw err ?? new KeelError(usageMessage(msg));
     });
   skipHelpPrerender(cli);

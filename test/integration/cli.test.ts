@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { CLEAN_ENV, KEEL } from '../helpers/keel.js';
+import { RUNC } from '../helpers/runc.js';
 import { useTestbed } from '../helpers/testbed.js';
 import type { Spec } from '../../src/spec/types.js';
 
@@ -44,6 +45,19 @@ describe('the command line', () => {
     // "1e3" would have been 1000, and a number crashed the handler ("path must be of type string").
     expect(bed.keel.run(['state', '1e3'])).toMatchObject({ code: 1, stderr: 'keel: container "1e3" does not exist\n' });
     expect(bed.keel.run(['delete', '0x10'])).toMatchObject({ code: 1, stderr: 'keel: container "0x10" does not exist\n' });
+  });
+
+  it('refuses a value flag given last without its value, as runc does ("flag needs an argument")', () => {
+    // podman asks `<runtime> restore --lsm-mount-context` and offers pod checkpoints only on this answer.
+    // (runc stops reading flags at the container id; keel reads them after it too, and refuses `create c1 --pid-file` alike.)
+    const lines = [['restore', '--lsm-mount-context'], ['create', '--bundle'], ['create', '--pid-file'], ['list', '--format'], ['list', '-f'], ['update', '--memory'], ['--root']];
+    for (const args of lines) {
+      const runc = spawnSync(RUNC, args, { encoding: 'utf8', env: CLEAN_ENV });
+      const keel = spawnSync(KEEL, args, { encoding: 'utf8', env: CLEAN_ENV });
+      expect(`${runc.stdout}${runc.stderr}`, `runc ${args.join(' ')}`).toContain('flag needs an argument');
+      expect(runc.status, `runc ${args.join(' ')}`).not.toBe(0);
+      expect({ status: keel.status, stderr: keel.stderr }, `keel ${args.join(' ')}`).toEqual({ status: 1, stderr: `keel: flag needs an argument: ${args.at(-1)}\n` });
+    }
   });
 
   it("accepts runc's --no-pivot, --no-new-keyring and --no-subreaper as flags", () => {
