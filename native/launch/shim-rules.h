@@ -1,8 +1,8 @@
 /*
  * containerd's rules for a shim's `start`, as pure functions: which containers share a shim
- * (the group), where that shim listens (the socket address), and the operator's setting that
- * makes the group the namespace (runtime options on start's stdin). Errors are written to error
- * (one line, no newline) and the function returns 0.
+ * (the group), where that shim listens (the socket address), and the operator's settings (the
+ * shim config the runtime options on start's stdin name). Errors are written to error (one line,
+ * no newline) and the function returns 0.
  */
 #ifndef KEEL_SHIM_RULES_H
 #define KEEL_SHIM_RULES_H
