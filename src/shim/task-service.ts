@@ -143,7 +143,7 @@ export class TaskService {
     method('Pause', M.PauseRequest, M.Empty, (r) => this.pause(r, true));
     method('Resume', M.ResumeRequest, M.Empty, (r) => this.pause(r, false));
     method('Checkpoint', M.CheckpointTaskRequest, M.Empty, () => {
-      throw new RpcError(Code.UNIMPLEMENTED, "checkpoint is not supported by keel's containerd shim yet (keel checkpoint is, outside the shim): the container keeps running");
+      throw new RpcError(Code.UNIMPLEMENTED, "keel's containerd shim does not checkpoint yet (the keel CLI's checkpoint and restore do): the container keeps running");
     });
     method('Kill', M.KillRequest, M.Empty, (r) => this.kill(r));
     method('CloseIO', M.CloseIORequest, M.Empty, (r) => this.closeIo(r));
@@ -181,7 +181,7 @@ export class TaskService {
     const id = r.id as string;
     const bundle = r.bundle as string;
     if (this.tasks.has(id)) throw new RpcError(Code.ALREADY_EXISTS, `container "${id}" already exists in this shim`);
-    if (r.checkpoint) throw new RpcError(Code.UNIMPLEMENTED, "restoring from a checkpoint is not supported by keel's containerd shim yet (keel restore is, outside the shim)");
+    if (r.checkpoint) throw new RpcError(Code.UNIMPLEMENTED, "keel's containerd shim does not restore a checkpoint yet (the keel CLI's restore does)");
     const options = r.options && (r.options as Message).typeUrl === 'containerd.runc.v1.Options' ? decode(M.RuncOptions, (r.options as Message).value as Buffer) : undefined;
     const systemd = systemdCgroupOf(r.options as Message | undefined, options);
     const root = join((options?.root as string) || DEFAULT_ROOT, this.opts.namespace);
