@@ -29,8 +29,9 @@ for file in $VITEST_FILES; do
   node test/host/summary.mjs "build/results-$name.json" "$name" || [[ $rc -ne 0 ]] || rc=1
   [[ $rc -eq 0 ]] || status=1
 done
-# podman (--cgroup-manager=systemd) and containerd (SystemdCgroup) on runc and on keel
-# (test/engines): every scenario, and issue #15's own (systemd-scope). The lane fails when one
+# podman (--cgroup-manager=systemd) and containerd on runc and on keel (test/engines): every
+# scenario, and issue #15's own (systemd-scope: for containerd runc's shim's SystemdCgroup and
+# keel's shim's systemdCgroup, the other containerd scenarios with cgroupfs). The lane fails when one
 # passes on runc and fails on keel, or fails on both. Left out: containerd's metrics, whose ctr
 # 1.6 prints no memory figures for a cgroup v2 task (runc fails it the same way), and Docker
 # (native.cgroupdriver=systemd), not run here yet.
