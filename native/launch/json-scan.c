@@ -17,6 +17,8 @@ struct scan {
 	const unsigned char *p, *start, *end;
 	const char *const *path;
 	size_t depth;
+	const char *const *known; /* json_unknown_member's names, else NULL */
+	size_t known_n;
 	struct json_result *out;
 	int failed;
 };
@@ -270,13 +272,21 @@ static int object(struct scan *s, size_t nesting, size_t on_path)
 		}
 		char *name = NULL;
 		size_t name_len = 0;
-		int follow = on_path < s->depth;
-		if (!string(s, follow ? &name : NULL, &name_len))
+		int follow = on_path < s->depth, check = s->known && nesting == 0;
+		if (!string(s, follow || check ? &name : NULL, &name_len))
 			return 0;
-		if (follow) {
+		if (follow)
 			follow = name_len == strlen(s->path[on_path]) && !memcmp(name, s->path[on_path], name_len);
-			free(name);
+		if (check && s->out->found == JSON_ABSENT) {
+			size_t k = 0;
+			while (k < s->known_n && !(name_len == strlen(s->known[k]) && !memcmp(name, s->known[k], name_len))) k++;
+			if (k == s->known_n) {
+				s->out->found = JSON_STRING;
+				s->out->value = name, s->out->value_len = name_len;
+				name = NULL;
+			}
 		}
+		free(name);
 		skip_space(s);
 		if (s->p >= s->end || *s->p != ':') {
 			fail(s, "expected ':'");
@@ -296,9 +306,11 @@ static int object(struct scan *s, size_t nesting, size_t on_path)
 					return 0;
 				s->out->found = JSON_STRING;
 			} else {
+				char kind = s->p < s->end ? (char)*s->p : '\0';
 				if (!value(s, nesting + 1, s->depth + 1))
 					return 0;
 				s->out->found = JSON_NOT_STRING;
+				s->out->kind = kind;
 			}
 		} else if (!value(s, nesting + 1, follow ? on_path + 1 : s->depth + 1)) {
 			return 0;
@@ -368,19 +380,41 @@ static int value(struct scan *s, size_t nesting, size_t on_path)
 	}
 }
 
+/* The whole document, from s->p; on_path as for value(). */
+static void document(struct scan *s, size_t on_path)
+{
+	skip_space(s);
+	if (value(s, 0, on_path)) {
+		skip_space(s);
+		if (s->p != s->end)
+			fail(s, "more after the JSON value");
+	}
+	if (s->failed) {
+		free(s->out->value);
+		s->out->value = NULL;
+		s->out->found = JSON_MALFORMED;
+	}
+}
+
 void json_string_at(const char *text, size_t len, const char *const *path, size_t depth, struct json_result *out)
 {
-	struct scan s = { (const unsigned char *)text, (const unsigned char *)text, (const unsigned char *)text + len, path, depth, out, 0 };
+	struct scan s = { (const unsigned char *)text, (const unsigned char *)text, (const unsigned char *)text + len, path, depth, NULL, 0, out, 0 };
 	memset(out, 0, sizeof(*out));
+	document(&s, depth ? 0 : 1);
+}
+
+void json_unknown_member(const char *text, size_t len, const char *const *known, size_t n, struct json_result *out)
+{
+	struct scan s = { (const unsigned char *)text, (const unsigned char *)text, (const unsigned char *)text + len, NULL, 0, known, n, out, 0 };
+	memset(out, 0, sizeof(*out));
+	document(&s, 1);
+	if (out->found == JSON_MALFORMED)
+		return;
+	s.p = s.start;
 	skip_space(&s);
-	if (value(&s, 0, depth ? 0 : 1)) {
-		skip_space(&s);
-		if (s.p != s.end)
-			fail(&s, "more after the JSON value");
-	}
-	if (s.failed) {
-		free(out->value);
-		out->value = NULL;
-		out->found = JSON_MALFORMED;
+	if (*s.p != '{') {
+		/* Not an object: no member was looked at. */
+		out->found = JSON_NOT_STRING;
+		out->kind = (char)*s.p;
 	}
 }

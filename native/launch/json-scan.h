@@ -1,7 +1,8 @@
 /*
- * A JSON reader for one thing: the string at a path of object members (e.g. annotations, then
- * one annotation's name), in a document it checks whole against RFC 8259 on the way. No tree is
- * built. As JSON.parse, a member named twice counts by its last occurrence.
+ * A JSON reader for two things: the string at a path of object members (e.g. annotations, then
+ * one annotation's name), and the first member of a top-level object whose name is not on a list,
+ * in a document it checks whole against RFC 8259 on the way. No tree is built. As JSON.parse, a
+ * member named twice counts by its last occurrence.
  */
 #ifndef KEEL_JSON_SCAN_H
 #define KEEL_JSON_SCAN_H
@@ -18,10 +19,18 @@ struct json_result {
 	enum json_found found;
 	char *value; /* malloc'd; the caller frees it */
 	size_t value_len;
+	char kind; /* JSON_NOT_STRING: the value's first byte ('t' for true, 'f' for false, 'n', '{', '[', a number's) */
 	char error[96];
 };
 
 /* Looks up path[0]...path[depth-1] in the document text[0..len). */
 void json_string_at(const char *text, size_t len, const char *const *path, size_t depth, struct json_result *out);
+
+/*
+ * The first member (in the document's order) of the top-level object whose name is none of
+ * known[0..n): JSON_STRING with that name decoded in value, JSON_ABSENT when every name is known,
+ * JSON_NOT_STRING when the document is not an object, JSON_MALFORMED as above.
+ */
+void json_unknown_member(const char *text, size_t len, const char *const *known, size_t n, struct json_result *out);
 
 #endif

@@ -222,24 +222,69 @@ malformed:
 	return 0;
 }
 
-int shim_grouping_of(const char *config, size_t len, enum shim_grouping *grouping, char *error, size_t error_size)
+/*
+ * A member name as a config's error shows it: in double quotes, with '"' and '\' escaped and
+ * control characters as \u00XX, so that the message stays one line (src/shim/shim-config.ts quotes
+ * the same way). A name too long for out is cut.
+ */
+static void quote_name(const char *name, size_t len, char *out, size_t out_size)
 {
-	const char *path[] = { "shimGroup" };
+	size_t o = 0;
+	if (out_size < 3)
+		return;
+	out[o++] = '"';
+	for (size_t i = 0; i < len && o + 8 < out_size; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c == '"' || c == '\\')
+			out[o++] = '\\', out[o++] = (char)c;
+		else if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(out + o, out_size - o, "\\u%04x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+}
+
+int shim_config_of(const char *config, size_t len, struct shim_config *out, char *error, size_t error_size)
+{
+	static const char *const keys[] = { "shimGroup", "systemdCgroup" };
 	struct json_result r;
-	json_string_at(config, len, path, 1, &r);
-	*grouping = GROUP_BY_POD;
-	int ok = 1;
+	*out = (struct shim_config){ GROUP_BY_POD, 0 };
+	json_unknown_member(config, len, keys, sizeof(keys) / sizeof(keys[0]), &r);
 	if (r.found == JSON_MALFORMED) {
 		snprintf(error, error_size, "not JSON: %s", r.error);
-		ok = 0;
-	} else if (r.found == JSON_NOT_STRING || (r.found == JSON_STRING && strcmp(r.value, "pod") && strcmp(r.value, "namespace"))) {
-		snprintf(error, error_size, "shimGroup must be \"pod\" or \"namespace\"");
-		ok = 0;
-	} else if (r.found == JSON_STRING && !strcmp(r.value, "namespace")) {
-		*grouping = GROUP_BY_NAMESPACE;
+		return 0;
 	}
+	if (r.found == JSON_NOT_STRING) {
+		snprintf(error, error_size, "not a JSON object");
+		return 0;
+	}
+	if (r.found == JSON_STRING) {
+		char quoted[128];
+		quote_name(r.value, r.value_len, quoted, sizeof(quoted));
+		free(r.value);
+		snprintf(error, error_size, "unknown key %s: the keys are shimGroup and systemdCgroup", quoted);
+		return 0;
+	}
+	/* The document is known good from here: only the two values are looked at. */
+	json_string_at(config, len, &keys[0], 1, &r);
+	if (r.found == JSON_NOT_STRING || (r.found == JSON_STRING && strcmp(r.value, "pod") && strcmp(r.value, "namespace"))) {
+		free(r.value);
+		snprintf(error, error_size, "shimGroup must be \"pod\" or \"namespace\"");
+		return 0;
+	}
+	if (r.found == JSON_STRING && !strcmp(r.value, "namespace"))
+		out->grouping = GROUP_BY_NAMESPACE;
 	free(r.value);
-	return ok;
+	json_string_at(config, len, &keys[1], 1, &r);
+	free(r.value);
+	if (r.found == JSON_STRING || (r.found == JSON_NOT_STRING && r.kind != 't' && r.kind != 'f')) {
+		snprintf(error, error_size, "systemdCgroup must be true or false");
+		return 0;
+	}
+	out->systemd_cgroup = r.found == JSON_NOT_STRING && r.kind == 't';
+	return 1;
 }
 
 int shim_state_root(const char *bundle_state, size_t len, char **root, char *error, size_t error_size)

@@ -1,8 +1,8 @@
 /*
  * containerd's rules for a shim's `start`, as pure functions: which containers share a shim
- * (the group), where that shim listens (the socket address), and the operator's setting that
- * makes the group the namespace (runtime options on start's stdin). Errors are written to error
- * (one line, no newline) and the function returns 0.
+ * (the group), where that shim listens (the socket address), and the operator's settings (the
+ * shim config the runtime options on start's stdin name). Errors are written to error (one line,
+ * no newline) and the function returns 0.
  */
 #ifndef KEEL_SHIM_RULES_H
 #define KEEL_SHIM_RULES_H
@@ -40,8 +40,17 @@ enum shim_grouping {
  */
 int shim_options_config_path(const unsigned char *any, size_t len, char **path, char *error, size_t error_size);
 
-/* The grouping a shim config file (JSON: {"shimGroup": "pod" | "namespace"}) asks for. */
-int shim_grouping_of(const char *config, size_t len, enum shim_grouping *grouping, char *error, size_t error_size);
+/*
+ * A shim config file: a JSON object with at most the keys "shimGroup" ("pod", the default, or
+ * "namespace") and "systemdCgroup" (true, or false, the default: the long-lived shim's Create
+ * reads it). Anything else is refused, so that a misspelt key is not a silent default.
+ * src/shim/shim-config.ts reads the same file in Create by the same rules and words.
+ */
+struct shim_config {
+	enum shim_grouping grouping;
+	int systemd_cgroup;
+};
+int shim_config_of(const char *config, size_t len, struct shim_config *out, char *error, size_t error_size);
 
 /*
  * The root the Node shim kept a container's state under, from the bundle's keel-shim.json (what

@@ -170,11 +170,14 @@ static char *read_file(const char *path, size_t max, size_t *len)
 
 /*
  * How this runtime's containers share shims. containerd writes the runtime options (a protobuf
- * Any) on start's stdin when it has some, and leaves stdin on /dev/null otherwise.
+ * Any) on start's stdin when it has some, and leaves stdin on /dev/null otherwise. The whole shim
+ * config is checked here (its systemdCgroup is for the long-lived shim's Create), so that a bad
+ * one fails start, whose error ctr shows, before any shim runs.
  */
 static int grouping_from_stdin(enum shim_grouping *grouping)
 {
 	struct stat st;
+	struct shim_config settings;
 	*grouping = GROUP_BY_POD;
 	if (fstat(0, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode)))
 		return 0;
@@ -194,10 +197,11 @@ static int grouping_from_stdin(enum shim_grouping *grouping)
 		free(path);
 		return 1;
 	}
-	ok = shim_grouping_of(config, len, grouping, error, sizeof(error));
+	ok = shim_config_of(config, len, &settings, error, sizeof(error));
 	free(config);
 	if (!ok)
 		fail("shim config %s: %s", path, error);
+	*grouping = settings.grouping;
 	free(path);
 	return !ok;
 }

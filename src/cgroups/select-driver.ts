@@ -26,13 +26,17 @@ export interface DriverHost {
 /**
  * The driver for a new container, from the global flags (create, run, explain, validate).
  * `--systemd-cgroup` where systemd is not running is refused here, before anything is made, in
- * one line saying why.
+ * one line saying why; systemdCgroupSetting names the setting that asked for it when that is not
+ * the flag (the containerd shim's options or config).
  */
-export function selectCgroupDriver(flags: { systemdCgroup?: boolean; rootless?: boolean }, host: DriverHost = {}): CgroupDriver {
+export function selectCgroupDriver(flags: { systemdCgroup?: boolean; systemdCgroupSetting?: string; rootless?: boolean }, host: DriverHost = {}): CgroupDriver {
   if (flags.systemdCgroup) {
     const running = (host.systemdRunning ?? (() => existsSync('/run/systemd/system')))();
     if (!running) {
-      throw new KeelError('--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); run without --systemd-cgroup to manage cgroups directly');
+      const setting = flags.systemdCgroupSetting;
+      throw new KeelError(
+        `${setting ?? '--systemd-cgroup'}: systemd is not running on this host (no /run/systemd/system); ${setting ? 'set it to false' : 'run without --systemd-cgroup'} to manage cgroups directly`,
+      );
     }
     return (host.systemd ?? loadSystemdDriver)(host.layout);
   }

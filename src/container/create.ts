@@ -51,6 +51,8 @@ export interface CreateOptions {
   consoleSocket?: string;
   preserveFds: number;
   systemdCgroup?: boolean;
+  /** The setting systemdCgroup came from when not --systemd-cgroup (the shim's), for its refusal. */
+  systemdCgroupSetting?: string;
   /** Rootless (--rootless, runc's auto rule): id maps within the user's, cgroups only where delegated. */
   rootless?: boolean;
   /** --no-new-keyring: the container keeps the caller's session keyring (as runc's flag). */
@@ -80,7 +82,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     throw new KeelError('process.terminal is true but no --console-socket was given: keel passes the terminal to whoever listens there (set "terminal": false, or pass --console-socket)');
   }
 
-  const cgroupDriver = selectCgroupDriver({ systemdCgroup: opts.systemdCgroup, rootless: opts.rootless });
+  const cgroupDriver = selectCgroupDriver({ systemdCgroup: opts.systemdCgroup, systemdCgroupSetting: opts.systemdCgroupSetting, rootless: opts.rootless });
   const cgroup = cgroupDriver.place(spec, opts.id);
   // Socket activation: keel's listening fds come first (3..), then the --preserve-fds ones.
   const listening = activationFds(process.env, process.pid);

@@ -255,3 +255,13 @@ export const RuncOptions: Schema = [
   { n: 7, name: 'root', type: 'string' },
   { n: 9, name: 'systemdCgroup', type: 'bool' },
 ];
+
+/**
+ * runtimeoptions.v1.Options (containerd's pkg/runtimeoptions/v1): what ctr --runtime-config-path
+ * and the CRI plugin send for a runtime type other than runc's, on start's stdin and as
+ * CreateTaskRequest.options. keel reads ConfigPath (its shim config); 1.7's ConfigBody is not read.
+ */
+export const RuntimeOptions: Schema = [
+  { n: 1, name: 'typeUrl', type: 'string' },
+  { n: 2, name: 'configPath', type: 'string' },
+];

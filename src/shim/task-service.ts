@@ -23,6 +23,7 @@ import { NoSuchContainer, StateStore } from '../state/store.js';
 import { log } from '../util/log.js';
 import * as M from './messages.js';
 import { ProcessIo, type StdioPaths } from './process-io.js';
+import { readShimConfig, shimConfigPathOf } from './shim-config.js';
 import { METRICS_V1_TYPE_URL, METRICS_V2_TYPE_URL, metricsV1, MetricsV1, metricsV2, MetricsV2 } from './metrics.js';
 import { decode, encode, type Message, type Schema } from '../protobuf/proto3.js';
 import type { Publisher } from './publisher.js';
@@ -182,6 +183,7 @@ export class TaskService {
     if (this.tasks.has(id)) throw new RpcError(Code.ALREADY_EXISTS, `container "${id}" already exists in this shim`);
     if (r.checkpoint) throw new RpcError(Code.UNIMPLEMENTED, "keel's containerd shim does not restore a checkpoint yet (the keel CLI's restore does)");
     const options = r.options && (r.options as Message).typeUrl === 'containerd.runc.v1.Options' ? decode(M.RuncOptions, (r.options as Message).value as Buffer) : undefined;
+    const systemd = systemdCgroupOf(r.options as Message | undefined, options);
     const root = join((options?.root as string) || DEFAULT_ROOT, this.opts.namespace);
     writeFileSync(join(bundle, BUNDLE_STATE_FILE), JSON.stringify({ root }));
     const store = new StateStore(root);
@@ -195,7 +197,8 @@ export class TaskService {
         id,
         bundle,
         preserveFds: 0,
-        systemdCgroup: options?.systemdCgroup as boolean | undefined,
+        systemdCgroup: systemd.on,
+        systemdCgroupSetting: systemd.setting,
         noNewKeyring: options?.noNewKeyring as boolean | undefined,
         relayTerminal: paths.terminal,
         stdio: io.stdio,
@@ -489,6 +492,19 @@ export class TaskService {
     this.opts.onShutdown(Boolean(r.now));
     return {};
   }
+}
+
+/**
+ * Whether Create uses systemd's cgroup driver: runc's options' SystemdCgroup (which containerd
+ * sends only to runc's runtime types), or the systemdCgroup of the shim config that the runtime
+ * options name (what it sends to keel's: the same options as on start's stdin). The config is
+ * read at every Create, as start reads it, so a container gets the setting of the moment.
+ */
+function systemdCgroupOf(any: Message | undefined, runcOptions: Message | undefined): { on: boolean; setting?: string } {
+  if (runcOptions) return { on: Boolean(runcOptions.systemdCgroup), setting: "the runtime options' SystemdCgroup" };
+  const path = shimConfigPathOf(any);
+  if (!path) return { on: false };
+  return { on: readShimConfig(path).systemdCgroup, setting: `shim config ${path}: systemdCgroup` };
 }
 
 function statusOf(status: string): M.TaskStatus {

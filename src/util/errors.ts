@@ -27,10 +27,14 @@ export class KeelError extends Error {
  * a lone UTF-16 surrogate becomes U+FFFD, as stderr's UTF-8 shows it, so the --log JSON says the same.
  */
 function oneLine(message: string): string {
-  return message
-    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+  return wellFormed(message)
     // eslint-disable-next-line no-control-regex -- control characters are what it escapes
     .replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
+/** Each lone UTF-16 surrogate as U+FFFD (String.prototype.toWellFormed, which ES2023 lacks). */
+export function wellFormed(text: string): string {
+  return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
 
 export function errnoCode(err: unknown): string | undefined {

@@ -40,6 +40,10 @@ describe('selectCgroupDriver (a new container: the global flags)', () => {
       /^--systemd-cgroup: systemd is not running on this host \(no \/run\/systemd\/system\); run without --systemd-cgroup to manage cgroups directly$/,
     );
     expect(loaded).toBe(0);
+    // The containerd shim's setting is named instead of the flag.
+    expect(() => selectCgroupDriver({ systemdCgroup: true, systemdCgroupSetting: 'shim config /etc/keel/shim.json: systemdCgroup' }, { systemdRunning: () => false, layout: () => hybrid, systemd })).toThrow(
+      /^shim config \/etc\/keel\/shim\.json: systemdCgroup: systemd is not running on this host \(no \/run\/systemd\/system\); set it to false to manage cgroups directly$/,
+    );
   });
 
   it('gives the systemd driver for --systemd-cgroup where systemd runs', () => {

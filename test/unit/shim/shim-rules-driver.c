@@ -6,7 +6,8 @@
  *   address ADDR NS GROUP...  the socket address of each triple, one a line
  *   group ID                  the group of config.json text on stdin
  *   options                   the config path of the runtime options (an Any) on stdin, or "none"
- *   grouping                  "pod" or "namespace" from a shim config on stdin
+ *   config [FILE...]          a shim config on stdin, or each FILE's, one a line: "pod" or "namespace",
+ *                             a space, "true" or "false"
  *   state-root                the root in a keel-shim.json on stdin
  *   plain-id ID...            1 or 0 for each id, one a line
  *   delete-response PID STATUS SECONDS NANOS   the DeleteResponse's bytes in hex
@@ -86,6 +87,22 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < n; i++) printf("%02x", bytes[i]);
 		return 0;
 	}
+	if (!strcmp(argv[1], "config") && argc > 2) {
+		for (int i = 2; i < argc; i++) {
+			FILE *f = fopen(argv[i], "rb");
+			if (!f)
+				return 2;
+			char *text = slurp(f, &len);
+			fclose(f);
+			struct shim_config config;
+			if (shim_config_of(text, len, &config, error, sizeof(error)))
+				printf("%s %s\n", config.grouping == GROUP_BY_NAMESPACE ? "namespace" : "pod", config.systemd_cgroup ? "true" : "false");
+			else
+				printf("error: %s\n", error);
+			free(text);
+		}
+		return 0;
+	}
 	char *in = slurp(stdin, &len), *out = NULL;
 	int ok;
 	if (!strcmp(argv[1], "group") && argc == 3) {
@@ -94,10 +111,12 @@ int main(int argc, char **argv)
 		ok = shim_options_config_path((const unsigned char *)in, len, &out, error, sizeof(error));
 	} else if (!strcmp(argv[1], "state-root")) {
 		ok = shim_state_root(in, len, &out, error, sizeof(error));
-	} else if (!strcmp(argv[1], "grouping")) {
-		enum shim_grouping grouping;
-		ok = shim_grouping_of(in, len, &grouping, error, sizeof(error));
-		out = strdup(grouping == GROUP_BY_NAMESPACE ? "namespace" : "pod");
+	} else if (!strcmp(argv[1], "config")) {
+		struct shim_config config;
+		ok = shim_config_of(in, len, &config, error, sizeof(error));
+		out = malloc(32);
+		if (out)
+			snprintf(out, 32, "%s %s", config.grouping == GROUP_BY_NAMESPACE ? "namespace" : "pod", config.systemd_cgroup ? "true" : "false");
 	} else {
 		return 2;
 	}

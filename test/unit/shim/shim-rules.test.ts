@@ -5,7 +5,8 @@
  * (Node's path.posix.normalize does the same cleaning but keeps a trailing '/', which Go drops);
  * the socket address containerd 1.6.20's runc shim wrote on this machine; JSON.parse for the
  * annotations; protoc's encoding of the runtime options containerd 1.6.20 was seen writing on a
- * shim's stdin for `ctr run --runtime-config-path`.
+ * shim's stdin for `ctr run --runtime-config-path`. The shim config's C reader (start) against
+ * src/shim/shim-config.ts (Create), on the same files: neither may let through what the other refuses.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -15,6 +16,9 @@ import { join, posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ROOT } from '../../helpers/source-imports.js';
+import { decode } from '../../../src/protobuf/proto3.js';
+import { Any } from '../../../src/shim/messages.js';
+import { parseShimConfig, shimConfigPathOf } from '../../../src/shim/shim-config.js';
 
 const LAUNCH = join(ROOT, 'native/launch');
 let dir: string;
@@ -235,17 +239,123 @@ describe('shim_options_config_path', () => {
   });
 });
 
-describe('shim_grouping_of', () => {
-  it('reads shimGroup: namespace, pod or absent (pod)', () => {
-    expect(run(['grouping'], '{"shimGroup": "namespace"}').out).toBe('namespace');
-    expect(run(['grouping'], '{"shimGroup": "pod", "other": [1]}').out).toBe('pod');
-    expect(run(['grouping'], '{}').out).toBe('pod');
+/** What the C reader prints for a config, in the driver's words: "pod false", or "error: <why>". */
+function cConfig(text: string | Buffer): string {
+  const r = run(['config'], text);
+  return r.status === 0 ? r.out : r.out.replace(/^error: /, '').replace(/\n$/, '');
+}
+
+/** What src/shim/shim-config.ts (the long-lived shim's Create) reads from the same bytes, in the same words. */
+function tsConfig(text: string | Buffer): string {
+  try {
+    const c = parseShimConfig(typeof text === 'string' ? Buffer.from(text, 'utf8') : text);
+    return `${c.shimGroup} ${c.systemdCgroup}`;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** Both readers of a shim config: their results, with a JSON syntax error's detail (each parser's own words) left out. */
+function bothConfigs(text: string | Buffer): { c: string; ts: string } {
+  const general = (why: string) => (why.startsWith('not JSON: ') ? 'not JSON' : why);
+  return { c: general(cConfig(text)), ts: general(tsConfig(text)) };
+}
+
+describe('the shim config: shim_config_of (start) and parseShimConfig (Create)', () => {
+  it('reads shimGroup (pod by default) and systemdCgroup (false by default)', () => {
+    const cases: [string, string][] = [
+      ['{"shimGroup": "namespace"}', 'namespace false'],
+      ['{"shimGroup": "pod", "systemdCgroup": true}', 'pod true'],
+      ['{"systemdCgroup": false}', 'pod false'],
+      [' {"systemdCgroup" : true , "shimGroup":"namespace"}\n', 'namespace true'],
+      ['{"shim\\u0047roup": "n\\u0061mespace", "systemdCgroup": true}', 'namespace true'],
+      ['{}', 'pod false'],
+    ];
+    for (const [text, want] of cases) expect({ text, c: cConfig(text), ts: tsConfig(text) }).toEqual({ text, c: want, ts: want });
   });
 
-  it('refuses another value or a file that is not JSON', () => {
-    expect(run(['grouping'], '{"shimGroup": "container"}').out).toBe('error: shimGroup must be "pod" or "namespace"\n');
-    expect(run(['grouping'], '{"shimGroup": true}').out).toBe('error: shimGroup must be "pod" or "namespace"\n');
-    expect(run(['grouping'], 'shimGroup = "namespace"').out).toMatch(/^error: not JSON: unexpected character at byte 0/);
+  it('refuses other values, other keys and documents that are not an object, in the same words', () => {
+    const cases: [string, string][] = [
+      ['{"shimGroup": "container"}', 'shimGroup must be "pod" or "namespace"'],
+      ['{"shimGroup": true}', 'shimGroup must be "pod" or "namespace"'],
+      ['{"shimGroup": null}', 'shimGroup must be "pod" or "namespace"'],
+      ['{"systemdCgroup": "true"}', 'systemdCgroup must be true or false'],
+      ['{"systemdCgroup": 1}', 'systemdCgroup must be true or false'],
+      ['{"systemdCgroup": null}', 'systemdCgroup must be true or false'],
+      ['{"systemdCgroup": [true]}', 'systemdCgroup must be true or false'],
+      // runc's option as containerd's config.toml spells it: a misspelt key is no silent default.
+      ['{"SystemdCgroup": true}', 'unknown key "SystemdCgroup": the keys are shimGroup and systemdCgroup'],
+      ['{"shimGroup": "pod", "other": [1]}', 'unknown key "other": the keys are shimGroup and systemdCgroup'],
+      ['{"a\\"b\\\\c\\n\\u0000\\u007f": 1}', 'unknown key "a\\"b\\\\c\\u000a\\u0000\\u007f": the keys are shimGroup and systemdCgroup'],
+      ['{"\\ud800x": 1}', 'unknown key "\ufffdx": the keys are shimGroup and systemdCgroup'],
+      ['{"é": 1, "z": 2}', 'unknown key "é": the keys are shimGroup and systemdCgroup'],
+      ['[]', 'not a JSON object'],
+      ['"namespace"', 'not a JSON object'],
+      ['null', 'not a JSON object'],
+    ];
+    for (const [text, want] of cases) expect({ text, c: cConfig(text), ts: tsConfig(text) }).toEqual({ text, c: want, ts: want });
+    const notJson = ['', 'shimGroup = "namespace"', '{"shimGroup": "pod",}', '\ufeff{}', '{"shimGroup": "pod"} x'];
+    for (const text of notJson) expect({ text, ...bothConfigs(text) }).toEqual({ text, c: 'not JSON', ts: 'not JSON' });
+    expect(cConfig('shimGroup = "namespace"')).toMatch(/^not JSON: unexpected character at byte 0$/);
+    expect(cConfig(Buffer.from('{"shimGroup": "pod\xff"}', 'latin1'))).toBe('not JSON: bytes that are not UTF-8 at byte 18');
+    expect(tsConfig(Buffer.from('{"shimGroup": "pod\xff"}', 'latin1'))).toBe('not JSON: bytes that are not UTF-8');
+  });
+
+  it('agree on 3000 generated files: the same settings, or a refusal in the same words', () => {
+    const g = generator(23);
+    const keys = ['shimGroup', 'systemdCgroup', 'shimGroup', 'systemdCgroup', 'SystemdCgroup', 'shimgroup', 'systemd_cgroup', 'other', 'a"b', 'é', 'tab\t', '\u0000', '\ud83d\ude00', ''];
+    const values: unknown[] = ['pod', 'namespace', 'Pod', 'namespace ', '', true, false, null, 0, 1, -2.5e3, 'true', [], {}, [true], { shimGroup: 'pod' }, { other: 1 }];
+    const files = Array.from({ length: 3000 }, (_, i) => {
+      // A third of them made of good members only, so that every kind of acceptance is common too.
+      const good = g.int(3) === 0;
+      const member = (): [string, unknown] => {
+        if (!good) return [g.pick(keys), g.pick(values)];
+        const key = g.pick(['shimGroup', 'systemdCgroup']);
+        return [key, key === 'shimGroup' ? g.pick(['pod', 'namespace']) : g.pick([true, false])];
+      };
+      const doc = Array.from({ length: g.int(4) }, member);
+      // serialize() writes each string's characters plainly or as \u escapes at random; members named twice are kept.
+      let text = `{${doc.map(([k, v]) => `${serialize(k, g)}${g.pick([':', ' : '])}${serialize(v, g)}`).join(g.pick([',', ',\n ']))}}`;
+      const damage = g.int(12);
+      if (damage === 0) text = text.slice(0, g.int(text.length));
+      else if (damage === 1) text = `[${text}]`;
+      else if (damage === 2) text = text.replace('}', ',}');
+      else if (damage === 3) text = `\ufeff${text}`;
+      const bytes = damage === 4 ? Buffer.concat([Buffer.from(text.slice(0, -1)), Buffer.from([0xc3]), Buffer.from('}')]) : Buffer.from(text, 'utf8');
+      const file = join(dir, `shim-config-${i}.json`);
+      writeFileSync(file, bytes);
+      return { file, text, bytes };
+    });
+    const general = (why: string) => (why.startsWith('not JSON: ') ? 'not JSON' : why);
+    const c = run(['config', ...files.map((f) => f.file)]).out.split('\n').slice(0, -1).map((line) => general(line.replace(/^error: /, '')));
+    expect(c).toHaveLength(files.length);
+    const outcomes = new Map<string, number>();
+    files.forEach(({ text, bytes }, i) => {
+      const ts = general(tsConfig(bytes));
+      expect({ text, c: c[i] }).toEqual({ text, c: ts });
+      const outcome = ts.replace(/".*"/, 'KEY');
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    });
+    // The files cover each outcome, each often (a generator that stopped doing so would test little).
+    expect([...outcomes.keys()].sort()).toEqual([
+      'namespace false',
+      'namespace true',
+      'not JSON',
+      'not a JSON object',
+      'pod false',
+      'pod true',
+      'shimGroup must be KEY',
+      'systemdCgroup must be true or false',
+      'unknown key KEY: the keys are shimGroup and systemdCgroup',
+    ]);
+    expect(Math.min(...outcomes.values())).toBeGreaterThan(20);
+  });
+
+  it("finds the shim config's path in Create's options as start finds it on stdin", () => {
+    for (const any of [OPTIONS.plain, OPTIONS.prefixed, OPTIONS.withTypeUrl, OPTIONS.runc, OPTIONS.empty, OPTIONS.otherName]) {
+      expect(shimConfigPathOf(decode(Any, any)) ?? 'none').toBe(run(['options'], any).out);
+    }
+    expect(shimConfigPathOf(undefined)).toBeUndefined();
   });
 });
 
