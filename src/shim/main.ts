@@ -48,6 +48,9 @@ async function deleteAfterShim(flags: ShimFlags): Promise<void> {
  */
 const LINGER_MS = 2000;
 
+/** How long an ending shim waits for its last events to reach containerd. */
+const FLUSH_MS = 2000;
+
 /** The long-lived shim: serves the Task API until Shutdown leaves it nothing to do. */
 function serve(flags: ShimFlags): void {
   const reaper = new Reaper();
@@ -70,6 +73,7 @@ function serve(flags: ShimFlags): void {
   const exit = () => {
     if (exiting) return;
     exiting = true;
+    const exitAsked = Date.now();
     // The name goes first, so that a start from now on starts a new shim instead of handing
     // containerd this one; the Shutdown answer and the last events still go out.
     try {
@@ -77,7 +81,12 @@ function serve(flags: ShimFlags): void {
     } catch {
       // Already gone.
     }
-    void publisher.flushed().then(() => setTimeout(() => process.exit(0), 10));
+    // At most FLUSH_MS for them: a containerd that does not answer must not keep the shim alive.
+    const bounded = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_MS));
+    void Promise.race([publisher.flushed(), bounded]).then(() => {
+      log().debug(`shim exits ${Date.now() - exitAsked} ms after it was asked to`);
+      setTimeout(() => process.exit(0), 10);
+    });
   };
   const idle = new IdleExit({ busy: () => service.taskCount > 0, exit, lingerMs: LINGER_MS });
   listener.on('connection', (socket) => idle.connected(socket));

@@ -211,15 +211,25 @@ export class TtrpcClient {
     });
   }
 
-  /** Calls service/method; resolves with the response payload, rejects with the status' message. */
-  async call(service: string, method: string, payload: Buffer, metadata: Record<string, string> = {}): Promise<Buffer> {
+  /**
+   * Calls service/method; resolves with the response payload, rejects with the status' message,
+   * or after timeoutMs without an answer (the peer, containerd, may be stuck; callers retry).
+   */
+  async call(service: string, method: string, payload: Buffer, metadata: Record<string, string> = {}, timeoutMs = 5000): Promise<Buffer> {
     const socket = await this.connect();
     const streamId = this.nextStream;
     this.nextStream += 2;
     const request = encode(Request, { service, method, payload, metadata: Object.entries(metadata).map(([key, value]) => ({ key, value })) });
-    const answer = new Promise<Message>((resolve, reject) => this.waiting.set(streamId, { resolve, reject }));
+    let timer: NodeJS.Timeout | undefined;
+    const answer = new Promise<Message>((resolve, reject) => {
+      this.waiting.set(streamId, { resolve, reject });
+      timer = setTimeout(() => {
+        this.waiting.delete(streamId);
+        reject(new Error(`ttrpc ${service}/${method}: no answer from ${this.path} in ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
     socket.write(encodeFrame({ streamId, type: MessageType.REQUEST, flags: 0, payload: request }));
-    const response = await answer;
+    const response = await answer.finally(() => clearTimeout(timer));
     const status = response.status as { code: number; message: string } | undefined;
     if (status && status.code !== (Code.OK as number)) throw new RpcError(status.code, status.message);
     return response.payload as Buffer;

@@ -2,11 +2,16 @@
  * ttrpc framing and dispatch, against the wire format of containerd/ttrpc (channel.go: a 10-byte
  * header of big-endian length and stream id, then type and flags; request.proto's envelope).
  */
+import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 
 import { Request, Response, StateRequest, StateResponse } from '../../../src/shim/messages.js';
 import { decode, encode } from '../../../src/protobuf/proto3.js';
-import { Code, encodeFrame, FrameReader, MESSAGE_LENGTH_MAX, MessageType, RpcError, TtrpcServer } from '../../../src/shim/ttrpc.js';
+import { Code, encodeFrame, FrameReader, MESSAGE_LENGTH_MAX, MessageType, RpcError, TtrpcClient, TtrpcServer } from '../../../src/shim/ttrpc.js';
 
 describe('ttrpc frames', () => {
   it('writes the header as ttrpc does: length, stream id, type, flags', () => {
@@ -68,5 +73,29 @@ describe('ttrpc dispatch', () => {
     const res = await call('containerd.task.v2.Task', 'Nope', Buffer.alloc(0));
     expect(res.status).toMatchObject({ code: Code.UNIMPLEMENTED });
     expect((res.status as { message: string }).message).toContain('containerd.task.v2.Task/Nope');
+  });
+});
+
+describe('ttrpc client', () => {
+  it("gives up on a call the peer never answers (containerd's events service, stuck), naming the method", async () => {
+    // A shim that waited for ever here could not end: its last events are flushed before it exits.
+    const dir = mkdtempSync(join(tmpdir(), 'keel-ttrpc-'));
+    const path = join(dir, 'silent.sock');
+    const heard: Buffer[] = [];
+    const server = net.createServer((socket) => socket.on('data', (d: Buffer) => heard.push(d)));
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    const client = new TtrpcClient(path);
+    try {
+      const started = Date.now();
+      await expect(client.call('containerd.services.events.ttrpc.v1.Events', 'Forward', Buffer.alloc(0), {}, 200)).rejects.toThrow(
+        `ttrpc containerd.services.events.ttrpc.v1.Events/Forward: no answer from ${path} in 200 ms`,
+      );
+      expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+      expect(Buffer.concat(heard).length).toBeGreaterThan(10); // the request did go out
+    } finally {
+      client.close();
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
