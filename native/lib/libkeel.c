@@ -115,6 +115,28 @@ fail:
 }
 
 /*
+ * Runs fn(arg) in a child that shares this process's memory (CLONE_VM | CLONE_VFORK: this thread
+ * waits until it execs or exits) on a stack of its own, with every signal blocked around the
+ * clone so that no handler of Node's runs on the child's stack. exit_signal: SIGCHLD, or 0 for a
+ * child its parent reaps with __WALL. Returns its pid or -errno.
+ */
+static int vfork_child(int (*fn)(void *), void *arg, int exit_signal)
+{
+	void *stack = mmap(NULL, SPAWN_STACK_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return -errno;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int pid = clone(fn, (char *)stack + SPAWN_STACK_SIZE, CLONE_VM | CLONE_VFORK | exit_signal, arg);
+	int err = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	munmap(stack, SPAWN_STACK_SIZE);
+	return pid < 0 ? -err : pid;
+}
+
+/*
  * Starts keel-init from exe_fd. fds[i] becomes fd base+i in the child, stdio is inherited, and
  * every other fd of Node's is close-on-exec already (Node opens everything O_CLOEXEC).
  * argv1 is keel-init's argument: the number of the sync socket.
@@ -125,19 +147,9 @@ int keel_spawn(int exe_fd, const char *argv1, const int32_t *fds, int nfds, int 
 		return -E2BIG;
 	char *const argv[] = { "keel-init", (char *)argv1, NULL };
 	struct spawn_args a = { .exe_fd = exe_fd, .fds = fds, .nfds = nfds, .base = base, .argv = argv };
-	void *stack = mmap(NULL, SPAWN_STACK_SIZE, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED)
-		return -errno;
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int pid = clone(spawn_child, (char *)stack + SPAWN_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
-	int err = errno;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	munmap(stack, SPAWN_STACK_SIZE);
+	int pid = vfork_child(spawn_child, &a, SIGCHLD);
 	if (pid < 0)
-		return -err;
+		return pid;
 	if (a.err) {
 		waitpid(pid, NULL, 0);
 		return -a.err;
@@ -257,19 +269,9 @@ int keel_mount(const char *source, const char *target, const char *fstype, int f
 	if (!*dir)
 		return mount(source, target, fstype, (unsigned long)(unsigned)flags, opts) < 0 ? -errno : 0;
 	struct mount_args a = { .dir = dir, .source = source, .target = target, .fstype = fstype, .data = opts, .flags = (unsigned long)(unsigned)flags };
-	void *stack = mmap(NULL, SPAWN_STACK_SIZE, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED)
-		return -errno;
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int pid = clone(mount_child, (char *)stack + SPAWN_STACK_SIZE, CLONE_VM | CLONE_VFORK, &a);
-	int err = errno;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	munmap(stack, SPAWN_STACK_SIZE);
+	int pid = vfork_child(mount_child, &a, 0);
 	if (pid < 0)
-		return -err;
+		return pid;
 	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
 		;
 	return a.err ? -a.err : 0;
