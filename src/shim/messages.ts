@@ -252,6 +252,8 @@ export function timestampOf(ms: number): { seconds: bigint; nanos: number } {
 export const RuncOptions: Schema = [
   { n: 2, name: 'noNewKeyring', type: 'bool' },
   { n: 3, name: 'shimCgroup', type: 'string' },
+  { n: 4, name: 'ioUid', type: 'uint32' },
+  { n: 5, name: 'ioGid', type: 'uint32' },
   { n: 7, name: 'root', type: 'string' },
   { n: 9, name: 'systemdCgroup', type: 'bool' },
 ];

@@ -23,6 +23,7 @@ import { NoSuchContainer, StateStore } from '../state/store.js';
 import { log } from '../util/log.js';
 import * as M from './messages.js';
 import { ProcessIo, type StdioPaths } from './process-io.js';
+import { unsupportedRuncOptions } from './runc-options.js';
 import { readShimConfig, shimConfigPathOf } from './shim-config.js';
 import { METRICS_V1_TYPE_URL, METRICS_V2_TYPE_URL, metricsV1, MetricsV1, metricsV2, MetricsV2 } from './metrics.js';
 import { decode, encode, type Message, type Schema } from '../protobuf/proto3.js';
@@ -183,6 +184,8 @@ export class TaskService {
     if (this.tasks.has(id)) throw new RpcError(Code.ALREADY_EXISTS, `container "${id}" already exists in this shim`);
     if (r.checkpoint) throw new RpcError(Code.UNIMPLEMENTED, "keel's containerd shim does not restore a checkpoint yet (the keel CLI's restore does)");
     const options = r.options && (r.options as Message).typeUrl === 'containerd.runc.v1.Options' ? decode(M.RuncOptions, (r.options as Message).value as Buffer) : undefined;
+    const unsupported = unsupportedRuncOptions(options);
+    if (unsupported.length) throw new RpcError(Code.INVALID_ARGUMENT, `runc's option ${unsupported.join(', ')} is not supported by keel's containerd shim: leave it unset`);
     const systemd = systemdCgroupOf(r.options as Message | undefined, options);
     const root = join((options?.root as string) || DEFAULT_ROOT, this.opts.namespace);
     writeFileSync(join(bundle, BUNDLE_STATE_FILE), JSON.stringify({ root }));
