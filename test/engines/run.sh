@@ -117,6 +117,9 @@ for engine in $ENGINES; do
     for rt in "${RUNTIMES[@]}"; do
       # keel-shim is a containerd runtime, not a binary the other engines could run.
       [ "$rt" = keel-shim ] && [ "$engine" != containerd ] && continue
+      # Scenarios of keel's shim alone (an engine's <engine>_keel_shim_only list).
+      only_var=${engine}_keel_shim_only
+      [[ " ${!only_var:-} " == *" $scenario "* ]] && [ "$rt" != keel-shim ] && continue
       path=$RUNC
       [ "$rt" = keel ] && path=$KEEL
       [ "$rt" = keel-shim ] && path=$KEEL_SHIM
@@ -133,10 +136,14 @@ for engine in $ENGINES; do
   scenarios_var=${engine}_scenarios
   for scenario in ${!scenarios_var:-}; do
     r=${RESULT[$engine/$scenario/runc]:-} k=${RESULT[$engine/$scenario/keel]:-} s=${RESULT[$engine/$scenario/keel-shim]:--}
-    [ -n "$r" ] || continue
+    [ -n "$r" ] || [ "$s" != - ] || continue
     why=${NOTE[$engine/$scenario/keel]:-}
     [ "$s" = FAIL ] && why="${why:+$why; }keel-shim: ${NOTE[$engine/$scenario/keel-shim]:-}"
-    if [ "$r" = FAIL ]; then
+    if [ -z "$r" ]; then
+      # keel's shim alone: no runc column to compare with.
+      r=- k=-
+      [ "$s" = FAIL ] && REGRESSIONS=$((REGRESSIONS + 1))
+    elif [ "$r" = FAIL ]; then
       BROKEN=1
       why="runc fails too (lane problem): ${NOTE[$engine/$scenario/runc]}"
     else
