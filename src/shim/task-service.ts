@@ -242,15 +242,24 @@ export class TaskService {
       return { pid: task.init.pid };
     }
     const proc = this.process(task, execId);
-    if (!proc.pending) throw new RpcError(Code.FAILED_PRECONDITION, `process "${execId}" of container "${task.id}" has already been started`);
+    const spec = proc.pending;
+    if (!spec) throw new RpcError(Code.FAILED_PRECONDITION, `process "${execId}" of container "${task.id}" has already been started`);
+    // Taken before the first await: a second Start of the same exec that comes meanwhile is refused.
+    proc.pending = undefined;
     const paths = proc.paths;
-    const io = await ProcessIo.open(paths, execId, this.opts.namespace);
+    let io: ProcessIo;
+    try {
+      io = await ProcessIo.open(paths, execId, this.opts.namespace);
+    } catch (err) {
+      proc.pending = spec;
+      throw err;
+    }
     proc.startRequested = true;
     let started;
     try {
       started = await startExecProcess(task.store, {
         id: task.id,
-        process: { ...proc.pending, terminal: paths.terminal },
+        process: { ...spec, terminal: paths.terminal },
         args: [],
         env: [],
         additionalGids: [],
@@ -265,11 +274,11 @@ export class TaskService {
       });
     } catch (err) {
       io.abandon();
+      proc.pending = spec;
       throw err;
     }
     io.handedOver();
     if (started.master !== undefined) io.relay(started.master);
-    proc.pending = undefined;
     proc.pid = started.pid;
     proc.io = io;
     this.opts.reaper.watch(started.pid, (exit) => this.onExit(task, proc, exit));
