@@ -341,6 +341,27 @@ static void adjust_oom_score(pid_t pid)
 	close(fd);
 }
 
+/* The rest of start once the group's socket is bound: listen, hand it to a new long-lived shim, print its address. */
+static int serve_bound(const struct flags *f, const char *script, int sock, int lock, const char *path, const char *address)
+{
+	/* Node's default backlog, as the shim's own listen had. */
+	if (listen(sock, 511) < 0)
+		return fail("listen %s: %s", path, strerror(errno));
+	close(lock);
+	if (chmod(path, 0600) < 0)
+		return fail("chmod %s: %s", path, strerror(errno));
+	if (write_address(address))
+		return 1;
+	/* containerd holds the read end of the bundle's "log" fifo; without a reader the shim logs nowhere. */
+	int log = open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	pid_t pid = spawn_long_lived(f, sock, log, script);
+	if (pid < 0)
+		return 1;
+	adjust_oom_score(pid);
+	fputs(address, stdout);
+	return 0;
+}
+
 static int start(const struct flags *f, const char *script)
 {
 	enum shim_grouping grouping;
@@ -402,21 +423,11 @@ static int start(const struct flags *f, const char *script)
 		if (bind(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 			return fail("bind %s: %s", path, strerror(errno));
 	}
-	/* Node's default backlog, as the shim's own listen had. */
-	if (listen(sock, 511) < 0)
-		return fail("listen %s: %s", path, strerror(errno));
-	close(lock);
-	if (chmod(path, 0600) < 0)
-		return fail("chmod %s: %s", path, strerror(errno));
-	if (write_address(address))
+	/* A socket bound here and not handed to a shim is no shim's: its name goes too. */
+	if (serve_bound(f, script, sock, lock, path, address)) {
+		unlink(path);
 		return 1;
-	/* containerd holds the read end of the bundle's "log" fifo; without a reader the shim logs nowhere. */
-	int log = open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	pid_t pid = spawn_long_lived(f, sock, log, script);
-	if (pid < 0)
-		return 1;
-	adjust_oom_score(pid);
-	fputs(address, stdout);
+	}
 	return 0;
 }
 

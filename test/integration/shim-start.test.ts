@@ -10,7 +10,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,7 +44,7 @@ afterAll(() => {
     }
   }
   for (const fd of logReaders) closeSync(fd);
-  for (const ns of ['ns1', 'ns2', 'ns3']) for (const group of ['pod1', 'c3', 'c9', ns, 'c5', 'c10', 'pod-at-once']) rmSync(socketOf(ns, group), { force: true });
+  for (const ns of ['ns1', 'ns2', 'ns3']) for (const group of ['pod1', 'c3', 'c9', ns, 'c5', 'c10', 'c11', 'pod-at-once']) rmSync(socketOf(ns, group), { force: true });
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -242,6 +242,14 @@ describe('containerd-shim-keel-v1 start', () => {
     expect(start(b, 'ns3', 'c8')).toMatchObject({ status: 1, stdout: '', stderr: `containerd-shim-keel-v1: config.json is not JSON: expected a member name at byte ${at}\n` });
     expect(shimsIn(b)).toEqual([]);
     expect(existsSync(join(b, 'address'))).toBe(false);
+  });
+
+  it('takes back the socket it bound when it cannot hand it to a shim', () => {
+    const b = bundle('c11');
+    mkdirSync(join(b, '.address')); // the address file cannot be written
+    expect(start(b, 'ns3', 'c11')).toMatchObject({ status: 1, stdout: '', stderr: 'containerd-shim-keel-v1: open .address in the bundle: Is a directory\n' });
+    expect(existsSync(socketOf('ns3', 'c11'))).toBe(false);
+    expect(shimsIn(b)).toEqual([]);
   });
 
   it('writes each ttrpc call, answered or failed, with its time to KEEL_SHIM_DEBUG_LOG when its environment names one', async () => {
